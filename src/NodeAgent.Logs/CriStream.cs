@@ -1,0 +1,3 @@
+namespace NodeAgent.Logs;
+
+public enum CriStream { Stdout, Stderr }
