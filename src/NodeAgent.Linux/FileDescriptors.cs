@@ -1,0 +1,63 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using NodeAgent.Linux.Interop;
+using Tmds.Linux;
+
+namespace NodeAgent.Linux;
+
+/// <summary>Raw descriptor plumbing for process set-up: pipes, close-on-exec, redirection.</summary>
+public static class FileDescriptors
+{
+    /// <summary>A pipe whose read end is close-on-exec and whose write end is inherited by children.</summary>
+    public static unsafe (SafeFileHandle Read, SafeFileHandle Write) CreateInheritablePipe()
+    {
+        var fds = stackalloc int[2];
+        LinuxException.ThrowIfError(LibC.pipe2(fds, 0), "pipe2");
+        SetCloseOnExec(fds[0], true);
+        return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+    }
+
+    public static void SetCloseOnExec(int fd, bool value)
+    {
+        const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
+        var flags = LinuxException.ThrowIfError(LibC.fcntl(fd, F_GETFD), "fcntl F_GETFD");
+        flags = value ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+        LinuxException.ThrowIfError(LibC.fcntl(fd, F_SETFD, flags), "fcntl F_SETFD");
+    }
+
+    /// <summary>Points each of the given descriptors at /dev/null.</summary>
+    public static void RedirectToDevNull(params int[] fds)
+    {
+        var devNull = LinuxException.ThrowIfError(Libc.Open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open", "/dev/null");
+        foreach (var fd in fds)
+        {
+            LinuxException.ThrowIfError(LibC.dup2(devNull, fd), "dup2 /dev/null onto", fd.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        LibC.close(devNull);
+    }
+
+    /// <summary>Writes all of <paramref name="data"/> to a raw descriptor.</summary>
+    public static unsafe void WriteAll(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = (long)LibC.write(fd, p + done, data.Length - done);
+                if (n < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == ErrnoNames.EINTR)
+                    {
+                        continue;
+                    }
+
+                    return;
+                }
+
+                done += (int)n;
+            }
+        }
+    }
+}

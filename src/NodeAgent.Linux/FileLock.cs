@@ -1,0 +1,34 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using NodeAgent.Linux.Interop;
+
+namespace NodeAgent.Linux;
+
+/// <summary>An exclusive flock(2) on a file, shared by every process using the same state directory.</summary>
+public sealed class FileLock : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+
+    private FileLock(SafeFileHandle handle) => _handle = handle;
+
+    /// <summary>Blocks until the lock is held. Hold it briefly: it serialises the CLI and the daemon.</summary>
+    public static FileLock Acquire(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        const int LOCK_EX = 2;
+        while (Libc.Flock((int)handle.DangerousGetHandle(), LOCK_EX) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != ErrnoNames.EINTR)
+            {
+                handle.Dispose();
+                throw new LinuxException("flock", path, errno);
+            }
+        }
+
+        return new FileLock(handle);
+    }
+
+    public void Dispose() => _handle.Dispose();
+}

@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+
+namespace NodeAgent.Linux.Interop;
+
+/// <summary>libc entry points Tmds.LibC lacks or that take strings; one declaration per call, errno kept.</summary>
+internal static unsafe partial class Libc
+{
+    private const string Lib = "libc";
+
+    [LibraryImport(Lib, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Mount(string? source, string target, string? fstype, ulong flags, string? data);
+
+    [LibraryImport(Lib, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Umount2(string target, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Mknod(string path, uint mode, ulong dev);
+
+    [LibraryImport(Lib, EntryPoint = "prctl", SetLastError = true)]
+    internal static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    internal static partial nint Syscall2(nint number, nint a1, nint a2);
+
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    internal static partial nint Syscall4(nint number, nint a1, nint a2, nint a3, nint a4);
+
+    [LibraryImport(Lib, EntryPoint = "execve", SetLastError = true)]
+    internal static partial int Execve(byte* path, byte** argv, byte** envp);
+
+    [LibraryImport(Lib, EntryPoint = "sethostname", SetLastError = true)]
+    internal static partial int Sethostname(byte* name, nuint len);
+
+    [LibraryImport(Lib, EntryPoint = "flock", SetLastError = true)]
+    internal static partial int Flock(int fd, int operation);
+
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    internal static partial int Ioctl(int fd, nuint request, void* arg);
+
+    [LibraryImport(Lib, EntryPoint = "chdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Chdir(string path);
+
+    [LibraryImport(Lib, EntryPoint = "symlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Symlink(string target, string linkPath);
+
+    [LibraryImport(Lib, EntryPoint = "strerror")]
+    internal static partial nint Strerror(int errnum);
+
+    [LibraryImport(Lib, EntryPoint = "setgroups", SetLastError = true)]
+    internal static partial int Setgroups(nuint size, uint* list);
+
+    [LibraryImport(Lib, EntryPoint = "setresuid", SetLastError = true)]
+    internal static partial int Setresuid(uint r, uint e, uint s);
+
+    [LibraryImport(Lib, EntryPoint = "setresgid", SetLastError = true)]
+    internal static partial int Setresgid(uint r, uint e, uint s);
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Open(string path, int flags, uint mode);
+
+    internal const nint SYS_pivot_root = 155;
+    internal const nint SYS_capset = 126;
+    internal const nint SYS_pidfd_open = 434;
+    internal const nint SYS_pidfd_send_signal = 424;
+    internal const nint SYS_setns = 308;
+    internal const nint SYS_unshare = 272;
+}

@@ -1,0 +1,102 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using NodeAgent.Linux.Interop;
+
+namespace NodeAgent.Linux;
+
+/// <summary>
+/// unshare(2) and setns(2). Both change only the calling thread: call them on a thread that never returns to
+/// the thread pool (a dedicated thread, or the main thread of a single-purpose process).
+/// </summary>
+public static class Namespaces
+{
+    public static string ProcName(NamespaceKind kind) => kind switch
+    {
+        NamespaceKind.Mount => "mnt",
+        NamespaceKind.Uts => "uts",
+        NamespaceKind.Ipc => "ipc",
+        NamespaceKind.Pid => "pid",
+        NamespaceKind.Network => "net",
+        NamespaceKind.Cgroup => "cgroup",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static void Unshare(NamespaceKind kinds)
+    {
+        LinuxException.ThrowIfError(Libc.Syscall2(Libc.SYS_unshare, (nint)(int)kinds, 0), "unshare", kinds.ToString());
+    }
+
+    /// <summary>Joins the namespace held by the file at <paramref name="path"/> (a /proc/PID/ns file or a bind mount of one).</summary>
+    public static void Join(string path, NamespaceKind kind)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        Join(handle, kind, path);
+    }
+
+    public static void Join(SafeFileHandle handle, NamespaceKind kind, string description)
+    {
+        var result = Libc.Syscall2(Libc.SYS_setns, handle.DangerousGetHandle(), (nint)(int)kind);
+        LinuxException.ThrowIfError(result, "setns " + ProcName(kind), description);
+    }
+
+    /// <summary>Keeps the calling thread's namespace alive by bind-mounting its nsfs file onto <paramref name="target"/>.</summary>
+    public static void PinCurrent(NamespaceKind kind, string target)
+    {
+        if (!File.Exists(target))
+        {
+            using (File.Create(target))
+            {
+            }
+        }
+
+        Mounts.Mount($"/proc/thread-self/ns/{ProcName(kind)}", target, null, MountFlags.Bind);
+    }
+
+    /// <summary>Inode of a namespace file, to tell whether two files name the same namespace.</summary>
+    public static ulong Inode(string path)
+    {
+        var info = new Tmds.Linux.stat();
+        unsafe
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+            fixed (byte* p = bytes)
+            {
+                LinuxException.ThrowIfError(Tmds.Linux.LibC.stat(p, &info), "stat", path);
+            }
+        }
+
+        return (ulong)info.st_ino;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on a fresh dedicated thread, which ends afterwards, so namespace
+    /// changes made by the action never leak into other work.</summary>
+    public static T RunOnDedicatedThread<T>(Func<T> action)
+    {
+        T? result = default;
+        ExceptionDispatchInfoHolder? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = action();
+            }
+            catch (Exception ex)
+            {
+                error = new ExceptionDispatchInfoHolder(System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex));
+            }
+        }, 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "nodeagent-ns",
+        };
+        thread.Start();
+        thread.Join();
+        error?.Info.Throw();
+        return result!;
+    }
+
+    private sealed record ExceptionDispatchInfoHolder(System.Runtime.ExceptionServices.ExceptionDispatchInfo Info);
+
+    /// <summary>errno of the last failed call on this thread.</summary>
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+}

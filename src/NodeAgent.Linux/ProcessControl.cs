@@ -1,0 +1,139 @@
+using System.Runtime.InteropServices;
+using NodeAgent.Linux.Interop;
+
+namespace NodeAgent.Linux;
+
+/// <summary>Per-process and per-thread settings a container init applies before exec.</summary>
+public static class ProcessControl
+{
+    private const int PR_SET_PDEATHSIG = 1, PR_SET_KEEPCAPS = 8, PR_SET_NO_NEW_PRIVS = 38, PR_SET_CHILD_SUBREAPER = 36;
+
+    public static void SetNoNewPrivileges() =>
+        LinuxException.ThrowIfError(Libc.Prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)");
+
+    public static void SetKeepCapabilities(bool keep) =>
+        LinuxException.ThrowIfError(Libc.Prctl(PR_SET_KEEPCAPS, keep ? 1u : 0u, 0, 0, 0), "prctl(PR_SET_KEEPCAPS)");
+
+    public static void SetChildSubreaper() =>
+        LinuxException.ThrowIfError(Libc.Prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
+
+    public static void SetParentDeathSignal(int signal) =>
+        LinuxException.ThrowIfError(Libc.Prctl(PR_SET_PDEATHSIG, (nuint)signal, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
+
+    /// <summary>Sets supplementary groups, then gid, then uid (in that order, as setuid drops the right to setgid).</summary>
+    public static unsafe void SetIdentity(uint uid, uint gid, IReadOnlyList<uint> groups)
+    {
+        var list = groups.ToArray();
+        fixed (uint* p = list)
+        {
+            LinuxException.ThrowIfError(Libc.Setgroups((nuint)list.Length, p), "setgroups", string.Join(',', list));
+        }
+
+        LinuxException.ThrowIfError(Libc.Setresgid(gid, gid, gid), "setresgid", gid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        LinuxException.ThrowIfError(Libc.Setresuid(uid, uid, uid), "setresuid", uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public static unsafe void SetHostname(string hostname)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(hostname);
+        fixed (byte* p = bytes)
+        {
+            LinuxException.ThrowIfError(Libc.Sethostname(p, (nuint)bytes.Length), "sethostname", hostname);
+        }
+    }
+
+    public static void ChangeDirectory(string path) => LinuxException.ThrowIfError(Libc.Chdir(path), "chdir", path);
+
+    public static int SetSession() => LinuxException.ThrowIfError(Tmds.Linux.LibC.setsid(), "setsid");
+
+    /// <summary>Sends a signal; false when the process no longer exists.</summary>
+    public static bool Kill(int pid, int signal)
+    {
+        if (Tmds.Linux.LibC.kill(pid, signal) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == ErrnoNames.ESRCH)
+        {
+            return false;
+        }
+
+        throw new LinuxException($"kill -{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), errno);
+    }
+
+    /// <summary>Replaces the process image. Returns only on failure, with the errno.</summary>
+    public static unsafe int Exec(string path, IReadOnlyList<string> args, IReadOnlyList<string> env)
+    {
+        var handles = new List<GCHandle>();
+        try
+        {
+            byte* Pin(string s)
+            {
+                var bytes = System.Text.Encoding.UTF8.GetBytes(s + "\0");
+                var h = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+                handles.Add(h);
+                return (byte*)h.AddrOfPinnedObject();
+            }
+
+            var argv = new nint[args.Count + 1];
+            for (var i = 0; i < args.Count; i++)
+            {
+                argv[i] = (nint)Pin(args[i]);
+            }
+
+            var envp = new nint[env.Count + 1];
+            for (var i = 0; i < env.Count; i++)
+            {
+                envp[i] = (nint)Pin(env[i]);
+            }
+
+            fixed (nint* a = argv)
+            fixed (nint* e = envp)
+            {
+                Libc.Execve(Pin(path), (byte**)a, (byte**)e);
+            }
+
+            return Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            foreach (var h in handles)
+            {
+                h.Free();
+            }
+        }
+    }
+
+    /// <summary>Writes "0" (the caller) into a cgroup.procs file to join that cgroup.</summary>
+    public static void JoinCgroup(string procsFile)
+    {
+        var fd = LinuxException.ThrowIfError(Libc.Open(procsFile, Tmds.Linux.LibC.O_WRONLY | Tmds.Linux.LibC.O_CLOEXEC, 0), "open", procsFile);
+        try
+        {
+            unsafe
+            {
+                byte zero = (byte)'0';
+                if (Tmds.Linux.LibC.write(fd, &zero, 1) < 0)
+                {
+                    throw new LinuxException("join cgroup: write 0 to", procsFile, Marshal.GetLastPInvokeError());
+                }
+            }
+        }
+        finally
+        {
+            Tmds.Linux.LibC.close(fd);
+        }
+    }
+
+    public static void MakeDevice(string path, bool character, uint mode, uint major, uint minor)
+    {
+        var type = character ? 0x2000u : 0x6000u;
+        var dev = ((ulong)(major & 0xfff) << 8) | (minor & 0xff) | ((ulong)(minor & ~0xffu) << 12) | ((ulong)(major & ~0xfffu) << 32);
+        LinuxException.ThrowIfError(Libc.Mknod(path, type | mode, dev), "mknod", path);
+    }
+
+    public static void Symlink(string target, string linkPath) =>
+        LinuxException.ThrowIfError(Libc.Symlink(target, linkPath), "symlink", linkPath + " -> " + target);
+}
