@@ -21,6 +21,7 @@ internal static class ShimMonitor
         using var ignoreInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
         using var ignoreHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => c.Cancel = true);
         using var ignoreQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true);
+        FileDescriptors.RedirectToFile(2, Path.Combine(bundle, BundleFiles.ShimLog));
         try
         {
             ProcessControl.SetSession();

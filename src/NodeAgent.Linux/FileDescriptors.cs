@@ -37,6 +37,14 @@ public static class FileDescriptors
         LibC.close(devNull);
     }
 
+    /// <summary>Points <paramref name="fd"/> at a file opened for appending (created when missing).</summary>
+    public static void RedirectToFile(int fd, string path)
+    {
+        var file = LinuxException.ThrowIfError(Libc.Open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND | LibC.O_CLOEXEC, 0x1a4 /* 0644 */), "open", path);
+        LinuxException.ThrowIfError(LibC.dup2(file, fd), "dup2 onto", fd.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        LibC.close(file);
+    }
+
     /// <summary>Writes all of <paramref name="data"/> to a raw descriptor.</summary>
     public static unsafe void WriteAll(int fd, ReadOnlySpan<byte> data)
     {

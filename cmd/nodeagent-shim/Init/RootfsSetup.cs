@@ -32,7 +32,7 @@ internal static class RootfsSetup
 
     private static void MountOne(ContainerSpec.ContainerSpec spec, MountSpec mount)
     {
-        var target = SecurePath.Resolve(spec.Rootfs, mount.Destination);
+        var target = RootfsPath.Resolve(spec.Rootfs, mount.Destination);
         var options = MountOptions.Parse(mount.Options);
         try
         {

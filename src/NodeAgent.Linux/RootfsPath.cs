@@ -1,10 +1,10 @@
-namespace NodeAgent.Shim;
+namespace NodeAgent.Linux;
 
 /// <summary>
 /// Resolves a path inside a root filesystem following symlinks as if the root were "/", so that a symlink in an
 /// image can never make a mount land outside the container's root.
 /// </summary>
-internal static class SecurePath
+public static class RootfsPath
 {
     public static string Resolve(string root, string unsafePath)
     {

@@ -1,0 +1,147 @@
+using System.Security.Cryptography;
+using NodeAgent.Cgroups;
+using NodeAgent.Images;
+using NodeAgent.Linux;
+using NodeAgent.Runtime.Cri;
+using NodeAgent.Runtime.Persistence;
+using NodeAgent.Runtime.Supervision;
+
+namespace NodeAgent.Runtime.Containers;
+
+/// <summary>
+/// Creates and removes containers on disk: the writable layer and its overlay mount, the cgroup, the spec the shim
+/// runs, the record. A failed create leaves nothing behind.
+/// </summary>
+public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options, IImageStore images, ISnapshotter snapshotter, ICgroupManager? cgroups)
+{
+    public async Task<ContainerRecord> CreateAsync(SandboxRecord sandbox, ContainerConfig config, CancellationToken cancellationToken)
+    {
+        var image = images.Resolve(config.Image)
+            ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"container {config.Name}: image \"{config.Image}\" not found in the image store");
+
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var dir = paths.Container(id);
+        var rootfs = paths.ContainerRootfs(id);
+        var cgroupPath = $"{sandbox.Config.CgroupParent}/{id}";
+        var undo = new Stack<Action>();
+        try
+        {
+            Directory.CreateDirectory(rootfs);
+            undo.Push(() => Directory.Delete(dir, recursive: true));
+
+            var lowers = await snapshotter.EnsureLayersAsync(image, cancellationToken);
+            var overlay = snapshotter.PrepareContainer(id, lowers);
+            undo.Push(() => snapshotter.RemoveContainer(id));
+            var flags = config.Security.ReadOnlyRootFilesystem ? MountFlags.ReadOnly : MountFlags.None;
+            Mounts.Mount("overlay", rootfs, "overlay", flags, overlay.Options);
+            undo.Push(() => Mounts.Unmount(rootfs, detach: true));
+
+            IReadOnlyList<string> procs = [];
+            if (cgroups is not null)
+            {
+                var cgroup = cgroups.CreateOrUpdate(cgroupPath, config.Resources);
+                undo.Push(() => cgroups.Remove(cgroupPath));
+                procs = cgroup.ProcsFiles;
+            }
+
+            var logPath = Path.Combine(sandbox.Config.LogDirectory, config.LogPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+
+            var spec = ContainerSpecBuilder.Build(new ContainerSpecBuilder.Inputs(
+                id, rootfs, image.Config, config, sandbox, procs, logPath, options.ContainerLogMaxSizeBytes, options.ContainerLogMaxFiles));
+            Bundle.WriteSpec(dir, spec);
+
+            var record = new ContainerRecord
+            {
+                Id = id,
+                SandboxId = sandbox.Id,
+                Config = config,
+                ImageRef = image.RepoTags.FirstOrDefault() ?? config.Image,
+                ImageId = image.Id,
+                CreatedAt = DateTimeOffset.UtcNow,
+                Command = spec.Process.Args,
+                LogPath = logPath,
+                StopSignal = Signals.Parse(image.Config.StopSignal) ?? Signals.SIGTERM,
+                CgroupPath = cgroupPath,
+            };
+            RecordFiles.Write(Path.Combine(dir, "container.json"), record, RuntimeJsonContext.Default.ContainerRecord);
+            return record;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CgroupException or ImageException)
+        {
+            Rollback(undo);
+            throw new RuntimeException(RuntimeErrorKind.CreateContainerError, $"container {config.Name} (image {config.Image}): {ex.Message}", ex);
+        }
+        catch
+        {
+            Rollback(undo);
+            throw;
+        }
+    }
+
+    public ContainerRecord? Get(string id) =>
+        RuntimeIds.IsValid(id) ? RecordFiles.Read(Path.Combine(paths.Container(id), "container.json"), RuntimeJsonContext.Default.ContainerRecord) : null;
+
+    public IReadOnlyList<ContainerRecord> List()
+    {
+        if (!Directory.Exists(paths.Containers))
+        {
+            return [];
+        }
+
+        var result = new List<ContainerRecord>();
+        foreach (var dir in Directory.EnumerateDirectories(paths.Containers))
+        {
+            if (Get(Path.GetFileName(dir)) is { } record)
+            {
+                result.Add(record);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Unmounts the rootfs, removes the cgroup, the writable layer and the directory. The container must not run.</summary>
+    public void Remove(ContainerRecord record)
+    {
+        var dir = paths.Container(record.Id);
+        foreach (var mount in Mounts.ListUnder(dir))
+        {
+            Mounts.Unmount(mount, detach: true);
+        }
+
+        cgroups?.Remove(record.CgroupPath);
+        snapshotter.RemoveContainer(record.Id);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    public long OomKills(ContainerRecord record)
+    {
+        try
+        {
+            return cgroups?.Open(record.CgroupPath)?.OomKillCount() ?? 0;
+        }
+        catch (Exception ex) when (ex is IOException or CgroupException)
+        {
+            return 0;
+        }
+    }
+
+    private static void Rollback(Stack<Action> undo)
+    {
+        while (undo.Count > 0)
+        {
+            try
+            {
+                undo.Pop()();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CgroupException or ImageException)
+            {
+                // Best effort; the original error is reported.
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace NodeAgent.Runtime.Cri;
+
+/// <summary>The securityContext fields the runtime applies.</summary>
+public sealed record ContainerSecurity
+{
+    public long? RunAsUser { get; init; }
+
+    public long? RunAsGroup { get; init; }
+
+    public IReadOnlyList<long> SupplementalGroups { get; init; } = [];
+
+    public bool Privileged { get; init; }
+
+    public IReadOnlyList<string> AddCapabilities { get; init; } = [];
+
+    public IReadOnlyList<string> DropCapabilities { get; init; } = [];
+
+    /// <summary>allowPrivilegeEscalation: false sets no_new_privs.</summary>
+    public bool NoNewPrivileges { get; init; }
+
+    public bool ReadOnlyRootFilesystem { get; init; }
+}

@@ -1,0 +1,3 @@
+namespace NodeAgent.Runtime.Cri;
+
+public enum ContainerState { Created, Running, Exited, Unknown }

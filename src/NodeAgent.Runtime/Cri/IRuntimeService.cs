@@ -1,0 +1,39 @@
+using System.Threading.Channels;
+
+namespace NodeAgent.Runtime.Cri;
+
+/// <summary>
+/// The CRI's RuntimeService as a C# interface: the pod workers drive sandboxes and containers through it, and a
+/// CRI gRPC endpoint over it would be a thin adapter.
+/// </summary>
+public interface IRuntimeService
+{
+    Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken);
+
+    Task StopPodSandboxAsync(string sandboxId, CancellationToken cancellationToken);
+
+    Task RemovePodSandboxAsync(string sandboxId, CancellationToken cancellationToken);
+
+    PodSandboxStatus? PodSandboxStatus(string sandboxId);
+
+    IReadOnlyList<PodSandboxStatus> ListPodSandboxes();
+
+    Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken);
+
+    Task StartContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    /// <summary>Sends the stop signal, waits up to <paramref name="timeout"/>, then SIGKILL.</summary>
+    Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken);
+
+    Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    IReadOnlyList<ContainerStatus> ListContainers();
+
+    ContainerStatus? ContainerStatus(string containerId);
+
+    /// <summary>Completes when the container has exited (at once if it already has).</summary>
+    Task WaitContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    /// <summary>Container lifecycle events, pushed as the kernel reports them.</summary>
+    ChannelReader<ContainerEvent> Events { get; }
+}

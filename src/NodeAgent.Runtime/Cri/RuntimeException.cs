@@ -1,0 +1,9 @@
+namespace NodeAgent.Runtime.Cri;
+
+public enum RuntimeErrorKind { NotFound, InvalidArgument, FailedPrecondition, CreateContainerError, StartError, SandboxError, Io }
+
+/// <summary>A runtime call failed; the message names the container or sandbox and the cause.</summary>
+public sealed class RuntimeException(RuntimeErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
+{
+    public RuntimeErrorKind Kind { get; } = kind;
+}

@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace NodeAgent.Runtime.Persistence;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(SandboxRecord))]
+[JsonSerializable(typeof(ContainerRecord))]
+[JsonSerializable(typeof(Cri.ContainerStatus))]
+[JsonSerializable(typeof(Cri.PodSandboxStatus))]
+public sealed partial class RuntimeJsonContext : JsonSerializerContext;

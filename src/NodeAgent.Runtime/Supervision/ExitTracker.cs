@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using NodeAgent.ContainerSpec;
+using NodeAgent.Linux;
+using NodeAgent.Runtime.Cri;
+using NodeAgent.Runtime.Persistence;
+
+namespace NodeAgent.Runtime.Supervision;
+
+/// <summary>
+/// Learns of container exits from the kernel: each shim's pidfd becomes readable when the shim ends, right after it
+/// wrote <c>exit.json</c>. Pushes <see cref="ContainerEvent"/>s and completes waiters.
+/// </summary>
+public sealed class ExitTracker : IDisposable
+{
+    private readonly RuntimePaths _paths;
+    private readonly ExitWatcher _watcher = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _exits = new();
+    private readonly ConcurrentDictionary<string, bool> _watched = new();
+    private readonly Channel<ContainerEvent> _events = Channel.CreateUnbounded<ContainerEvent>(new UnboundedChannelOptions { SingleReader = false });
+
+    public ExitTracker(RuntimePaths paths) => _paths = paths;
+
+    public ChannelReader<ContainerEvent> Events => _events.Reader;
+
+    /// <summary>Starts watching a running container's shim (once per container). Returns false when the shim is already gone.</summary>
+    public bool Watch(string containerId, string sandboxId, int shimPid)
+    {
+        if (!_watched.TryAdd(containerId, true))
+        {
+            return true;
+        }
+
+        var tcs = _exits.GetOrAdd(containerId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pidFd = PidFd.TryOpen(shimPid);
+        if (pidFd is null || !IsShimOf(shimPid, containerId))
+        {
+            pidFd?.Dispose();
+            OnShimExited(containerId, sandboxId, tcs);
+            return false;
+        }
+
+        _ = WatchAsync(pidFd, containerId, sandboxId, tcs);
+        return true;
+    }
+
+    public void Publish(ContainerEvent e) => _events.Writer.TryWrite(e);
+
+    /// <summary>Completes when the container has exited; immediately if exit.json exists.</summary>
+    public Task WaitAsync(string containerId, CancellationToken cancellationToken)
+    {
+        if (File.Exists(Path.Combine(_paths.Container(containerId), BundleFiles.Exit)))
+        {
+            return Task.CompletedTask;
+        }
+
+        var tcs = _exits.GetOrAdd(containerId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        return tcs.Task.WaitAsync(cancellationToken);
+    }
+
+    public void Forget(string containerId)
+    {
+        _exits.TryRemove(containerId, out _);
+        _watched.TryRemove(containerId, out _);
+    }
+
+    private async Task WatchAsync(PidFd pidFd, string containerId, string sandboxId, TaskCompletionSource tcs)
+    {
+        using (pidFd)
+        {
+            try
+            {
+                await _watcher.WaitAsync(pidFd);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        OnShimExited(containerId, sandboxId, tcs);
+    }
+
+    private void OnShimExited(string containerId, string sandboxId, TaskCompletionSource tcs)
+    {
+        var dir = _paths.Container(containerId);
+        var exitFile = Path.Combine(dir, BundleFiles.Exit);
+        if (Directory.Exists(dir) && !File.Exists(exitFile))
+        {
+            // The shim died without recording an exit (killed by hand, node crash): the status is unknown.
+            Bundle.WriteExit(dir, new ExitStatus
+            {
+                ExitCode = 255,
+                ExitedAt = DateTimeOffset.UtcNow,
+                StartError = null,
+            });
+            File.WriteAllText(Path.Combine(dir, "unknown-exit"), "the container's shim ended without recording an exit status\n");
+        }
+
+        _events.Writer.TryWrite(new ContainerEvent(ContainerEventType.Exited, containerId, sandboxId, DateTimeOffset.UtcNow));
+        tcs.TrySetResult();
+    }
+
+    /// <summary>Guards against PID reuse: the process must be a shim for this container.</summary>
+    private bool IsShimOf(int pid, string containerId)
+    {
+        try
+        {
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            return cmdline.Contains(_paths.Container(containerId), StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => _watcher.Dispose();
+}
