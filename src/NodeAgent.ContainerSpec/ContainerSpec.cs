@@ -32,5 +32,8 @@ public sealed class ContainerSpec
     /// <summary>Privileged containers keep every capability and see /sys and /proc/sys writable.</summary>
     public bool Privileged { get; set; }
 
+    /// <summary>Remount the root filesystem read-only once the container's mounts are in place.</summary>
+    public bool ReadonlyRootfs { get; set; }
+
     public LogSpec? Log { get; set; }
 }

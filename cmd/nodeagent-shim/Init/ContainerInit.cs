@@ -24,6 +24,11 @@ internal static class ContainerInit
             RootfsSetup.Prepare(spec);
             Mounts.PivotRoot(spec.Rootfs);
             RootfsSetup.ProtectKernelPaths(spec);
+            if (spec.ReadonlyRootfs)
+            {
+                Mounts.Mount(null, "/", null, MountFlags.Bind | MountFlags.Remount | MountFlags.ReadOnly);
+            }
+
             if (spec.Process.OomScoreAdj is { } adj)
             {
                 File.WriteAllText("/proc/self/oom_score_adj", adj.ToString(System.Globalization.CultureInfo.InvariantCulture));

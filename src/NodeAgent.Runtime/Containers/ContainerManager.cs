@@ -32,8 +32,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
             var lowers = await snapshotter.EnsureLayersAsync(image, cancellationToken);
             var overlay = snapshotter.PrepareContainer(id, lowers);
             undo.Push(() => snapshotter.RemoveContainer(id));
-            var flags = config.Security.ReadOnlyRootFilesystem ? MountFlags.ReadOnly : MountFlags.None;
-            Mounts.Mount("overlay", rootfs, "overlay", flags, overlay.Options);
+            Mounts.Mount("overlay", rootfs, "overlay", MountFlags.None, overlay.Options);
             undo.Push(() => Mounts.Unmount(rootfs, detach: true));
 
             IReadOnlyList<string> procs = [];

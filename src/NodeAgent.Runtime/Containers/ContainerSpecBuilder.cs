@@ -120,6 +120,7 @@ public static class ContainerSpecBuilder
             ReadonlyPaths = security.Privileged ? [] : [.. ReadonlyPaths],
             CgroupProcsFiles = [.. input.CgroupProcsFiles],
             Privileged = security.Privileged,
+            ReadonlyRootfs = security.ReadOnlyRootFilesystem,
             Log = new LogSpec { Path = input.LogPath, MaxSizeBytes = input.LogMaxSize, MaxFiles = input.LogMaxFiles },
         };
     }

@@ -103,6 +103,14 @@ public sealed class ContainerIsolationTests : IDisposable
         Assert.Equal("666", lines[^1]);
     }
 
+    [PrivilegedFact]
+    public async Task ReadOnlyRootFilesystemRefusesWritesButVolumesStayWritable()
+    {
+        var lines = await Run("touch /file 2>/dev/null && echo root-writable || echo root-ro; touch /dev/shm/x && echo shm-ok",
+            spec => spec.ReadonlyRootfs = true);
+        Assert.Equal(["root-ro", "shm-ok"], lines);
+    }
+
     public void Dispose()
     {
         _shim.Dispose();
