@@ -5,9 +5,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-need=(busybox-static runc skopeo umoci iproute2 iptables)
+need=(busybox-static runc skopeo umoci iproute2 iptables zlib1g-dev)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# Native AOT (the shim and the CLI) links with clang.
+command -v clang >/dev/null || command -v clang-14 >/dev/null || missing+=(clang)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || {
