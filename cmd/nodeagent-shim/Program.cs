@@ -2,9 +2,15 @@ using NodeAgent.Shim;
 
 // nodeagent-shim run <bundle-dir>            monitor: starts the container, keeps its stdio and exit status
 // nodeagent-shim init <bundle-dir> <sync-fd>  container init: sets the container up inside its namespaces, then execs
+// nodeagent-shim pause                        PID 1 of a pod's shared PID namespace
 if (args.Length >= 2 && args[0] == "run")
 {
     return await ShimMonitor.RunAsync(args[1]);
+}
+
+if (args.Length >= 1 && args[0] == "pause")
+{
+    return PauseProcess.Run();
 }
 
 if (args.Length >= 3 && args[0] == "init")
@@ -12,5 +18,5 @@ if (args.Length >= 3 && args[0] == "init")
     return ContainerInit.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
 }
 
-Console.Error.WriteLine("usage: nodeagent-shim run BUNDLE | nodeagent-shim init BUNDLE SYNC_FD");
+Console.Error.WriteLine("usage: nodeagent-shim run BUNDLE | init BUNDLE SYNC_FD | pause");
 return 2;

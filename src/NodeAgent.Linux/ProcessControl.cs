@@ -106,6 +106,19 @@ public static class ProcessControl
         }
     }
 
+    /// <summary>Sets SIGCHLD to SIG_IGN, so the kernel reaps this process's children (and orphans it inherits) itself.</summary>
+    public static void AutoReapChildren()
+    {
+        const int SIGCHLD = 17;
+        if (Libc.Signal(SIGCHLD, 1 /* SIG_IGN */) == -1)
+        {
+            throw new LinuxException("signal(SIGCHLD, SIG_IGN)", null, Marshal.GetLastPInvokeError());
+        }
+    }
+
+    /// <summary>Sleeps until a signal arrives.</summary>
+    public static void WaitForSignal() => Libc.Pause();
+
     /// <summary>Writes "0" (the caller) into a cgroup.procs file to join that cgroup.</summary>
     public static void JoinCgroup(string procsFile)
     {

@@ -28,7 +28,7 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         _paths = new RuntimePaths(options.RootDir);
         Directory.CreateDirectory(_paths.Containers);
         Directory.CreateDirectory(_paths.Sandboxes);
-        _sandboxes = new SandboxManager(_paths, cgroups);
+        _sandboxes = new SandboxManager(_paths, cgroups, options.ShimPath);
         _containers = new ContainerManager(_paths, options, images, snapshotter, cgroups);
         _launcher = new ShimLauncher(options.ShimPath);
         _exits = new ExitTracker(_paths);

@@ -58,6 +58,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags, uint mode);
 
+    [LibraryImport(Lib, EntryPoint = "signal", SetLastError = true)]
+    internal static partial nint Signal(int signum, nint handler);
+
+    [LibraryImport(Lib, EntryPoint = "pause")]
+    internal static partial int Pause();
+
     internal const nint SYS_pivot_root = 155;
     internal const nint SYS_capset = 126;
     internal const nint SYS_pidfd_open = 434;

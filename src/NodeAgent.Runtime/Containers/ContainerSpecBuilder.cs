@@ -94,7 +94,7 @@ public static class ContainerSpecBuilder
             namespaces.Add(new NamespaceSpec { Type = type, Path = path });
         }
 
-        if (!sandbox.Config.HostPid)
+        if (!sandbox.Config.HostPid && !sandbox.NamespacePaths.ContainsKey("pid"))
         {
             namespaces.Add(new NamespaceSpec { Type = "pid" });
         }

@@ -17,6 +17,9 @@ public sealed record SandboxRecord
 
     public string? ShmPath { get; init; }
 
+    /// <summary>PID of the pause process holding a shared PID namespace (shareProcessNamespace), if any.</summary>
+    public int? PausePid { get; init; }
+
     public required string HostnamePath { get; init; }
 
     public required string HostsPath { get; init; }

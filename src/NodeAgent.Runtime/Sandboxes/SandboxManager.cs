@@ -11,19 +11,13 @@ namespace NodeAgent.Runtime.Sandboxes;
 /// and kept alive by bind-mounting their nsfs files; the pod-shared /dev/shm is a tmpfs; hostname and hosts files
 /// are written for the containers to bind.
 /// </summary>
-public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups)
+public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, string shimPath)
 {
     private static readonly (string Name, NamespaceKind Kind)[] PodNamespaces =
         [("net", NamespaceKind.Network), ("ipc", NamespaceKind.Ipc), ("uts", NamespaceKind.Uts)];
 
     public SandboxRecord Create(PodSandboxConfig config)
     {
-        if (config.SharePid && !config.HostPid)
-        {
-            throw new RuntimeException(RuntimeErrorKind.InvalidArgument,
-                $"pod {config.Namespace}/{config.Name}: shareProcessNamespace is not supported by this runtime yet");
-        }
-
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var dir = paths.Sandbox(id);
         var undo = new Stack<Action>();
@@ -34,7 +28,7 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups)
 
             var nsDir = Path.Combine(dir, "ns");
             Directory.CreateDirectory(nsDir);
-            var pinned = PinNamespaces(config, nsDir, undo);
+            var (pinned, pausePid) = PinNamespaces(config, nsDir, undo);
 
             string? shm = null;
             if (!config.HostIpc)
@@ -66,6 +60,7 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups)
                 CreatedAt = DateTimeOffset.UtcNow,
                 NamespacePaths = pinned,
                 ShmPath = shm,
+                PausePid = pausePid,
                 HostnamePath = hostnamePath,
                 HostsPath = hostsPath,
                 ResolvConfPath = resolvPath,
@@ -108,8 +103,16 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups)
         return result;
     }
 
-    public void MarkStopped(SandboxRecord record) =>
+    /// <summary>Marks the sandbox NotReady and ends its pause process; namespaces and files stay until removal.</summary>
+    public void MarkStopped(SandboxRecord record)
+    {
+        if (record.PausePid is { } pause)
+        {
+            KillPause(pause);
+        }
+
         RecordFiles.Write(Path.Combine(paths.Sandbox(record.Id), "sandbox.json"), record with { Stopped = true }, RuntimeJsonContext.Default.SandboxRecord);
+    }
 
     /// <summary>Unpins the namespaces, unmounts shm, removes the pod cgroup and the directory. Idempotent.</summary>
     public void Remove(string id)
@@ -121,6 +124,11 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups)
         }
 
         var record = Get(id);
+        if (record?.PausePid is { } pause)
+        {
+            KillPause(pause);
+        }
+
         foreach (var mount in Mounts.ListUnder(dir))
         {
             Mounts.Unmount(mount, detach: true);
@@ -134,8 +142,9 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups)
         Directory.Delete(dir, recursive: true);
     }
 
-    private static Dictionary<string, string> PinNamespaces(PodSandboxConfig config, string nsDir, Stack<Action> undo)
+    private (Dictionary<string, string> Pinned, int? PausePid) PinNamespaces(PodSandboxConfig config, string nsDir, Stack<Action> undo)
     {
+        var sharePid = config.SharePid && !config.HostPid;
         NamespaceKind create = 0;
         if (!config.HostNetwork)
         {
@@ -153,8 +162,14 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups)
             create |= NamespaceKind.Uts;
         }
 
+        if (sharePid)
+        {
+            create |= NamespaceKind.Pid;
+        }
+
         var hostname = EffectiveHostname(config);
         var pinned = new Dictionary<string, string>();
+        int? pausePid = null;
         Namespaces.RunOnDedicatedThread(() =>
         {
             Namespaces.Unshare(create);
@@ -181,9 +196,57 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups)
                 pinned[name] = target;
             }
 
+            if (sharePid)
+            {
+                // A PID namespace dies with its first process: the pause process is that process.
+                var pid = StartPause();
+                pausePid = pid;
+                undo.Push(() => KillPause(pid));
+                var target = Path.Combine(nsDir, "pid");
+                if (!File.Exists(target))
+                {
+                    using (File.Create(target))
+                    {
+                    }
+                }
+
+                Mounts.Mount($"/proc/{pid}/ns/pid", target, null, MountFlags.Bind);
+                undo.Push(() => Mounts.Unmount(target, detach: true));
+                pinned["pid"] = target;
+            }
+
             return true;
         });
-        return pinned;
+        return (pinned, pausePid);
+    }
+
+    private int StartPause()
+    {
+        if (!File.Exists(shimPath))
+        {
+            throw new FileNotFoundException($"container shim not found at {shimPath} (needed for shareProcessNamespace)");
+        }
+
+        var psi = new System.Diagnostics.ProcessStartInfo(shimPath) { UseShellExecute = false, RedirectStandardInput = true };
+        psi.ArgumentList.Add("pause");
+        using var process = System.Diagnostics.Process.Start(psi) ?? throw new IOException("could not start the pause process");
+        return process.Id;
+    }
+
+    private static void KillPause(int pid)
+    {
+        using var pidFd = PidFd.TryOpen(pid);
+        try
+        {
+            if (pidFd is not null && File.ReadAllText($"/proc/{pid}/cmdline").Contains("pause", StringComparison.Ordinal))
+            {
+                pidFd.Signal(Signals.SIGKILL);
+            }
+        }
+        catch (IOException)
+        {
+            // Already gone.
+        }
     }
 
     private static string EffectiveHostname(PodSandboxConfig config)
