@@ -1,0 +1,251 @@
+using k8s.Models;
+using NodeAgent.Runtime.Cri;
+
+namespace NodeAgent.Kubelet.Pods;
+
+/// <summary>
+/// Computes a pod's status the way kubelet's generateAPIPodStatus does: container statuses from the runtime's
+/// attempts, the phase, the conditions, QoS class and start time.
+/// </summary>
+public static class PodStatusBuilder
+{
+    public const string ContainerIdScheme = "nodeagent://";
+
+    public static V1PodStatus Build(
+        V1Pod pod,
+        PodRuntimeView runtime,
+        IReadOnlyDictionary<string, ContainerWaiting> waiting,
+        string? hostIp,
+        DateTime? startTime,
+        DateTime now)
+    {
+        var spec = pod.Spec;
+        var init = (spec.InitContainers ?? []).Select(c => ContainerStatusFor(c, runtime, waiting)).ToList();
+        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting)).ToList();
+        var initialized = init.All(s => s.State?.Terminated?.ExitCode == 0);
+        var phase = Phase(spec.RestartPolicy ?? "Always", init, main);
+        var sandboxReady = runtime.Sandbox?.State == SandboxState.Ready;
+        var containersReady = initialized && main.All(s => s.Ready);
+        var previous = pod.Status?.Conditions ?? [];
+
+        var status = new V1PodStatus
+        {
+            Phase = phase,
+            HostIP = hostIp,
+            HostIPs = hostIp is null ? null : [new V1HostIP { Ip = hostIp }],
+            StartTime = startTime,
+            QosClass = QosClassifier.Classify(pod),
+            InitContainerStatuses = init.Count > 0 ? init : null,
+            ContainerStatuses = main,
+            Conditions =
+            [
+                Condition("PodReadyToStartContainers", sandboxReady, previous, now),
+                Condition("Initialized", initialized, previous, now, initialized ? null : "ContainersNotInitialized",
+                    initialized ? null : $"containers with incomplete status: [{string.Join(' ', init.Where(s => s.State?.Terminated?.ExitCode != 0).Select(s => s.Name))}]"),
+                Condition("Ready", containersReady, previous, now, containersReady ? null : "ContainersNotReady", NotReadyMessage(main)),
+                Condition("ContainersReady", containersReady, previous, now, containersReady ? null : "ContainersNotReady", NotReadyMessage(main)),
+                Condition("PodScheduled", true, previous, now),
+            ],
+        };
+
+        if (phase is "Succeeded" or "Failed")
+        {
+            // A finished pod is not ready, whatever its containers said last.
+            foreach (var c in status.Conditions.Where(c => c.Type is "Ready" or "ContainersReady"))
+            {
+                c.Status = "False";
+                c.Reason = "PodCompleted";
+                c.Message = null;
+            }
+        }
+
+        return status;
+    }
+
+    private static string? NotReadyMessage(IEnumerable<V1ContainerStatus> statuses)
+    {
+        var notReady = statuses.Where(s => !s.Ready).Select(s => s.Name).ToList();
+        return notReady.Count == 0 ? null : $"containers with unready status: [{string.Join(' ', notReady)}]";
+    }
+
+    private static V1PodCondition Condition(string type, bool value, IList<V1PodCondition> previous, DateTime now, string? reason = null, string? message = null)
+    {
+        var status = value ? "True" : "False";
+        var old = previous.FirstOrDefault(c => c.Type == type);
+        return new V1PodCondition
+        {
+            Type = type,
+            Status = status,
+            Reason = reason,
+            Message = message,
+            LastProbeTime = null,
+            LastTransitionTime = old is not null && old.Status == status ? old.LastTransitionTime : now,
+        };
+    }
+
+    public static V1ContainerStatus ContainerStatusFor(V1Container container, PodRuntimeView runtime, IReadOnlyDictionary<string, ContainerWaiting> waiting)
+    {
+        var attempts = runtime.Attempts(container.Name);
+        var latest = attempts.FirstOrDefault();
+        var status = new V1ContainerStatus
+        {
+            Name = container.Name,
+            Image = container.Image,
+            ImageID = latest?.ImageId ?? string.Empty,
+            ContainerID = latest is null ? null : ContainerIdScheme + latest.Id,
+            RestartCount = latest is null ? 0 : (int)latest.Attempt,
+            Ready = false,
+            Started = false,
+        };
+
+        var previous = attempts.Skip(1).FirstOrDefault(a => a.State == ContainerState.Exited);
+        if (waiting.TryGetValue(container.Name, out var wait) && latest?.State != ContainerState.Running)
+        {
+            // A restart is pending or failed: the newest attempt becomes the last state.
+            status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = wait.Reason, Message = wait.Message } };
+            if (latest?.State == ContainerState.Exited)
+            {
+                status.LastState = new V1ContainerState { Terminated = Terminated(latest) };
+            }
+            else if (previous is not null)
+            {
+                status.LastState = new V1ContainerState { Terminated = Terminated(previous) };
+            }
+
+            return status;
+        }
+
+        if (previous is not null)
+        {
+            status.LastState = new V1ContainerState { Terminated = Terminated(previous) };
+        }
+
+        switch (latest?.State)
+        {
+            case null:
+                status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } };
+                break;
+            case ContainerState.Created:
+                status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } };
+                break;
+            case ContainerState.Running:
+                status.State = new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = latest.StartedAt?.UtcDateTime } };
+                status.Started = true;
+                status.Ready = true;
+                break;
+            default:
+                status.State = new V1ContainerState { Terminated = Terminated(latest) };
+                break;
+        }
+
+        return status;
+    }
+
+    private static V1ContainerStateTerminated Terminated(ContainerStatus c) => new()
+    {
+        ExitCode = c.ExitCode,
+        Reason = c.Reason,
+        Message = c.Message,
+        StartedAt = c.StartedAt?.UtcDateTime,
+        FinishedAt = c.FinishedAt?.UtcDateTime,
+        ContainerID = ContainerIdScheme + c.Id,
+    };
+
+    /// <summary>kubelet's getPhase.</summary>
+    public static string Phase(string restartPolicy, IReadOnlyList<V1ContainerStatus> init, IReadOnlyList<V1ContainerStatus> main)
+    {
+        var pendingInit = 0;
+        var failedInit = 0;
+        foreach (var s in init)
+        {
+            if (s.State?.Terminated is { } t)
+            {
+                if (t.ExitCode != 0)
+                {
+                    failedInit++;
+                }
+            }
+            else if (s.State?.Waiting is not null && s.LastState?.Terminated is { ExitCode: not 0 })
+            {
+                failedInit++;
+            }
+            else
+            {
+                pendingInit++;
+            }
+        }
+
+        int unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
+        foreach (var s in main)
+        {
+            if (s.State?.Running is not null)
+            {
+                running++;
+            }
+            else if (s.State?.Terminated is { } t)
+            {
+                stopped++;
+                if (t.ExitCode == 0)
+                {
+                    succeeded++;
+                }
+            }
+            else if (s.State?.Waiting is not null)
+            {
+                if (s.LastState?.Terminated is { } last)
+                {
+                    stopped++;
+                    if (last.ExitCode == 0)
+                    {
+                        succeeded++;
+                    }
+                }
+                else
+                {
+                    waiting++;
+                }
+            }
+            else
+            {
+                unknown++;
+            }
+        }
+
+        if (failedInit > 0 && restartPolicy == "Never")
+        {
+            return "Failed";
+        }
+
+        if (pendingInit > 0 || (failedInit > 0 && init.Count > 0))
+        {
+            return "Pending";
+        }
+
+        if (waiting > 0)
+        {
+            return "Pending";
+        }
+
+        if (running > 0 && unknown == 0)
+        {
+            return "Running";
+        }
+
+        if (running == 0 && stopped > 0 && unknown == 0)
+        {
+            if (restartPolicy == "Always")
+            {
+                return "Running";
+            }
+
+            if (stopped == succeeded)
+            {
+                return "Succeeded";
+            }
+
+            return restartPolicy == "OnFailure" ? "Running" : "Failed";
+        }
+
+        return "Pending";
+    }
+}
