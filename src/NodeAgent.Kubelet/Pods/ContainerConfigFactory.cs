@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using System.Text;
+using k8s.Models;
+using NodeAgent.Cgroups;
+using NodeAgent.Runtime.Cri;
+
+namespace NodeAgent.Kubelet.Pods;
+
+/// <summary>Turns a pod's container spec into the runtime's <see cref="ContainerConfig"/>, as kubelet's generateContainerConfig does.</summary>
+public static class ContainerConfigFactory
+{
+    public const string HashLabel = "nodeagent.io/container-hash";
+    public const string PodUidLabel = "io.kubernetes.pod.uid";
+    public const string PodNameLabel = "io.kubernetes.pod.name";
+    public const string PodNamespaceLabel = "io.kubernetes.pod.namespace";
+    public const string ContainerNameLabel = "io.kubernetes.container.name";
+
+    public static ContainerConfig Create(V1Pod pod, V1Container container, uint attempt)
+    {
+        var podSecurity = pod.Spec.SecurityContext;
+        var security = container.SecurityContext;
+        var caps = security?.Capabilities;
+        return new ContainerConfig
+        {
+            Name = container.Name,
+            Attempt = attempt,
+            Image = container.Image,
+            Command = container.Command?.ToList(),
+            Args = container.Args?.ToList(),
+            WorkingDir = container.WorkingDir,
+            Env = (container.Env ?? []).Where(e => e.ValueFrom is null).Select(e => new KeyValuePair<string, string>(e.Name, e.Value ?? string.Empty)).ToList(),
+            LogPath = PodPaths.ContainerLog(container.Name, attempt),
+            Resources = Resources(container),
+            Labels = new Dictionary<string, string>
+            {
+                [PodUidLabel] = pod.Metadata.Uid,
+                [PodNameLabel] = pod.Metadata.Name,
+                [PodNamespaceLabel] = pod.Metadata.NamespaceProperty,
+                [ContainerNameLabel] = container.Name,
+                [HashLabel] = Hash(container),
+            },
+            Security = new ContainerSecurity
+            {
+                RunAsUser = security?.RunAsUser ?? podSecurity?.RunAsUser,
+                RunAsGroup = security?.RunAsGroup ?? podSecurity?.RunAsGroup,
+                SupplementalGroups = podSecurity?.SupplementalGroups?.Where(g => g.HasValue).Select(g => g!.Value).ToList() ?? [],
+                Privileged = security?.Privileged ?? false,
+                AddCapabilities = caps?.Add?.ToList() ?? [],
+                DropCapabilities = caps?.Drop?.ToList() ?? [],
+                NoNewPrivileges = security?.AllowPrivilegeEscalation == false,
+                ReadOnlyRootFilesystem = security?.ReadOnlyRootFilesystem ?? false,
+            },
+        };
+    }
+
+    /// <summary>Cgroup limits from the container's requests and limits, with kubelet's conversions.</summary>
+    public static CgroupResources Resources(V1Container container)
+    {
+        var requests = container.Resources?.Requests;
+        var limits = container.Resources?.Limits;
+        long? MilliCpu(IDictionary<string, ResourceQuantity>? map) =>
+            map?.TryGetValue("cpu", out var q) == true ? (long)Math.Ceiling(q.ToDecimal() * 1000) : null;
+
+        var cpuRequest = MilliCpu(requests) ?? MilliCpu(limits);
+        var cpuLimit = MilliCpu(limits);
+        long? memory = limits?.TryGetValue("memory", out var m) == true ? (long)m.ToDecimal() : null;
+        return new CgroupResources
+        {
+            CpuShares = cpuRequest is { } r ? Math.Max(2, r * 1024 / 1000) : 2,
+            CpuQuotaMicros = cpuLimit is { } l ? Math.Max(1000, l * 100_000 / 1000) : null,
+            MemoryLimitBytes = memory,
+        };
+    }
+
+    /// <summary>A hash of the container spec: a change means the running container must be replaced.</summary>
+    public static string Hash(V1Container container)
+    {
+        var json = k8s.KubernetesJson.Serialize(container);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16];
+    }
+}

@@ -1,0 +1,9 @@
+using k8s.Models;
+
+namespace NodeAgent.Kubelet.Pods;
+
+/// <summary>Records a Kubernetes event about a pod (Pulled, Created, Started, Killing, BackOff, Failed…).</summary>
+public interface IPodEventRecorder
+{
+    void Record(V1Pod pod, string type, string reason, string message, string? fieldPath = null);
+}

@@ -1,0 +1,240 @@
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using NodeAgent.Images;
+using NodeAgent.Runtime.Cri;
+
+namespace NodeAgent.Kubelet.Pods;
+
+/// <summary>
+/// One pass of kubelet's SyncPod for one pod: compare the spec with what the runtime has, then create the sandbox,
+/// run init containers in order, start, restart (per restartPolicy and crash-loop backoff) or replace containers.
+/// </summary>
+public sealed partial class PodSyncer(
+    IRuntimeService runtime,
+    IImageStore images,
+    ContainerBackoff backoff,
+    IPodEventRecorder events,
+    PodSandboxFactory sandboxes,
+    TimeProvider time,
+    ILogger<PodSyncer> logger)
+{
+    public async Task<PodSyncResult> SyncAsync(V1Pod pod, CancellationToken cancellationToken)
+    {
+        var waiting = new Dictionary<string, ContainerWaiting>();
+        TimeSpan? retry = null;
+        var view = View(pod);
+        var sandboxId = view.Sandbox is { State: SandboxState.Ready } s ? s.Id : await NewSandboxAsync(pod, view, cancellationToken);
+        view = View(pod);
+
+        foreach (var init in pod.Spec.InitContainers ?? [])
+        {
+            var latest = view.Attempts(init.Name).FirstOrDefault();
+            if (latest is { State: ContainerState.Exited, ExitCode: 0 })
+            {
+                continue;
+            }
+
+            if (latest is { State: ContainerState.Running })
+            {
+                return new PodSyncResult(waiting, retry);
+            }
+
+            if (latest is { State: ContainerState.Exited } && pod.Spec.RestartPolicy == "Never")
+            {
+                return new PodSyncResult(waiting, retry);
+            }
+
+            retry = Min(retry, await EnsureStartedAsync(pod, init, sandboxId, latest, waiting, cancellationToken));
+            return new PodSyncResult(waiting, retry);
+        }
+
+        foreach (var container in pod.Spec.Containers)
+        {
+            var latest = view.Attempts(container.Name).FirstOrDefault();
+            if (latest is { State: ContainerState.Running })
+            {
+                if (latest.Labels.GetValueOrDefault(ContainerConfigFactory.HashLabel) != ContainerConfigFactory.Hash(container))
+                {
+                    events.Record(pod, "Normal", "Killing", $"Container {container.Name} definition changed, will be restarted", FieldPath(pod, container));
+                    await runtime.StopContainerAsync(latest.Id, GracePeriod(pod), cancellationToken);
+                    latest = runtime.ContainerStatus(latest.Id);
+                }
+                else
+                {
+                    continue;
+                }
+            }
+
+            if (latest is { State: ContainerState.Exited } && !ShouldRestart(pod, latest))
+            {
+                continue;
+            }
+
+            retry = Min(retry, await EnsureStartedAsync(pod, container, sandboxId, latest, waiting, cancellationToken));
+        }
+
+        return new PodSyncResult(waiting, retry);
+    }
+
+    /// <summary>Stops every container with the grace period, then stops and removes the sandbox.</summary>
+    public async Task KillPodAsync(V1Pod pod, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var view = View(pod);
+        var running = view.Containers.Where(c => c.State == ContainerState.Running).ToList();
+        foreach (var c in running)
+        {
+            events.Record(pod, "Normal", "Killing", $"Stopping container {c.Name}");
+        }
+
+        await Task.WhenAll(running.Select(c => runtime.StopContainerAsync(c.Id, grace, cancellationToken)));
+        foreach (var sandbox in runtime.ListPodSandboxes().Where(s => s.Config.Uid == pod.Metadata.Uid))
+        {
+            await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken);
+        }
+
+        backoff.Forget(pod.Metadata.Uid);
+    }
+
+    public PodRuntimeView View(V1Pod pod)
+    {
+        var sandbox = runtime.ListPodSandboxes()
+            .Where(s => s.Config.Uid == pod.Metadata.Uid)
+            .OrderByDescending(s => s.Config.Attempt)
+            .FirstOrDefault();
+        var containers = sandbox is null ? [] : runtime.ListContainers().Where(c => c.SandboxId == sandbox.Id).ToList();
+        return new PodRuntimeView(sandbox, containers);
+    }
+
+    private async Task<string> NewSandboxAsync(V1Pod pod, PodRuntimeView view, CancellationToken cancellationToken)
+    {
+        uint attempt = 0;
+        if (view.Sandbox is { } old)
+        {
+            attempt = old.Config.Attempt + 1;
+            LogSandboxReplaced(PodPaths.FullName(pod), old.Id);
+            await runtime.RemovePodSandboxAsync(old.Id, cancellationToken);
+        }
+
+        try
+        {
+            return await runtime.RunPodSandboxAsync(sandboxes.Create(pod, attempt), cancellationToken);
+        }
+        catch (RuntimeException ex)
+        {
+            events.Record(pod, "Warning", "FailedCreatePodSandBox", $"Failed to create pod sandbox: {ex.Message}");
+            throw;
+        }
+    }
+
+    private async Task<TimeSpan?> EnsureStartedAsync(V1Pod pod, V1Container container, string sandboxId, ContainerStatus? latest,
+        Dictionary<string, ContainerWaiting> waiting, CancellationToken cancellationToken)
+    {
+        var key = ContainerBackoff.Key(pod.Metadata.Uid, container.Name);
+        if (latest is { State: ContainerState.Exited } exited && backoff.IsInBackoff(key, exited.FinishedAt ?? time.GetUtcNow(), out var remaining))
+        {
+            var delay = backoff.Current(key);
+            var message = $"back-off {Seconds(delay)} restarting failed container={container.Name} pod={PodPaths.FullName(pod)}";
+            waiting[container.Name] = new ContainerWaiting("CrashLoopBackOff", message);
+            events.Record(pod, "Warning", "BackOff", "Back-off restarting failed container " + container.Name, FieldPath(pod, container));
+            return remaining;
+        }
+
+        if (!ImagePresent(pod, container, waiting))
+        {
+            return ContainerBackoff.Initial;
+        }
+
+        var attempt = latest is null ? 0u : latest.Attempt + 1;
+        if (latest is not null)
+        {
+            backoff.Next(key);
+        }
+
+        string id;
+        try
+        {
+            id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt), cancellationToken);
+        }
+        catch (RuntimeException ex)
+        {
+            waiting[container.Name] = new ContainerWaiting("CreateContainerError", ex.Message);
+            events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
+            return backoff.Next(key);
+        }
+
+        events.Record(pod, "Normal", "Created", $"Created container {container.Name}", FieldPath(pod, container));
+        try
+        {
+            await runtime.StartContainerAsync(id, cancellationToken);
+            events.Record(pod, "Normal", "Started", $"Started container {container.Name}", FieldPath(pod, container));
+        }
+        catch (RuntimeException ex)
+        {
+            events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
+            return backoff.Current(key) == TimeSpan.Zero ? backoff.Next(key) : backoff.Current(key);
+        }
+
+        // Keep one dead attempt per container for lastState, as kubelet's container GC does.
+        foreach (var old in View(pod).Attempts(container.Name).Skip(2).Where(c => c.State != ContainerState.Running))
+        {
+            await runtime.RemoveContainerAsync(old.Id, cancellationToken);
+        }
+
+        return null;
+    }
+
+    private bool ImagePresent(V1Pod pod, V1Container container, Dictionary<string, ContainerWaiting> waiting)
+    {
+        ImageRecord? image;
+        try
+        {
+            image = images.Resolve(container.Image);
+        }
+        catch (ImageException ex)
+        {
+            waiting[container.Name] = new ContainerWaiting("InvalidImageName", $"Failed to apply default image tag \"{container.Image}\": {ex.Message}");
+            events.Record(pod, "Warning", "InspectFailed", waiting[container.Name].Message!, FieldPath(pod, container));
+            return false;
+        }
+
+        if (image is not null)
+        {
+            events.Record(pod, "Normal", "Pulled", $"Container image \"{container.Image}\" already present on machine", FieldPath(pod, container));
+            return true;
+        }
+
+        if (container.ImagePullPolicy == "Never")
+        {
+            var message = $"Container image \"{container.Image}\" is not present with pull policy of Never";
+            waiting[container.Name] = new ContainerWaiting("ErrImageNeverPull", message);
+            events.Record(pod, "Warning", "ErrImageNeverPull", message, FieldPath(pod, container));
+            return false;
+        }
+
+        var pullMessage = $"Failed to pull image \"{container.Image}\": image is not present and registry pulls are not available in this build";
+        waiting[container.Name] = new ContainerWaiting("ErrImagePull", pullMessage);
+        events.Record(pod, "Warning", "Failed", pullMessage, FieldPath(pod, container));
+        return false;
+    }
+
+    private static bool ShouldRestart(V1Pod pod, ContainerStatus exited) => pod.Spec.RestartPolicy switch
+    {
+        "Never" => false,
+        "OnFailure" => exited.ExitCode != 0,
+        _ => true,
+    };
+
+    public static TimeSpan GracePeriod(V1Pod pod) => TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds ?? 30);
+
+    private static string FieldPath(V1Pod pod, V1Container container) =>
+        (pod.Spec.InitContainers?.Any(c => c.Name == container.Name) ?? false)
+            ? $"spec.initContainers{{{container.Name}}}"
+            : $"spec.containers{{{container.Name}}}";
+
+    private static string Seconds(TimeSpan t) => t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds}s" : $"{(int)t.TotalSeconds}s";
+
+    private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod}: sandbox {Sandbox} is not ready, creating a new one")]
+    private partial void LogSandboxReplaced(string pod, string sandbox);
+}
