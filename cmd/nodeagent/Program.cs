@@ -1,1 +1,11 @@
-return 0;
+using System.CommandLine;
+using NodeAgent.Cli.Commands;
+
+var rootDir = CommonOptions.RootDir;
+var root = new RootCommand("NodeAgent: kubelet, kube-proxy and a container runtime in one program");
+root.Options.Add(rootDir);
+root.Options.Add(CommonOptions.LogRoot);
+root.Options.Add(CommonOptions.CgroupRoot);
+root.Subcommands.Add(CtrCommands.Build());
+root.Subcommands.Add(ImagesCommands.Build());
+return await root.Parse(CtrCommands.SeparateRunCommand(args)).InvokeAsync();

@@ -147,6 +147,9 @@ public static class ProcessControl
         LinuxException.ThrowIfError(Libc.Mknod(path, type | mode, dev), "mknod", path);
     }
 
+    public static void MakeFifo(string path, uint mode) =>
+        LinuxException.ThrowIfError(Libc.Mknod(path, 0x1000u | mode, 0), "mkfifo", path);
+
     public static void Symlink(string target, string linkPath) =>
         LinuxException.ThrowIfError(Libc.Symlink(target, linkPath), "symlink", linkPath + " -> " + target);
 }

@@ -64,6 +64,18 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "pause")]
     internal static partial int Pause();
 
+    [LibraryImport(Lib, EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Lchown(string path, uint uid, uint gid);
+
+    [LibraryImport(Lib, EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Lsetxattr(string path, string name, byte[] value, nuint size, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint Lgetxattr(string path, string name, byte[] value, nuint size);
+
+    [LibraryImport(Lib, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Link(string oldPath, string newPath);
+
     internal const nint SYS_pivot_root = 155;
     internal const nint SYS_capset = 126;
     internal const nint SYS_pidfd_open = 434;

@@ -1,0 +1,23 @@
+using NodeAgent.Cgroups;
+using NodeAgent.Images;
+using NodeAgent.Linux;
+using NodeAgent.Runtime.Cri;
+
+namespace NodeAgent.Cli.Commands;
+
+/// <summary>Turns the errors a command can meet into one clear line on stderr and an exit code.</summary>
+internal static class CliErrors
+{
+    public static async Task<int> RunAsync(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception ex) when (ex is RuntimeException or ImageException or CgroupException or LinuxException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"nodeagent: {ex.Message}");
+            return 125;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+namespace NodeAgent.Cgroups;
+
+public enum QosClass { Guaranteed, Burstable, BestEffort }

@@ -1,0 +1,115 @@
+using NodeAgent.Cgroups;
+using NodeAgent.Images;
+using NodeAgent.Linux;
+using NodeAgent.Runtime;
+using NodeAgent.Runtime.Cri;
+
+namespace NodeAgent.Tests.Support;
+
+/// <summary>
+/// A real runtime on a scratch root: the busybox test image imported into a real image store, a cgroup driver under
+/// a unique test prefix, logs in a scratch directory. Dispose removes every container, sandbox, mount and cgroup.
+/// </summary>
+public sealed class RuntimeFixture : IDisposable
+{
+    private readonly TempDir _dir = new("nodeagent-runtime");
+
+    public RuntimeFixture()
+    {
+        Root = _dir.Combine("root");
+        Logs = _dir.Combine("logs");
+        CgroupPrefix = "nodeagent-test-" + Guid.NewGuid().ToString("N")[..8];
+        Images = new ImageStore(Root);
+        Snapshotter = new OverlaySnapshotter(Root, Images);
+        Cgroups = CgroupManagerFactory.Detect(rootPrefix: CgroupPrefix);
+        Images.ImportAsync(TestImages.BusyboxOci, CancellationToken.None).GetAwaiter().GetResult();
+        Runtime = Open();
+    }
+
+    public string Root { get; }
+
+    public string Logs { get; }
+
+    public string CgroupPrefix { get; }
+
+    public ImageStore Images { get; }
+
+    public OverlaySnapshotter Snapshotter { get; }
+
+    public ICgroupManager Cgroups { get; }
+
+    public LinuxRuntimeService Runtime { get; private set; }
+
+    /// <summary>A second runtime instance on the same root, as after an agent restart.</summary>
+    public LinuxRuntimeService Open() =>
+        new(new RuntimeOptions { RootDir = Root, ShimPath = RepoPaths.ShimPath }, Images, Snapshotter, Cgroups);
+
+    public void Restart()
+    {
+        Runtime.Dispose();
+        Runtime = Open();
+    }
+
+    public PodSandboxConfig Pod(string name, bool sharePid = false, bool hostNetwork = false) => new()
+    {
+        Name = name,
+        Namespace = "test",
+        Uid = Guid.NewGuid().ToString(),
+        LogDirectory = Path.Combine(Logs, name),
+        CgroupParent = $"kubepods/besteffort/pod{name}",
+        SharePid = sharePid,
+        HostNetwork = hostNetwork,
+    };
+
+    public static ContainerConfig Container(string name, params string[] command) => new()
+    {
+        Name = name,
+        Image = "localhost/busybox:latest",
+        Command = command,
+        LogPath = $"{name}/0.log",
+    };
+
+    /// <summary>Starts a container in a new sandbox and returns its ID.</summary>
+    public async Task<(string SandboxId, string ContainerId)> StartAsync(string pod, ContainerConfig container)
+    {
+        var sandbox = await Runtime.RunPodSandboxAsync(Pod(pod), CancellationToken.None);
+        var id = await Runtime.CreateContainerAsync(sandbox, container, CancellationToken.None);
+        await Runtime.StartContainerAsync(id, CancellationToken.None);
+        return (sandbox, id);
+    }
+
+    public async Task<ContainerStatus> WaitAsync(string id)
+    {
+        await Runtime.WaitContainerAsync(id, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        return Runtime.ContainerStatus(id)!;
+    }
+
+    public IReadOnlyList<string> Stdout(string id) =>
+        File.ReadAllLines(Runtime.ContainerStatus(id)!.LogPath)
+            .Select(l => l.Split(' ', 4))
+            .Where(p => p.Length == 4 && p[1] == "stdout")
+            .Select(p => p[3])
+            .ToList();
+
+    public void Dispose()
+    {
+        try
+        {
+            foreach (var sandbox in Runtime.ListPodSandboxes())
+            {
+                Runtime.RemovePodSandboxAsync(sandbox.Id, CancellationToken.None).GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            Runtime.Dispose();
+            foreach (var mount in Mounts.ListUnder(_dir.Path))
+            {
+                Mounts.Unmount(mount, detach: true);
+            }
+
+            Cgroups.Remove("");
+            _dir.Dispose();
+        }
+    }
+}
