@@ -84,10 +84,14 @@ public sealed class RuntimeFixture : IDisposable
         return Runtime.ContainerStatus(id)!;
     }
 
-    public IReadOnlyList<string> Stdout(string id) =>
+    public IReadOnlyList<string> Stdout(string id) => Lines(id, "stdout");
+
+    public IReadOnlyList<string> Stderr(string id) => Lines(id, "stderr");
+
+    private List<string> Lines(string id, string stream) =>
         File.ReadAllLines(Runtime.ContainerStatus(id)!.LogPath)
             .Select(l => l.Split(' ', 4))
-            .Where(p => p.Length == 4 && p[1] == "stdout")
+            .Where(p => p.Length == 4 && p[1] == stream)
             .Select(p => p[3])
             .ToList();
 
