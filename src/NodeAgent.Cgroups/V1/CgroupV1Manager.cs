@@ -71,6 +71,11 @@ public sealed class CgroupV1Manager : ICgroupManager
     public void Remove(string relativePath)
     {
         string rel = Normalize(relativePath);
+        if (rel.Length == 0 && RootPrefix.Length == 0)
+        {
+            throw new ArgumentException("refusing to remove the root of the cgroup hierarchy", nameof(relativePath));
+        }
+
         Dictionary<string, string> dirs = Dirs(rel);
         List<string> roots = [.. dirs.Values.Distinct(StringComparer.Ordinal).Where(Directory.Exists)];
         dirs.TryGetValue("freezer", out string? freezer);

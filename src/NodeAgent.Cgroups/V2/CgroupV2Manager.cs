@@ -61,6 +61,11 @@ public sealed class CgroupV2Manager : ICgroupManager
     public void Remove(string relativePath)
     {
         string rel = V1.CgroupV1Manager.Normalize(relativePath);
+        if (rel.Length == 0 && RootPrefix.Length == 0)
+        {
+            throw new ArgumentException("refusing to remove the root of the cgroup hierarchy", nameof(relativePath));
+        }
+
         string dir = Dir(rel);
         if (!Directory.Exists(dir))
         {
