@@ -16,7 +16,8 @@ public static class CriLogFiles
         var files = new List<string>();
         foreach (string file in Directory.EnumerateFiles(dir, prefix + "*"))
         {
-            if (IsRotationSuffix(Path.GetFileName(file).AsSpan(prefix.Length)))
+            string name = Path.GetFileName(file);
+            if (name.Length > prefix.Length && name.StartsWith(prefix, StringComparison.Ordinal) && IsRotationSuffix(name.AsSpan(prefix.Length)))
             {
                 files.Add(file);
             }
