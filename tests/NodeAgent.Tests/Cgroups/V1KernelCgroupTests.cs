@@ -131,4 +131,17 @@ public sealed class V1KernelCgroupTests : CgroupConformanceTests
         cg.Apply(new CgroupResources());
         Assert.True(long.Parse(File.ReadAllText(Path.Combine(cg.DirectoryOf("memory")!, "memory.limit_in_bytes")).Trim()) > 1L << 40);
     }
+
+    [PrivilegedFact]
+    public async Task Memory_limit_below_usage_is_refused_with_EBUSY_naming_the_cgroup()
+    {
+        ICgroup cg = Manager.CreateOrUpdate("kubepods/podbusy/c1", new CgroupResources());
+        using var p = new GatedProcess("x=$(head -c 20000000 /dev/zero | tr '\\0' a); echo ready; exec sleep 60");
+        cg.AddProcess(p.Pid);
+        p.Release();
+        Assert.Equal("ready", await p.ReadLineAsync(Timeout));
+
+        var e = Assert.Throws<CgroupException>(() => cg.Apply(new CgroupResources { MemoryLimitBytes = 4096 }));
+        Assert.Equal("cgroup kubepods/podbusy/c1: writing memory.limit_in_bytes = \"4096\": Device or resource busy (EBUSY)", e.Message);
+    }
 }
