@@ -24,7 +24,7 @@ internal sealed class RuntimeComposition : IDisposable
         var root = pr.GetValue(CommonOptions.RootDir)!;
         var images = new ImageStore(root);
         var snapshotter = new OverlaySnapshotter(root, images);
-        var cgroups = CgroupManagerFactory.Detect(rootPrefix: pr.GetValue(CommonOptions.CgroupRoot)!);
+        var cgroups = CgroupManagerFactory.Create(rootPrefix: pr.GetValue(CommonOptions.CgroupRoot)!);
         var runtime = new LinuxRuntimeService(new RuntimeOptions { RootDir = root }, images, snapshotter, cgroups);
         return new RuntimeComposition(images, runtime);
     }

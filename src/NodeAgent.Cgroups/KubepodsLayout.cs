@@ -1,31 +1,90 @@
 namespace NodeAgent.Cgroups;
 
-/// <summary>kubelet's cgroupfs names and CPU conversions.</summary>
+/// <summary>kubelet's cgroupfs naming and CPU arithmetic (pkg/kubelet/cm: qos_container_manager, helpers_linux).</summary>
 public static class KubepodsLayout
 {
     public const string Root = "kubepods";
-    public const long CpuPeriodMicros = 100_000;
     public const long MinShares = 2;
-    public const long MinQuotaMicros = 1000;
+    public const long MaxShares = 262144;
+    public const long SharesPerCpu = 1024;
+    public const long MilliCpuToCpu = 1000;
+    public const long DefaultQuotaPeriodMicros = 100_000;
+    public const long MinQuotaPeriodMicros = 1000;
 
-    /// <summary><c>kubepods/pod&lt;uid&gt;</c>, <c>kubepods/burstable/pod&lt;uid&gt;</c> or <c>kubepods/besteffort/pod&lt;uid&gt;</c>.</summary>
-    public static string PodCgroup(QosClass qos, string podUid) => qos switch
+    /// <summary>The cgroup of the QoS class itself: <c>kubepods</c>, <c>kubepods/burstable</c> or <c>kubepods/besteffort</c>.</summary>
+    public static string QosPath(QosClass qos) => qos switch
     {
-        QosClass.Guaranteed => $"{Root}/pod{podUid}",
-        QosClass.Burstable => $"{Root}/burstable/pod{podUid}",
-        _ => $"{Root}/besteffort/pod{podUid}",
+        QosClass.Guaranteed => Root,
+        QosClass.Burstable => Root + "/burstable",
+        QosClass.BestEffort => Root + "/besteffort",
+        _ => throw new ArgumentOutOfRangeException(nameof(qos), qos, "unknown QoS class"),
     };
 
-    public static string ContainerCgroup(string podCgroup, string containerId) => $"{podCgroup}/{containerId}";
+    /// <summary><c>kubepods[/burstable|/besteffort]/pod&lt;uid&gt;</c>.</summary>
+    public static string PodPath(QosClass qos, string podUid)
+    {
+        ValidateName(podUid, "pod UID");
+        return QosPath(qos) + "/pod" + podUid;
+    }
 
-    /// <summary>cpu.shares from a CPU request in millicores: <c>max(2, milli*1024/1000)</c>; 2 without a request.</summary>
-    public static long SharesFromMilliCpu(long? milliCpu) =>
-        milliCpu is { } m && m > 0 ? Math.Max(MinShares, m * 1024 / 1000) : MinShares;
+    /// <summary><c>&lt;pod cgroup&gt;/&lt;containerId&gt;</c>.</summary>
+    public static string ContainerPath(string podPath, string containerId)
+    {
+        ValidateName(containerId, "container ID");
+        return podPath.TrimEnd('/') + "/" + containerId;
+    }
 
-    /// <summary>CFS quota from a CPU limit in millicores, at least 1000 µs; null without a limit.</summary>
-    public static long? QuotaFromMilliCpu(long? milliCpu, long period = CpuPeriodMicros) =>
-        milliCpu is { } m && m > 0 ? Math.Max(MinQuotaMicros, m * period / 1000) : null;
+    /// <summary>cpu.shares for a CPU request in millicores: <c>max(2, milli*1024/1000)</c>, capped at 262144; BestEffort (no request) gets 2.</summary>
+    public static long MilliCpuToShares(long milliCpu)
+    {
+        if (milliCpu <= 0)
+        {
+            return MinShares;
+        }
 
-    /// <summary>cgroup v2 cpu.weight from v1 shares: <c>1 + (shares - 2) * 9999 / 262142</c>.</summary>
-    public static long WeightFromShares(long shares) => 1 + ((Math.Clamp(shares, 2, 262144) - 2) * 9999 / 262142);
+        long shares = milliCpu * SharesPerCpu / MilliCpuToCpu;
+        return Math.Clamp(shares, MinShares, MaxShares);
+    }
+
+    /// <summary>CFS quota for a CPU limit in millicores: <c>milli*period/1000</c>, at least 1000 µs; null when there is no limit.</summary>
+    public static long? MilliCpuToQuota(long milliCpu, long periodMicros = DefaultQuotaPeriodMicros)
+    {
+        if (milliCpu <= 0)
+        {
+            return null;
+        }
+
+        long quota = milliCpu * periodMicros / MilliCpuToCpu;
+        return Math.Max(quota, MinQuotaPeriodMicros);
+    }
+
+    /// <summary>cgroup v2 cpu.weight from v1 shares: <c>1 + ((shares - 2) * 9999) / 262142</c>.</summary>
+    public static long SharesToWeight(long shares)
+    {
+        if (shares == 0)
+        {
+            return 0;
+        }
+
+        shares = Math.Clamp(shares, MinShares, MaxShares);
+        return 1 + ((shares - 2) * 9999) / 262142;
+    }
+
+    /// <summary>Resources for a container (or pod) cgroup from its CPU request/limit in millicores, memory limit and pids limit.</summary>
+    public static CgroupResources Resources(QosClass qos, long cpuRequestMilli, long cpuLimitMilli, long? memoryLimitBytes, long? pidsLimit = null) => new()
+    {
+        CpuShares = qos == QosClass.BestEffort ? MinShares : MilliCpuToShares(cpuRequestMilli),
+        CpuQuotaMicros = MilliCpuToQuota(cpuLimitMilli),
+        CpuPeriodMicros = DefaultQuotaPeriodMicros,
+        MemoryLimitBytes = memoryLimitBytes,
+        PidsLimit = pidsLimit,
+    };
+
+    private static void ValidateName(string name, string what)
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('/') || name is "." or "..")
+        {
+            throw new ArgumentException($"{what} \"{name}\" is not a valid cgroup name", nameof(name));
+        }
+    }
 }

@@ -1,3 +1,9 @@
 namespace NodeAgent.Cgroups;
 
-public enum QosClass { Guaranteed, Burstable, BestEffort }
+/// <summary>A pod's Kubernetes QoS class, which decides where its cgroup lives under <c>kubepods</c>.</summary>
+public enum QosClass
+{
+    Guaranteed,
+    Burstable,
+    BestEffort,
+}

@@ -1,191 +1,201 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
+using System.Threading.Channels;
 
 namespace NodeAgent.Logs;
 
 /// <summary>
-/// Reads CRI log records from the rotated files and then the current one, optionally following the current file
-/// as it grows and across rotations (woken by inotify, not by polling).
+/// Reads a container's CRI log: rotated files oldest first, then the current file; with <c>follow</c> it waits
+/// for appended data using inotify (through <see cref="FileSystemWatcher"/>) and follows the log across rotations.
+/// Malformed lines are reported to the callback with their file and line number and otherwise skipped.
 /// </summary>
-public static class CriLogReader
+public sealed class CriLogReader
 {
-    /// <summary>Parses one line; null when it is not a CRI record.</summary>
-    public static CriLogEntry? Parse(ReadOnlySpan<byte> line)
+    private readonly string _path;
+    private readonly Action<CriLogMalformedLine>? _onMalformed;
+
+    /// <param name="path">The current log file (rotated siblings are found next to it).</param>
+    /// <param name="onMalformed">Called for every line that is not in the CRI format.</param>
+    public CriLogReader(string path, Action<CriLogMalformedLine>? onMalformed = null)
     {
-        var first = line.IndexOf((byte)' ');
-        if (first <= 0)
-        {
-            return null;
-        }
-
-        var rest = line[(first + 1)..];
-        var second = rest.IndexOf((byte)' ');
-        if (second <= 0 || rest.Length < second + 2)
-        {
-            return null;
-        }
-
-        var streamText = rest[..second];
-        var tagAndContent = rest[(second + 1)..];
-        var third = tagAndContent.IndexOf((byte)' ');
-        var tag = third < 0 ? tagAndContent : tagAndContent[..third];
-        var content = third < 0 ? ReadOnlySpan<byte>.Empty : tagAndContent[(third + 1)..];
-        if (!DateTimeOffset.TryParse(Encoding.ASCII.GetString(line[..first]), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var ts))
-        {
-            return null;
-        }
-
-        CriStream stream;
-        if (streamText.SequenceEqual("stdout"u8))
-        {
-            stream = CriStream.Stdout;
-        }
-        else if (streamText.SequenceEqual("stderr"u8))
-        {
-            stream = CriStream.Stderr;
-        }
-        else
-        {
-            return null;
-        }
-
-        var partial = tag.Length > 0 && tag[0] == (byte)'P';
-        return new CriLogEntry(ts, stream, partial, content.ToArray());
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        _path = Path.GetFullPath(path);
+        _onMalformed = onMalformed;
     }
 
-    public static async IAsyncEnumerable<CriLogEntry> ReadAsync(string path, bool follow, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<CriLogEntry> ReadAsync(CriLogReadOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        foreach (var rotated in CriLogWriter.RotatedFiles(path))
-        {
-            await foreach (var e in ReadFileAsync(rotated, cancellationToken))
-            {
-                yield return e;
-            }
-        }
-
-        if (!follow)
-        {
-            if (File.Exists(path))
-            {
-                await foreach (var e in ReadFileAsync(path, cancellationToken))
-                {
-                    yield return e;
-                }
-            }
-
-            yield break;
-        }
-
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        using var watcher = new FileSystemWatcher(dir, Path.GetFileName(path))
-        {
-            NotifyFilter = NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.LastWrite,
-        };
-        var signal = new SemaphoreSlim(0);
-        void Wake(object? _, FileSystemEventArgs __) => signal.Release();
-        watcher.Changed += Wake;
-        watcher.Created += Wake;
-        watcher.Renamed += (s, e) => signal.Release();
-        watcher.EnableRaisingEvents = true;
-
-        FileStream? file = null;
-        var pending = new List<byte>();
+        options ??= new CriLogReadOptions();
+        Channel<bool>? changed = null;
+        FileSystemWatcher? watcher = null;
+        LogFileCursor? current = null;
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            if (options.Follow)
             {
-                if (file is null && File.Exists(path))
+                // Watch before the first read so nothing appended in between is missed.
+                changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+                watcher = Watch(changed.Writer);
+            }
+
+            var assembler = new LineAssembler(_onMalformed);
+            var entries = new List<CriLogEntry>();
+            foreach (string file in CriLogFiles.All(_path))
+            {
+                LogFileCursor cursor;
+                try
                 {
-                    file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    cursor = new LogFileCursor(file);
+                }
+                catch (FileNotFoundException)
+                {
+                    continue; // rotated away and deleted meanwhile
                 }
 
-                if (file is not null)
+                Drain(cursor, assembler, entries);
+                if (options.Follow && file == _path)
                 {
-                    var buffer = new byte[16 * 1024];
-                    int n;
-                    while ((n = await file.ReadAsync(buffer, cancellationToken)) > 0)
+                    current = cursor;
+                }
+                else
+                {
+                    ReportTrailing(cursor);
+                    cursor.Dispose();
+                }
+            }
+
+            if (!options.Follow)
+            {
+                assembler.FlushIncomplete(entries);
+            }
+
+            int skip = options.Tail is int tail ? Math.Max(0, entries.Count - Math.Max(0, tail)) : 0;
+            for (int i = skip; i < entries.Count; i++)
+            {
+                if (Wanted(entries[i], options))
+                {
+                    yield return entries[i];
+                }
+            }
+
+            if (!options.Follow)
+            {
+                yield break;
+            }
+
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (current is null && File.Exists(_path))
+                {
+                    current = TryOpen(_path);
+                }
+
+                entries.Clear();
+                if (current is not null)
+                {
+                    Drain(current, assembler, entries);
+                    if (entries.Count == 0 && current.WasRotated())
                     {
-                        foreach (var entry in Split(buffer.AsSpan(0, n), pending))
+                        // The writer closes a file before renaming it: what is left of it is complete.
+                        Drain(current, assembler, entries);
+                        ReportTrailing(current);
+                        current.Dispose();
+                        current = File.Exists(_path) ? TryOpen(_path) : null;
+                        if (current is not null)
+                        {
+                            Drain(current, assembler, entries);
+                        }
+                    }
+                }
+
+                foreach (CriLogEntry entry in entries)
+                {
+                    if (Wanted(entry, options))
+                    {
+                        yield return entry;
+                    }
+                }
+
+                if (entries.Count == 0)
+                {
+                    if (options.FollowUntil is { IsCompleted: true })
+                    {
+                        assembler.FlushIncomplete(entries);
+                        foreach (CriLogEntry entry in entries)
                         {
                             yield return entry;
                         }
+
+                        yield break;
                     }
 
-                    // Rotated away: the name now points at a new file; finish this one and switch.
-                    if (!File.Exists(path) || new FileInfo(path).Length < file.Position)
+                    var next = changed!.Reader.ReadAsync(cancellationToken).AsTask();
+                    if (options.FollowUntil is { } until)
                     {
-                        file.Dispose();
-                        file = null;
-                        pending.Clear();
-                        continue;
+                        await Task.WhenAny(next, until).ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
                     }
-                }
-
-                try
-                {
-                    await signal.WaitAsync(cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    yield break;
+                    else
+                    {
+                        await next.ConfigureAwait(false);
+                    }
                 }
             }
         }
         finally
         {
-            file?.Dispose();
+            current?.Dispose();
+            watcher?.Dispose();
         }
     }
 
-    private static List<CriLogEntry> Split(ReadOnlySpan<byte> data, List<byte> pending)
+    private static bool Wanted(in CriLogEntry entry, CriLogReadOptions options) =>
+        options.Since is not DateTimeOffset since || entry.Timestamp >= since;
+
+    private static void Drain(LogFileCursor cursor, LineAssembler assembler, List<CriLogEntry> output)
     {
-        var entries = new List<CriLogEntry>();
-        while (!data.IsEmpty)
+        while (cursor.TryReadLine(out ReadOnlySpan<byte> line))
         {
-            var newline = data.IndexOf((byte)'\n');
-            if (newline < 0)
-            {
-                pending.AddRange(data);
-                break;
-            }
-
-            ReadOnlySpan<byte> line;
-            if (pending.Count > 0)
-            {
-                pending.AddRange(data[..newline]);
-                line = pending.ToArray();
-                pending.Clear();
-            }
-            else
-            {
-                line = data[..newline];
-            }
-
-            if (Parse(line) is { } entry)
-            {
-                entries.Add(entry);
-            }
-
-            data = data[(newline + 1)..];
+            assembler.Add(cursor, line, output);
         }
-
-        return entries;
     }
 
-    private static async IAsyncEnumerable<CriLogEntry> ReadFileAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private void ReportTrailing(LogFileCursor cursor)
     {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var pending = new List<byte>();
-        var buffer = new byte[64 * 1024];
-        int n;
-        while ((n = await file.ReadAsync(buffer, cancellationToken)) > 0)
+        if (!cursor.Remainder.IsEmpty)
         {
-            foreach (var entry in Split(buffer.AsSpan(0, n), pending))
-            {
-                yield return entry;
-            }
+            _onMalformed?.Invoke(new CriLogMalformedLine(cursor.Path, cursor.LineNumber + 1, System.Text.Encoding.UTF8.GetString(cursor.Remainder), "file ends without a newline"));
         }
+    }
+
+    private static LogFileCursor? TryOpen(string path)
+    {
+        try
+        {
+            return new LogFileCursor(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private FileSystemWatcher Watch(ChannelWriter<bool> changed)
+    {
+        string dir = Path.GetDirectoryName(_path)!;
+        Directory.CreateDirectory(dir);
+        var watcher = new FileSystemWatcher(dir)
+        {
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            IncludeSubdirectories = false,
+        };
+        void Signal(object? sender, EventArgs e) => changed.TryWrite(true);
+        watcher.Changed += Signal;
+        watcher.Created += Signal;
+        watcher.Renamed += Signal;
+        watcher.Deleted += Signal;
+        watcher.Error += Signal;
+        watcher.EnableRaisingEvents = true;
+        return watcher;
     }
 }

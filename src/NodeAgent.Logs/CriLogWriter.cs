@@ -1,141 +1,186 @@
-using System.Text;
+using System.Globalization;
 
 namespace NodeAgent.Logs;
 
 /// <summary>
-/// Writes a container's output in the CRI log format, <c>&lt;RFC3339Nano&gt; &lt;stdout|stderr&gt; &lt;F|P&gt; &lt;line&gt;</c>:
-/// one record per line, lines over 16 KiB split into P records ending with an F record, a trailing partial line
-/// flushed as F when the stream ends. Rotates by size like kubelet (containerLogMaxSize/MaxFiles).
-/// Synchronous and allocation-light: the per-container shim uses it.
+/// Writes a container's stdout/stderr in the CRI log format, with size-based rotation like kubelet's
+/// containerLogMaxSize/containerLogMaxFiles. Not thread-safe: the caller (one shim) serialises writes.
+/// Each physical log line is written with one write(2), so readers never see half a line once it is there.
 /// </summary>
 public sealed class CriLogWriter : IDisposable
 {
-    public const int MaxLineBytes = 16 * 1024;
+    private const int HeaderMax = CriLogFormat.TimestampLength + 1 + 6 + 1 + 1 + 1;
 
     private readonly string _path;
-    private readonly long _maxSize;
+    private readonly long _maxSizeBytes;
     private readonly int _maxFiles;
     private readonly TimeProvider _time;
-    private readonly byte[][] _pending = [new byte[MaxLineBytes], new byte[MaxLineBytes]];
+    private readonly byte[][] _pending = [new byte[CriLogFormat.MaxLineContentBytes], new byte[CriLogFormat.MaxLineContentBytes]];
     private readonly int[] _pendingLength = new int[2];
-    private readonly byte[] _header = new byte[64];
+    private readonly byte[] _line = new byte[HeaderMax + CriLogFormat.MaxLineContentBytes + 1];
     private FileStream _file;
+    private long _size;
+    private bool _disposed;
 
-    public CriLogWriter(string path, long maxSizeBytes, int maxFiles, TimeProvider? time = null)
+    /// <param name="path">The current log file, e.g. <c>/var/log/pods/ns_pod_uid/ctr/0.log</c>; appended to if it exists.</param>
+    /// <param name="maxSizeBytes">Rotate before a line would make the file larger than this; 0 or less disables rotation.</param>
+    /// <param name="maxFiles">Most files kept, the current one included (at least 1).</param>
+    /// <param name="timeProvider">Clock for timestamps and rotated file names; <see cref="TimeProvider.System"/> by default.</param>
+    public CriLogWriter(string path, long maxSizeBytes, int maxFiles, TimeProvider? timeProvider = null)
     {
-        _path = path;
-        _maxSize = maxSizeBytes;
-        _maxFiles = Math.Max(1, maxFiles);
-        _time = time ?? TimeProvider.System;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxFiles, 1);
+        _path = System.IO.Path.GetFullPath(path);
+        _maxSizeBytes = maxSizeBytes;
+        _maxFiles = maxFiles;
+        _time = timeProvider ?? TimeProvider.System;
         _file = Open();
+        _size = _file.Length;
     }
 
+    /// <summary>The current log file.</summary>
+    public string Path => _path;
+
+    /// <summary>Accepts an arbitrary chunk read from the container's pipe; complete lines are written at once, the rest is kept.</summary>
     public void Write(CriStream stream, ReadOnlySpan<byte> chunk)
     {
-        var s = (int)stream;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int s = (int)stream;
+        byte[] pending = _pending[s];
         while (!chunk.IsEmpty)
         {
-            var newline = chunk.IndexOf((byte)'\n');
-            var take = newline < 0 ? chunk.Length : newline;
-            var room = MaxLineBytes - _pendingLength[s];
-            if (take > room)
+            int newline = chunk.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> segment = newline < 0 ? chunk : chunk[..newline];
+
+            // Fill the pending buffer; every time it is full emit a P chunk (containerd: bufio reader of 16 KiB).
+            while (!segment.IsEmpty)
             {
-                // The line is longer than a record may be: emit what fills the buffer as a partial record.
-                Append(s, chunk[..room]);
-                Emit(stream, partial: true);
-                chunk = chunk[room..];
-                continue;
+                int room = pending.Length - _pendingLength[s];
+                if (room == 0)
+                {
+                    // More content for a line that already fills a chunk: the chunk so far is partial.
+                    EmitPending(stream, CriLogFormat.PartialTag);
+                    continue;
+                }
+
+                int take = Math.Min(room, segment.Length);
+                segment[..take].CopyTo(pending.AsSpan(_pendingLength[s]));
+                _pendingLength[s] += take;
+                segment = segment[take..];
             }
 
-            Append(s, chunk[..take]);
             if (newline < 0)
             {
                 return;
             }
 
-            Emit(stream, partial: false);
+            EmitPending(stream, CriLogFormat.FullTag);
             chunk = chunk[(newline + 1)..];
         }
     }
 
-    public void Flush() => _file.Flush();
-
-    private void Append(int s, ReadOnlySpan<byte> data)
+    /// <summary>Writes any pending partial line as a P chunk (more of it may follow).</summary>
+    public void Flush()
     {
-        data.CopyTo(_pending[s].AsSpan(_pendingLength[s]));
-        _pendingLength[s] += data.Length;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        FlushPending(CriLogFormat.PartialTag);
     }
 
-    private void Emit(CriStream stream, bool partial)
+    /// <summary>Writes any pending partial line as the last (F) chunk of its line and closes the file.</summary>
+    public void Dispose()
     {
-        var s = (int)stream;
-        var header = FormatHeader(_time.GetUtcNow(), stream, partial);
-        var recordLength = header + _pendingLength[s] + 1;
-        if (_maxSize > 0 && _file.Length > 0 && _file.Length + recordLength > _maxSize)
+        if (_disposed)
+        {
+            return;
+        }
+
+        FlushPending(CriLogFormat.FullTag);
+        _disposed = true;
+        _file.Dispose();
+    }
+
+    private void FlushPending(byte tag)
+    {
+        for (int s = 0; s < 2; s++)
+        {
+            if (_pendingLength[s] > 0)
+            {
+                EmitPending((CriStream)s, tag);
+            }
+        }
+    }
+
+    private void EmitPending(CriStream stream, byte tag)
+    {
+        int s = (int)stream;
+        Span<byte> line = _line;
+        int pos = CriLogFormat.FormatTimestamp(_time.GetUtcNow(), line);
+        line[pos++] = (byte)' ';
+        ReadOnlySpan<byte> name = stream == CriStream.Stdout ? CriLogFormat.StdoutName : CriLogFormat.StderrName;
+        name.CopyTo(line[pos..]);
+        pos += name.Length;
+        line[pos++] = (byte)' ';
+        line[pos++] = tag;
+        line[pos++] = (byte)' ';
+        _pending[s].AsSpan(0, _pendingLength[s]).CopyTo(line[pos..]);
+        pos += _pendingLength[s];
+        line[pos++] = (byte)'\n';
+        _pendingLength[s] = 0;
+
+        if (_maxSizeBytes > 0 && _size > 0 && _size + pos > _maxSizeBytes)
         {
             Rotate();
         }
 
-        _file.Write(_header, 0, header);
-        _file.Write(_pending[s], 0, _pendingLength[s]);
-        _file.WriteByte((byte)'\n');
-        _file.Flush();
-        _pendingLength[s] = 0;
+        _file.Write(line[..pos]);
+        _size += pos;
     }
 
-    private int FormatHeader(DateTimeOffset now, CriStream stream, bool partial)
+    private FileStream Open()
     {
-        var utc = now.UtcDateTime;
-        var text = utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff", System.Globalization.CultureInfo.InvariantCulture) + "00Z " +
-                   (stream == CriStream.Stdout ? "stdout " : "stderr ") + (partial ? "P " : "F ");
-        return Encoding.ASCII.GetBytes(text, _header);
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);
+            return new FileStream(_path, new FileStreamOptions
+            {
+                Mode = FileMode.Append,
+                Access = FileAccess.Write,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                BufferSize = 0,
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"container log {_path}: opening for append: {e.Message}", e);
+        }
     }
 
-    /// <summary>Renames the current file to <c>&lt;path&gt;.&lt;yyyyMMdd-HHmmss&gt;</c>, opens a new one, drops the oldest beyond MaxFiles.</summary>
     private void Rotate()
     {
         _file.Dispose();
-        var stamp = _time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
-        var rotated = $"{_path}.{stamp}";
-        for (var n = 1; File.Exists(rotated); n++)
+        string stamp = _time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        string rotated = _path + "." + stamp;
+        for (int n = 1; File.Exists(rotated); n++)
         {
-            rotated = $"{_path}.{stamp}.{n}";
+            rotated = _path + "." + stamp + "." + n.ToString("D3", CultureInfo.InvariantCulture);
         }
 
-        File.Move(_path, rotated);
-        foreach (var old in RotatedFiles(_path).SkipLast(_maxFiles - 1))
+        try
         {
-            File.Delete(old);
+            File.Move(_path, rotated);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"container log {_path}: rotating to {rotated}: {e.Message}", e);
+        }
+
+        IReadOnlyList<string> old = CriLogFiles.Rotated(_path);
+        for (int i = 0; i < old.Count - (_maxFiles - 1); i++)
+        {
+            File.Delete(old[i]);
         }
 
         _file = Open();
-    }
-
-    /// <summary>Rotated files of a log, oldest first.</summary>
-    public static IReadOnlyList<string> RotatedFiles(string path)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var name = Path.GetFileName(path) + ".";
-        return Directory.EnumerateFiles(dir, name + "*")
-            .Where(f => Path.GetFileName(f).Length > name.Length && char.IsAsciiDigit(Path.GetFileName(f)[name.Length]))
-            .OrderBy(f => File.GetLastWriteTimeUtc(f))
-            .ThenBy(f => f, StringComparer.Ordinal)
-            .ToList();
-    }
-
-    private FileStream Open() => new(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1);
-
-    public void Dispose()
-    {
-        for (var s = 0; s < 2; s++)
-        {
-            if (_pendingLength[s] > 0)
-            {
-                Emit((CriStream)s, partial: false);
-            }
-        }
-
-        _file.Dispose();
+        _size = 0;
     }
 }

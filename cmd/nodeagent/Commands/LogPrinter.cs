@@ -5,36 +5,24 @@ namespace NodeAgent.Cli.Commands;
 /// <summary>Prints a CRI log to stdout/stderr by stream, optionally following it until a task completes.</summary>
 internal static class LogPrinter
 {
-    public static async Task FollowUntilExitAsync(string path, Task until)
+    public static async Task FollowUntilExitAsync(string path, Task until, int? tail = null)
     {
-        using var cts = new CancellationTokenSource();
-        var stdout = Console.OpenStandardOutput();
-        var stderr = Console.OpenStandardError();
-        var follow = !until.IsCompleted;
-        var printing = Task.Run(async () =>
+        using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
+        using var stderr = new StreamWriter(Console.OpenStandardError()) { AutoFlush = false };
+        var options = new CriLogReadOptions { Follow = !until.IsCompleted, FollowUntil = until, Tail = tail };
+        await foreach (var entry in new CriLogReader(path).ReadAsync(options, CancellationToken.None))
         {
-            await foreach (var entry in CriLogReader.ReadAsync(path, follow, cts.Token))
+            var target = entry.Stream == CriStream.Stdout ? stdout : stderr;
+            if (entry.Complete)
             {
-                var target = entry.Stream == CriStream.Stdout ? stdout : stderr;
-                await target.WriteAsync(entry.Content);
-                if (!entry.Partial)
-                {
-                    target.WriteByte((byte)'\n');
-                }
-
-                await target.FlushAsync();
+                await target.WriteLineAsync(entry.Content);
             }
-        });
+            else
+            {
+                await target.WriteAsync(entry.Content);
+            }
 
-        await until;
-        cts.CancelAfter(TimeSpan.FromMilliseconds(200));
-        try
-        {
-            await printing;
-        }
-        catch (OperationCanceledException)
-        {
-            // Done following.
+            await target.FlushAsync();
         }
     }
 }

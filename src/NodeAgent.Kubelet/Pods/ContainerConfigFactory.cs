@@ -66,8 +66,8 @@ public static class ContainerConfigFactory
         long? memory = limits?.TryGetValue("memory", out var m) == true ? (long)m.ToDecimal() : null;
         return new CgroupResources
         {
-            CpuShares = cpuRequest is { } r ? Math.Max(2, r * 1024 / 1000) : 2,
-            CpuQuotaMicros = cpuLimit is { } l ? Math.Max(1000, l * 100_000 / 1000) : null,
+            CpuShares = KubepodsLayout.MilliCpuToShares(cpuRequest ?? 0),
+            CpuQuotaMicros = KubepodsLayout.MilliCpuToQuota(cpuLimit ?? 0),
             MemoryLimitBytes = memory,
         };
     }

@@ -1,4 +1,5 @@
 using k8s.Models;
+using NodeAgent.Cgroups;
 using NodeAgent.Runtime.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
@@ -8,14 +9,8 @@ public sealed class PodSandboxFactory(string podLogRoot)
 {
     public PodSandboxConfig Create(V1Pod pod, uint attempt)
     {
-        var qos = QosClassifier.Classify(pod);
         var uid = pod.Metadata.Uid;
-        var parent = qos switch
-        {
-            QosClassifier.Guaranteed => $"kubepods/pod{uid}",
-            QosClassifier.Burstable => $"kubepods/burstable/pod{uid}",
-            _ => $"kubepods/besteffort/pod{uid}",
-        };
+        var parent = KubepodsLayout.PodPath(QosClassifier.Classify(pod), uid);
         return new PodSandboxConfig
         {
             Name = pod.Metadata.Name,

@@ -34,7 +34,7 @@ public static class PodStatusBuilder
             HostIP = hostIp,
             HostIPs = hostIp is null ? null : [new V1HostIP { Ip = hostIp }],
             StartTime = startTime,
-            QosClass = QosClassifier.Classify(pod),
+            QosClass = QosClassifier.Classify(pod).ToString(),
             InitContainerStatuses = init.Count > 0 ? init : null,
             ContainerStatuses = main,
             Conditions =

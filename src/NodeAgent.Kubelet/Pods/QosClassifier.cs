@@ -1,17 +1,14 @@
 using k8s.Models;
+using NodeAgent.Cgroups;
 
 namespace NodeAgent.Kubelet.Pods;
 
 /// <summary>A pod's QoS class, computed the way Kubernetes does (requests and limits of cpu and memory).</summary>
 public static class QosClassifier
 {
-    public const string Guaranteed = "Guaranteed";
-    public const string Burstable = "Burstable";
-    public const string BestEffort = "BestEffort";
-
     private static readonly string[] Supported = ["cpu", "memory"];
 
-    public static string Classify(V1Pod pod)
+    public static QosClass Classify(V1Pod pod)
     {
         var containers = (pod.Spec?.Containers ?? []).Concat(pod.Spec?.InitContainers ?? []).ToList();
         var requests = new Dictionary<string, decimal>();
@@ -42,7 +39,7 @@ public static class QosClassifier
 
         if (requests.Count == 0 && limits.Count == 0)
         {
-            return BestEffort;
+            return QosClass.BestEffort;
         }
 
         if (isGuaranteed)
@@ -56,14 +53,14 @@ public static class QosClassifier
                         c.Resources.Limits?.TryGetValue(name, out var l) == true &&
                         r.ToDecimal() != l.ToDecimal())
                     {
-                        return Burstable;
+                        return QosClass.Burstable;
                     }
                 }
             }
 
-            return Guaranteed;
+            return QosClass.Guaranteed;
         }
 
-        return Burstable;
+        return QosClass.Burstable;
     }
 }

@@ -181,9 +181,9 @@ public sealed class RuntimeServiceTests : IDisposable
     {
         var path = _rt.Runtime.ContainerStatus(id)!.LogPath;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await foreach (var entry in NodeAgent.Logs.CriLogReader.ReadAsync(path, follow: true, timeout.Token))
+        await foreach (var entry in new NodeAgent.Logs.CriLogReader(path).ReadAsync(new NodeAgent.Logs.CriLogReadOptions { Follow = true }, timeout.Token))
         {
-            if (System.Text.Encoding.UTF8.GetString(entry.Content.Span) == line)
+            if (entry.Content == line)
             {
                 return;
             }

@@ -21,7 +21,7 @@ public sealed class RuntimeFixture : IDisposable
         CgroupPrefix = "nodeagent-test-" + Guid.NewGuid().ToString("N")[..8];
         Images = new ImageStore(Root);
         Snapshotter = new OverlaySnapshotter(Root, Images);
-        Cgroups = CgroupManagerFactory.Detect(rootPrefix: CgroupPrefix);
+        Cgroups = CgroupManagerFactory.Create(rootPrefix: CgroupPrefix);
         Images.ImportAsync(TestImages.BusyboxOci, CancellationToken.None).GetAwaiter().GetResult();
         Runtime = Open();
     }

@@ -24,20 +24,20 @@ public class QosClassifierTests
     }
 
     [Fact]
-    public void NoResourcesIsBestEffort() => Assert.Equal("BestEffort", QosClassifier.Classify(Pod(null, null)));
+    public void NoResourcesIsBestEffort() => Assert.Equal("BestEffort", QosClassifier.Classify(Pod(null, null)).ToString());
 
     [Fact]
-    public void LimitsOnlyForEverythingIsGuaranteed() => Assert.Equal("Guaranteed", QosClassifier.Classify(Pod(Res(null, null, "100m", "64Mi"))));
+    public void LimitsOnlyForEverythingIsGuaranteed() => Assert.Equal("Guaranteed", QosClassifier.Classify(Pod(Res(null, null, "100m", "64Mi"))).ToString());
 
     [Fact]
-    public void EqualRequestsAndLimitsIsGuaranteed() => Assert.Equal("Guaranteed", QosClassifier.Classify(Pod(Res("1", "1Gi", "1", "1Gi"))));
+    public void EqualRequestsAndLimitsIsGuaranteed() => Assert.Equal("Guaranteed", QosClassifier.Classify(Pod(Res("1", "1Gi", "1", "1Gi"))).ToString());
 
     [Fact]
-    public void RequestBelowLimitIsBurstable() => Assert.Equal("Burstable", QosClassifier.Classify(Pod(Res("50m", "64Mi", "100m", "64Mi"))));
+    public void RequestBelowLimitIsBurstable() => Assert.Equal("Burstable", QosClassifier.Classify(Pod(Res("50m", "64Mi", "100m", "64Mi"))).ToString());
 
     [Fact]
-    public void OneContainerWithoutLimitsMakesItBurstable() => Assert.Equal("Burstable", QosClassifier.Classify(Pod(Res(null, null, "1", "1Gi"), Res("10m", null, null, null))));
+    public void OneContainerWithoutLimitsMakesItBurstable() => Assert.Equal("Burstable", QosClassifier.Classify(Pod(Res(null, null, "1", "1Gi"), Res("10m", null, null, null))).ToString());
 
     [Fact]
-    public void MemoryLimitOnlyIsBurstable() => Assert.Equal("Burstable", QosClassifier.Classify(Pod(Res(null, null, null, "64Mi"))));
+    public void MemoryLimitOnlyIsBurstable() => Assert.Equal("Burstable", QosClassifier.Classify(Pod(Res(null, null, null, "64Mi"))).ToString());
 }
