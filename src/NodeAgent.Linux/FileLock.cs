@@ -15,7 +15,15 @@ public sealed class FileLock : IDisposable
     public static FileLock Acquire(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        // Opened with open(2), not File.OpenHandle: .NET takes a non-blocking flock of its own on every file it opens,
+        // which would fail while another process holds this lock.
+        var fd = Libc.Open(path, Tmds.Linux.LibC.O_RDWR | Tmds.Linux.LibC.O_CREAT | Tmds.Linux.LibC.O_CLOEXEC, 0x180 /* 0600 */);
+        if (fd < 0)
+        {
+            throw new LinuxException("open", path, Marshal.GetLastPInvokeError());
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
         const int LOCK_EX = 2;
         while (Libc.Flock((int)handle.DangerousGetHandle(), LOCK_EX) != 0)
         {
