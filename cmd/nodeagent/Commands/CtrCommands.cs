@@ -36,7 +36,7 @@ internal static class CtrCommands
             return args;
         }
 
-        string[] withValue = ["--name", "--root-dir", "--pod-log-dir", "--cgroup-root"];
+        string[] withValue = ["--name", "--root-dir", "--pod-log-dir", "--cgroup-root", "--tail"];
         for (var i = run + 1; i < args.Length; i++)
         {
             if (withValue.Contains(args[i]))
@@ -248,16 +248,18 @@ internal static class CtrCommands
     {
         var id = new Argument<string>("CONTAINER");
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new output until the container exits" };
+        var tail = new Option<int?>("--tail") { Description = "Only the last N lines" };
         var cmd = new Command("logs", "Print a container's stdout and stderr");
         cmd.Arguments.Add(id);
         cmd.Options.Add(follow);
+        cmd.Options.Add(tail);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             using var host = RuntimeComposition.Open(pr);
             var full = Find(host.Runtime, pr.GetValue(id)!);
             var status = host.Runtime.ContainerStatus(full)!;
             var until = pr.GetValue(follow) ? host.Runtime.WaitContainerAsync(full, ct) : Task.CompletedTask;
-            await LogPrinter.FollowUntilExitAsync(status.LogPath, until);
+            await LogPrinter.FollowUntilExitAsync(status.LogPath, until, pr.GetValue(tail));
             return 0;
         }));
         return cmd;

@@ -71,10 +71,17 @@ internal static class ImagesCommands
         cmd.Arguments.Add(refs);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
-            var store = RuntimeComposition.OpenImages(pr);
+            using var host = RuntimeComposition.Open(pr);
             foreach (var r in pr.GetValue(refs)!)
             {
-                await store.RemoveAsync(r, ct);
+                var image = host.Images.Resolve(r) ?? throw new InvalidOperationException($"image \"{r}\" not found");
+                var users = host.Runtime.ListContainers().Where(c => c.ImageId == image.Id).Select(c => c.Name).ToList();
+                if (users.Count > 0)
+                {
+                    throw new InvalidOperationException($"image \"{r}\" is used by container(s) {string.Join(", ", users)}: remove them first");
+                }
+
+                await host.Images.RemoveAsync(r, ct);
                 Console.WriteLine($"removed {r}");
             }
 
