@@ -1,33 +1,46 @@
+using System.Runtime.InteropServices;
 using NodeAgent.Images.Interop;
 
 namespace NodeAgent.Images;
 
-/// <summary>An exclusive <c>flock</c> on a lock file, shared by every process using one root.</summary>
+/// <summary>An exclusive <c>flock</c> on a lock file, shared by every process using one root. The file is
+/// opened with open(2) directly because FileStream takes its own advisory flock.</summary>
 internal sealed class FileLock : IDisposable
 {
-    private readonly FileStream _file;
+    private int _fd;
 
-    private FileLock(FileStream file) => _file = file;
+    private FileLock(int fd) => _fd = fd;
 
     public static FileLock Acquire(string path)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        var fd = (int)file.SafeFileHandle.DangerousGetHandle();
+        var fd = Libc.open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 0b110_000_000);
+        if (fd < 0)
+        {
+            Libc.Check(-1, "open lock file", path);
+        }
         while (Libc.flock(fd, Libc.LOCK_EX) != 0)
         {
-            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Libc.EINTR)
+            if (Marshal.GetLastPInvokeError() != Libc.EINTR)
             {
-                file.Dispose();
-                Libc.Check(-1, "flock", path);
+                var errno = Marshal.GetLastPInvokeError();
+                Libc.close(fd);
+                throw new ImageException(ImageErrorKind.Io, $"flock {path}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
             }
         }
-        return new FileLock(file);
+        return new FileLock(fd);
     }
 
     /// <summary>Takes the lock on a thread-pool thread so a waiting caller does not block its own thread.</summary>
     public static Task<FileLock> AcquireAsync(string path, CancellationToken cancellationToken) =>
         Task.Run(() => Acquire(path), cancellationToken);
 
-    public void Dispose() => _file.Dispose(); // closing the descriptor releases the flock
+    public void Dispose()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            Libc.close(fd); // closing the descriptor releases the flock
+        }
+    }
 }

@@ -111,12 +111,12 @@ public sealed class LayerUnpacker
                 File.CreateSymbolicLink(path, entry.LinkName);
                 break;
             case TarEntryType.HardLink:
-                var linkParts = Split(entry.LinkName);
+                var linkParts = Split(entry.LinkName, $"{entry.Name} (hardlink to {entry.LinkName})");
                 if (linkParts.Count == 0)
                 {
                     throw Escape($"hardlink target {entry.LinkName} of {entry.Name}");
                 }
-                var source = System.IO.Path.Combine(ResolveDirectory(linkParts.Take(linkParts.Count - 1).ToList(), entry.LinkName, create: false), linkParts[^1]);
+                var source = System.IO.Path.Combine(ResolveDirectory(linkParts.Take(linkParts.Count - 1).ToList(), $"{entry.Name} (hardlink to {entry.LinkName})", create: false), linkParts[^1]);
                 RemoveExisting(path, keepDirectory: false);
                 Libc.Check(Libc.link(source, path), $"link {source} to", path);
                 return; // a hard link shares the inode's metadata
@@ -160,18 +160,18 @@ public sealed class LayerUnpacker
     }
 
     /// <summary>Splits a member name into components; rejects absolute names and <c>..</c>.</summary>
-    private List<string> Split(string name)
+    private List<string> Split(string name, string? display = null)
     {
         if (name.StartsWith('/'))
         {
-            throw Escape(name);
+            throw Escape(display ?? name);
         }
         var parts = new List<string>();
         foreach (var part in name.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             if (part == "..")
             {
-                throw Escape(name);
+                throw Escape(display ?? name);
             }
             if (part != ".")
             {

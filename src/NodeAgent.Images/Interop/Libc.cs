@@ -14,6 +14,16 @@ internal static partial class Libc
     public const uint S_IFIFO = 0x1000;
     public const int EINTR = 4;
 
+    public const int O_RDWR = 2;
+    public const int O_CREAT = 0x40;
+    public const int O_CLOEXEC = 0x80000;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int flock(int fd, int operation);
 

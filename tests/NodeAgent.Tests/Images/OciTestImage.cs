@@ -45,10 +45,10 @@ internal static class OciTestImage
     }
 
     public static void Dir(TarWriter w, string name) =>
-        w.WriteEntry(new PaxTarEntry(TarEntryType.Directory, name) { Mode = (UnixFileMode)0b111_101_101 });
+        w.WriteEntry(new PaxTarEntry(TarEntryType.Directory, name) { Mode = (UnixFileMode)0b111_101_101, ModificationTime = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero) });
 
     public static void Link(TarWriter w, TarEntryType type, string name, string target) =>
-        w.WriteEntry(new PaxTarEntry(type, name) { LinkName = target });
+        w.WriteEntry(new PaxTarEntry(type, name) { LinkName = target, ModificationTime = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero) });
 
     public static string Config(IEnumerable<byte[]> uncompressedLayers, string cmd = "sh") =>
         "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2020-01-02T03:04:05Z\",\"config\":{\"Cmd\":[\"" + cmd +

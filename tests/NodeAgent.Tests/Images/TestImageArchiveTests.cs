@@ -34,8 +34,8 @@ public sealed class TestImageArchiveTests
         var docker = Assert.Single(await store.ImportAsync(Path.Combine(images, "busybox.docker.tar"), CancellationToken.None));
 
         Assert.Equal(["localhost/busybox:latest"], oci.RepoTags);
-        Assert.Equal(["localhost/busybox-docker:latest"], docker.RepoTags);
-        Assert.Equal(oci.Id, docker.Id); // same config blob
+        Assert.Equal(oci.Id, docker.Id); // same config blob: one image with both names, as docker tag does
+        Assert.Equal(["localhost/busybox:latest", "localhost/busybox-docker:latest"], docker.RepoTags);
         Assert.Equal(["sh"], oci.Config.Cmd);
         Assert.Contains("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", oci.Config.Env);
         var record = store.Resolve("localhost/busybox");
