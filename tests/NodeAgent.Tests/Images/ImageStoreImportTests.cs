@@ -63,6 +63,26 @@ public sealed class ImageStoreImportTests
     }
 
     [Fact]
+    public async Task ImportsOciLayoutDirectoryWithNestedIndexPickingLinuxAmd64()
+    {
+        using var tmp = new TempDir();
+        var archive = tmp.Combine("multi.tar");
+        OciTestImage.WriteOciArchive(archive, "localhost/multi:1", [BaseLayer(), AppLayer("m")], nestedIndex: true);
+        var layout = Directory.CreateDirectory(tmp.Combine("layout")).FullName;
+        await System.Formats.Tar.TarFile.ExtractToDirectoryAsync(archive, layout, overwriteFiles: false);
+        var store = new ImageStore(tmp.Combine("root"));
+
+        var image = Assert.Single(await store.ImportAsync(layout, CancellationToken.None));
+
+        Assert.Equal(["localhost/multi:1"], image.RepoTags);
+        Assert.Equal("amd64", image.Config.Architecture);
+        Assert.Equal(2, image.LayerDigests.Count);
+        Assert.All(image.LayerDigests, d => Assert.True(store.Content.Exists(d)));
+        Assert.True(Directory.Exists(layout)); // a layout directory is read, never consumed
+        Assert.Equal(image.Id, store.Resolve("localhost/multi@" + image.ManifestDigest)?.Id);
+    }
+
+    [Fact]
     public async Task BareTagRefNameNamesImageAfterTheArchive()
     {
         using var tmp = new TempDir();

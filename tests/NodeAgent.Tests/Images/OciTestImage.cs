@@ -58,7 +58,7 @@ internal static class OciTestImage
     /// <summary>Writes an OCI image archive (oci-layout, index.json, blobs) holding one image.</summary>
     /// <param name="layers">Uncompressed layer tars, base first; stored gzip'd.</param>
     public static void WriteOciArchive(string path, string? name, IReadOnlyList<byte[]> layers, string cmd = "sh",
-        string layerMediaType = LayerTarGzip, Func<byte[], byte[]>? corruptBlob = null, string annotationKey = "io.containerd.image.name")
+        string layerMediaType = LayerTarGzip, Func<byte[], byte[]>? corruptBlob = null, string annotationKey = "io.containerd.image.name", bool nestedIndex = false)
     {
         var blobs = new List<(string Digest, byte[] Data)>();
         var layerDescs = new List<string>();
@@ -74,7 +74,19 @@ internal static class OciTestImage
             $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{Digest(config)}\",\"size\":{config.Length}}},\"layers\":[{string.Join(",", layerDescs)}]}}");
         blobs.Add((Digest(manifest), manifest));
         var annotations = name is null ? "" : $",\"annotations\":{{\"{annotationKey}\":\"{name}\"}}";
-        var index = $"{{\"schemaVersion\":2,\"manifests\":[{{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"{Digest(manifest)}\",\"size\":{manifest.Length}{annotations}}}]}}";
+        var topType = "application/vnd.oci.image.manifest.v1+json";
+        var top = manifest;
+        if (nestedIndex)
+        {
+            // an arm64 entry first (its blob is absent: it must not be touched), then linux/amd64
+            var other = "sha256:" + new string('e', 64);
+            var inner = Encoding.UTF8.GetBytes(
+                $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"{other}\",\"size\":10,\"platform\":{{\"os\":\"linux\",\"architecture\":\"arm64\"}}}},{{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"{Digest(manifest)}\",\"size\":{manifest.Length},\"platform\":{{\"os\":\"linux\",\"architecture\":\"amd64\"}}}}]}}");
+            blobs.Add((Digest(inner), inner));
+            topType = "application/vnd.oci.image.index.v1+json";
+            top = inner;
+        }
+        var index = $"{{\"schemaVersion\":2,\"manifests\":[{{\"mediaType\":\"{topType}\",\"digest\":\"{Digest(top)}\",\"size\":{top.Length}{annotations}}}]}}";
         using var file = System.IO.File.Create(path);
         using var w = new TarWriter(file, TarEntryFormat.Pax);
         Add(w, "oci-layout", Encoding.UTF8.GetBytes("{\"imageLayoutVersion\":\"1.0.0\"}"));
