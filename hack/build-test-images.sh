@@ -1,51 +1,54 @@
 #!/usr/bin/env bash
-# Builds the small test images from Debian's busybox-static, with no network, and prints each archive's path:
+# Builds the local test images without network, from Debian's busybox-static:
 #   OUTDIR/busybox.oci.tar     OCI image archive, named localhost/busybox:latest
-#   OUTDIR/busybox.docker.tar  `docker save` archive of the same image, named localhost/busybox-docker:latest
-# usage: hack/build-test-images.sh [OUTDIR]   (default build/images)
+#   OUTDIR/busybox.docker.tar  docker save archive, named localhost/busybox-docker:latest
+# Prints each archive's path, one per line, and nothing else on stdout. Idempotent: rebuilds only when
+# the busybox binary or this script is newer than the archives.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 out=${1:-build/images}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+oci="$out/busybox.oci.tar"
+docker="$out/busybox.docker.tar"
 
-missing=()
-for p in busybox-static umoci skopeo; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+need=()
+[ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || need+=(busybox-static)
+command -v umoci >/dev/null || need+=(umoci)
+command -v skopeo >/dev/null || need+=(skopeo)
+if [ ${#need[@]} -gt 0 ]; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; } >&2
 fi
 
-stamp="$out/.busybox-$(sha256sum /bin/busybox "$0" | sha256sum | cut -c1-16)"
-if [ -f "$stamp" ] && [ -f "$out/busybox.oci.tar" ] && [ -f "$out/busybox.docker.tar" ]; then
-  echo "$out/busybox.oci.tar"
-  echo "$out/busybox.docker.tar"
-  exit 0
+if [ -s "$oci" ] && [ -s "$docker" ] && [ "$oci" -nt /bin/busybox ] && [ "$oci" -nt "$0" ] && [ "$docker" -nt "$oci" ]; then
+  echo "$oci"; echo "$docker"; exit 0
 fi
 
-work=$(mktemp -d)
+work=$(mktemp -d "${TMPDIR:-/tmp}/nodeagent-images.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-layout="$work/layout"
-umoci init --layout "$layout" >&2
-umoci new --image "$layout:latest" >&2
-umoci unpack --image "$layout:latest" "$work/bundle" >&2
-rootfs="$work/bundle/rootfs"
-mkdir -p "$rootfs"/{bin,etc,tmp,root,proc,sys,dev,home}
-chmod 1777 "$rootfs/tmp"
-cp /bin/busybox "$rootfs/bin/busybox"
-for applet in $(/bin/busybox --list); do
-  [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' > "$rootfs/etc/passwd"
-printf 'root:x:0:\nnobody:x:65534:\n' > "$rootfs/etc/group"
-umoci repack --image "$layout:latest" "$work/bundle" >&2
-umoci config --image "$layout:latest" \
-  --config.cmd sh \
-  --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  --architecture amd64 --os linux >&2
-
-rm -f "$out/busybox.oci.tar" "$out/busybox.docker.tar" "$out"/.busybox-*
-skopeo copy -q "oci:$layout:latest" "oci-archive:$out/busybox.oci.tar:localhost/busybox:latest" >&2
-skopeo copy -q "oci:$layout:latest" "docker-archive:$out/busybox.docker.tar:localhost/busybox-docker:latest" >&2
-touch "$stamp"
-echo "$out/busybox.oci.tar"
-echo "$out/busybox.docker.tar"
+{
+  umoci init --layout "$work/layout"
+  umoci new --image "$work/layout:latest"
+  umoci unpack --rootless --image "$work/layout:latest" "$work/bundle"
+  rootfs="$work/bundle/rootfs"
+  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" \
+           "$rootfs/usr/bin" "$rootfs/sbin" "$rootfs/usr/sbin"
+  chmod 1777 "$rootfs/tmp"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for applet in $(/bin/busybox --list-full); do
+    [ "$applet" = bin/busybox ] && continue
+    [ -e "$rootfs/$applet" ] || ln -s /bin/busybox "$rootfs/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\nnobody:x:65534:\n' > "$rootfs/etc/group"
+  umoci repack --image "$work/layout:latest" "$work/bundle"
+  umoci config --image "$work/layout:latest" --clear=config.cmd --clear=config.env \
+    --config.cmd sh --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --architecture amd64 --os linux
+  rm -f "$oci.tmp" "$docker.tmp"
+  skopeo copy --quiet "oci:$work/layout:latest" "oci-archive:$oci.tmp:localhost/busybox:latest"
+  skopeo copy --quiet "oci:$work/layout:latest" "docker-archive:$docker.tmp:localhost/busybox-docker:latest"
+} >&2
+mv -f "$oci.tmp" "$oci"
+mv -f "$docker.tmp" "$docker"
+echo "$oci"
+echo "$docker"

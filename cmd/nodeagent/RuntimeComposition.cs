@@ -23,7 +23,7 @@ internal sealed class RuntimeComposition : IDisposable
     {
         var root = pr.GetValue(CommonOptions.RootDir)!;
         var images = new ImageStore(root);
-        var snapshotter = new OverlaySnapshotter(root, images);
+        var snapshotter = new OverlaySnapshotter(images);
         var cgroups = CgroupManagerFactory.Create(rootPrefix: pr.GetValue(CommonOptions.CgroupRoot)!);
         var runtime = new LinuxRuntimeService(new RuntimeOptions { RootDir = root }, images, snapshotter, cgroups);
         return new RuntimeComposition(images, runtime);

@@ -3,97 +3,117 @@ using System.Security.Cryptography;
 namespace NodeAgent.Images;
 
 /// <summary>
-/// Content-addressed blobs under <c>&lt;root&gt;/content/blobs/sha256/</c>. A blob is streamed into a temporary file
-/// while its sha256 is computed and only renamed into place when digest and size match.
+/// Content-addressed blobs under <c>&lt;root&gt;/content/blobs/sha256/&lt;hex&gt;</c>. A blob is streamed into a temp
+/// file while its sha256 is computed and appears under its digest only once verified (atomic rename).
 /// </summary>
 public sealed class ContentStore
 {
-    private readonly string _blobs;
-    private readonly string _ingest;
+    private readonly string _blobDir;
+    private readonly string _ingestDir;
 
     public ContentStore(string root)
     {
-        _blobs = System.IO.Path.Combine(root, "content", "blobs", "sha256");
-        _ingest = System.IO.Path.Combine(root, "content", "ingest");
-        Directory.CreateDirectory(_blobs);
-        Directory.CreateDirectory(_ingest);
+        _blobDir = System.IO.Path.Combine(root, "content", "blobs", "sha256");
+        _ingestDir = System.IO.Path.Combine(root, "content", "ingest");
+        Directory.CreateDirectory(_blobDir);
+        Directory.CreateDirectory(_ingestDir);
     }
 
-    public string PathOf(string digest) => System.IO.Path.Combine(_blobs, Hex(digest));
+    public string BlobPath(string digest) => System.IO.Path.Combine(_blobDir, Hex(digest));
 
-    public bool Exists(string digest) => File.Exists(PathOf(digest));
+    public bool Exists(string digest) => File.Exists(BlobPath(digest));
 
-    /// <summary>Writes a blob; returns its digest. Throws Corrupt when it does not match what was expected.</summary>
-    public async Task<string> IngestAsync(Stream source, string? expectedDigest, long? expectedSize, string what, CancellationToken cancellationToken)
+    public Stream OpenRead(string digest) =>
+        new FileStream(BlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+
+    public IEnumerable<string> ListDigests() =>
+        Directory.EnumerateFiles(_blobDir).Select(f => "sha256:" + System.IO.Path.GetFileName(f));
+
+    public void Delete(string digest) => File.Delete(BlobPath(digest));
+
+    /// <summary>Writes a blob, verifying the digest (and size when given). Returns the digest and whether the
+    /// blob was newly created. When <paramref name="expectedDigest"/> is null the computed digest is used.</summary>
+    /// <exception cref="ImageException">Corrupt when the content does not match; nothing is left behind.</exception>
+    public async Task<(string Digest, bool Created)> IngestAsync(Stream source, string? expectedDigest, long? expectedSize, string what, CancellationToken cancellationToken)
     {
-        if (expectedDigest is not null && Exists(expectedDigest))
+        if (expectedDigest is not null)
         {
-            return expectedDigest;
+            ValidateDigest(expectedDigest);
+            if (Exists(expectedDigest))
+            {
+                return (expectedDigest, false);
+            }
         }
-
-        var tmp = System.IO.Path.Combine(_ingest, Guid.NewGuid().ToString("N"));
+        var temp = System.IO.Path.Combine(_ingestDir, Guid.NewGuid().ToString("N"));
         try
         {
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            string actual;
             long size = 0;
-            await using (var output = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {
                 var buffer = new byte[1 << 16];
                 int n;
                 while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
                 {
-                    sha.AppendData(buffer, 0, n);
-                    await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                    hash.AppendData(buffer, 0, n);
+                    await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
                     size += n;
                 }
+                actual = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+                await file.FlushAsync(cancellationToken);
+                file.Flush(flushToDisk: true);
             }
-
-            var digest = "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
-            if (expectedDigest is not null && digest != expectedDigest)
+            if (expectedDigest is not null && actual != expectedDigest)
             {
-                throw new ImageException(ImageErrorKind.Corrupt, $"{what}: content does not match its digest: expected {expectedDigest}, got {digest}");
+                throw new ImageException(ImageErrorKind.Corrupt, $"{what}: digest mismatch: expected {expectedDigest}, got {actual}");
             }
-
-            if (expectedSize is { } s && s != size)
+            if (expectedSize is { } want && want != size)
             {
-                throw new ImageException(ImageErrorKind.Corrupt, $"{what}: size {size} does not match the expected {s} bytes");
+                throw new ImageException(ImageErrorKind.Corrupt, $"{what} {actual}: size mismatch: expected {want} bytes, got {size}");
             }
-
-            File.Move(tmp, PathOf(digest), overwrite: true);
-            return digest;
+            if (Exists(actual))
+            {
+                File.Delete(temp);
+                return (actual, false);
+            }
+            File.Move(temp, BlobPath(actual), overwrite: true);
+            return (actual, true);
         }
-        catch (IOException ex)
+        catch
         {
-            throw new ImageException(ImageErrorKind.Io, $"{what}: writing blob: {ex.Message}", ex);
-        }
-        finally
-        {
-            if (File.Exists(tmp))
-            {
-                File.Delete(tmp);
-            }
+            File.Delete(temp);
+            throw;
         }
     }
 
-    public void Delete(string digest)
+    public static void ValidateDigest(string digest)
     {
-        var path = PathOf(digest);
-        if (File.Exists(path))
+        if (!digest.StartsWith("sha256:", StringComparison.Ordinal) || digest.Length != 71 ||
+            !digest.AsSpan(7).ContainsOnlyHexLower())
         {
-            File.Delete(path);
+            throw new ImageException(ImageErrorKind.Unsupported, $"unsupported or malformed digest \"{digest}\" (only sha256 is supported)");
         }
     }
 
-    public IEnumerable<string> List() =>
-        Directory.EnumerateFiles(_blobs).Select(f => "sha256:" + System.IO.Path.GetFileName(f));
-
-    public static string Hex(string digest)
+    internal static string Hex(string digest)
     {
-        if (!digest.StartsWith("sha256:", StringComparison.Ordinal) || digest.Length != 71 || !digest[7..].All(char.IsAsciiHexDigitLower))
-        {
-            throw new ImageException(ImageErrorKind.Corrupt, $"invalid digest \"{digest}\"");
-        }
-
+        ValidateDigest(digest);
         return digest[7..];
+    }
+}
+
+internal static class SpanHexExtensions
+{
+    public static bool ContainsOnlyHexLower(this ReadOnlySpan<char> s)
+    {
+        foreach (var c in s)
+        {
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }

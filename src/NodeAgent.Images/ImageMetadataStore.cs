@@ -1,50 +1,69 @@
 using System.Text.Json;
-using NodeAgent.Linux;
+using System.Text.Json.Serialization;
 
 namespace NodeAgent.Images;
 
 /// <summary>
-/// The image list in <c>&lt;root&gt;/metadata/images.json</c>. Every change runs under an exclusive flock and
-/// replaces the file atomically, so the CLI and the daemon can change it concurrently.
+/// Image records persisted as <c>&lt;root&gt;/metadata/images.json</c>, rewritten atomically (temp + rename);
+/// mutations hold an exclusive flock on <c>&lt;root&gt;/metadata/lock</c>.
 /// </summary>
-public sealed class ImageMetadataStore(string root)
+internal sealed class ImageMetadataStore
 {
-    private readonly string _dir = Path.Combine(root, "metadata");
+    private readonly string _dir;
+    private readonly string _file;
 
-    private string FilePath => Path.Combine(_dir, "images.json");
+    public ImageMetadataStore(string root)
+    {
+        _dir = System.IO.Path.Combine(root, "metadata");
+        _file = System.IO.Path.Combine(_dir, "images.json");
+        LockPath = System.IO.Path.Combine(_dir, "lock");
+        Directory.CreateDirectory(_dir);
+    }
 
-    public IReadOnlyList<ImageRecord> Load()
+    public string LockPath { get; }
+
+    public List<ImageRecord> Load()
     {
         try
         {
-            using var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return JsonSerializer.Deserialize(stream, ImagesJsonContext.Default.ListImageRecord) ?? [];
+            using var stream = File.OpenRead(_file);
+            return JsonSerializer.Deserialize(stream, ImageJsonContext.Default.ListImageRecord) ?? [];
         }
         catch (FileNotFoundException)
         {
             return [];
         }
-        catch (DirectoryNotFoundException)
+        catch (JsonException e)
         {
-            return [];
-        }
-        catch (JsonException ex)
-        {
-            throw new ImageException(ImageErrorKind.Corrupt, $"image metadata {FilePath} is unreadable: {ex.Message}", ex);
+            throw new ImageException(ImageErrorKind.Corrupt, $"image metadata {_file}: {e.Message}", e);
         }
     }
 
-    /// <summary>
-    /// Takes the store's exclusive lock: every change (import, removal, garbage collection) runs under it, so one
-    /// process never collects blobs another is importing.
-    /// </summary>
-    public FileLock Lock()
+    /// <summary>Writes the records; call only while holding the lock.</summary>
+    public void Save(List<ImageRecord> images)
     {
-        Directory.CreateDirectory(_dir);
-        return FileLock.Acquire(Path.Combine(_dir, "lock"));
+        var temp = _file + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                JsonSerializer.Serialize(stream, images, ImageJsonContext.Default.ListImageRecord);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, _file, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
-
-    /// <summary>Replaces the list; call it holding <see cref="Lock"/>.</summary>
-    public void Save(List<ImageRecord> images) =>
-        AtomicFile.Write(FilePath, JsonSerializer.SerializeToUtf8Bytes(images, ImagesJsonContext.Default.ListImageRecord));
 }
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(List<ImageRecord>))]
+[JsonSerializable(typeof(Dictionary<string, DropRecord>))]
+internal sealed partial class ImageJsonContext : JsonSerializerContext;
+
+/// <summary>What the drop-directory importer remembers of an imported archive.</summary>
+internal sealed record DropRecord(long Size, DateTime MtimeUtc);

@@ -3,42 +3,64 @@ using System.Text.RegularExpressions;
 namespace NodeAgent.Images;
 
 /// <summary>
-/// An image reference normalised the way Docker and containerd do: <c>busybox</c> is
-/// <c>docker.io/library/busybox:latest</c>, a first component with a dot, a colon or <c>localhost</c> is a registry.
+/// A parsed image reference, normalised as Docker and containerd do: <c>busybox</c> is
+/// <c>docker.io/library/busybox:latest</c>; a reference with a digest keeps its tag (if any) and digest.
 /// </summary>
 public sealed partial record ImageReference(string Domain, string Path, string? Tag, string? Digest)
 {
     public const string DefaultDomain = "docker.io";
+    private const string LegacyDefaultDomain = "index.docker.io";
+    private const string OfficialRepoPrefix = "library/";
 
-    /// <summary>Repository without tag or digest: <c>docker.io/library/busybox</c>.</summary>
-    public string Repository => $"{Domain}/{Path}";
+    /// <summary>Repository name with its domain, e.g. <c>docker.io/library/busybox</c>.</summary>
+    public string Name => Domain + "/" + Path;
 
+    /// <summary>The fully normalised reference string.</summary>
     public override string ToString() =>
-        Repository + (Tag is null ? string.Empty : ":" + Tag) + (Digest is null ? string.Empty : "@" + Digest);
+        Name + (Tag is null ? "" : ":" + Tag) + (Digest is null ? "" : "@" + Digest);
 
-    /// <summary>Parses and normalises; adds the <c>latest</c> tag when neither tag nor digest is given.</summary>
-    public static ImageReference Parse(string reference)
+    /// <summary>The short form Docker shows: <c>busybox:latest</c>, <c>localhost/busybox:latest</c>.</summary>
+    public string Familiar
     {
-        if (!TryParse(reference, out var parsed, out var error))
+        get
         {
-            throw new ImageException(ImageErrorKind.InvalidReference, $"invalid image reference \"{reference}\": {error}");
+            var name = Name;
+            if (Domain == DefaultDomain)
+            {
+                name = Path.StartsWith(OfficialRepoPrefix, StringComparison.Ordinal) && Path.IndexOf('/', OfficialRepoPrefix.Length) < 0
+                    ? Path[OfficialRepoPrefix.Length..]
+                    : Path;
+            }
+            return name + (Tag is null ? "" : ":" + Tag) + (Digest is null ? "" : "@" + Digest);
         }
-
-        return parsed;
     }
 
-    public static bool TryParse(string reference, out ImageReference parsed, out string error)
+    /// <summary>Parses and normalises; a reference without tag or digest gets <c>:latest</c>.</summary>
+    /// <exception cref="ImageException">Kind InvalidReference, naming the reference and the reason.</exception>
+    public static ImageReference Parse(string reference)
+    {
+        if (TryParse(reference, out var parsed, out var reason))
+        {
+            return parsed;
+        }
+        throw new ImageException(ImageErrorKind.InvalidReference, $"invalid image reference \"{reference}\": {reason}");
+    }
+
+    public static bool TryParse(string reference, out ImageReference parsed, out string reason)
     {
         parsed = null!;
-        error = string.Empty;
-        if (string.IsNullOrWhiteSpace(reference))
+        if (string.IsNullOrEmpty(reference))
         {
-            error = "empty reference";
+            reason = "empty reference";
             return false;
         }
-
-        var rest = reference.Trim();
+        if (reference.Length > 4096)
+        {
+            reason = "reference too long";
+            return false;
+        }
         string? digest = null;
+        var rest = reference;
         var at = rest.IndexOf('@');
         if (at >= 0)
         {
@@ -46,77 +68,88 @@ public sealed partial record ImageReference(string Domain, string Path, string? 
             rest = rest[..at];
             if (!DigestPattern().IsMatch(digest))
             {
-                error = $"invalid digest \"{digest}\"";
+                reason = $"invalid digest \"{digest}\" (want sha256: and 64 lowercase hex digits)";
                 return false;
             }
         }
-
         string? tag = null;
-        var lastColon = rest.LastIndexOf(':');
-        if (lastColon > rest.LastIndexOf('/'))
+        var lastSlash = rest.LastIndexOf('/');
+        var colon = rest.LastIndexOf(':');
+        if (colon > lastSlash)
         {
-            tag = rest[(lastColon + 1)..];
-            rest = rest[..lastColon];
+            tag = rest[(colon + 1)..];
+            rest = rest[..colon];
             if (!TagPattern().IsMatch(tag))
             {
-                error = $"invalid tag \"{tag}\"";
+                reason = $"invalid tag \"{tag}\"";
                 return false;
             }
         }
-
-        var domain = DefaultDomain;
-        var path = rest;
-        var slash = rest.IndexOf('/');
-        if (slash > 0)
+        if (rest.Length == 0)
         {
-            var first = rest[..slash];
-            if (first.Contains('.') || first.Contains(':') || first == "localhost" || first.Any(char.IsUpper))
+            reason = "missing repository name";
+            return false;
+        }
+        string domain;
+        string path;
+        var slash = rest.IndexOf('/');
+        var first = slash < 0 ? "" : rest[..slash];
+        if (slash >= 0 && (first.Contains('.') || first.Contains(':') || first == "localhost" || first.Any(char.IsUpper)))
+        {
+            domain = first;
+            path = rest[(slash + 1)..];
+            if (!DomainPattern().IsMatch(domain))
             {
-                domain = first;
-                path = rest[(slash + 1)..];
+                reason = $"invalid registry host \"{domain}\"";
+                return false;
             }
         }
-
-        if (domain == "index.docker.io")
+        else
+        {
+            domain = DefaultDomain;
+            path = rest;
+        }
+        if (domain == LegacyDefaultDomain)
         {
             domain = DefaultDomain;
         }
-
         if (domain == DefaultDomain && !path.Contains('/'))
         {
-            path = "library/" + path;
+            path = OfficialRepoPrefix + path;
         }
-
-        if (path.Length == 0 || !PathPattern().IsMatch(path))
+        if (path.Any(char.IsUpper))
         {
-            error = path.Any(char.IsUpper) ? "repository name must be lowercase" : $"invalid repository name \"{path}\"";
+            reason = "repository name must be lowercase";
             return false;
         }
-
+        if (!PathPattern().IsMatch(path))
+        {
+            reason = $"invalid repository name \"{path}\"";
+            return false;
+        }
+        if ((domain + "/" + path).Length > 255)
+        {
+            reason = "repository name must not be more than 255 characters";
+            return false;
+        }
         if (tag is null && digest is null)
         {
             tag = "latest";
         }
-
         parsed = new ImageReference(domain, path, tag, digest);
+        reason = "";
         return true;
     }
 
-    /// <summary>The short form users type: <c>busybox:latest</c> for Docker Hub library images.</summary>
-    public string Familiar()
-    {
-        var repo = Domain == DefaultDomain
-            ? (Path.StartsWith("library/", StringComparison.Ordinal) ? Path[8..] : Path)
-            : Repository;
-        return repo + (Tag is null ? string.Empty : ":" + Tag) + (Digest is null ? string.Empty : "@" + Digest);
-    }
-
-    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$")]
-    private static partial Regex PathPattern();
+    [GeneratedRegex("^sha256:[a-f0-9]{64}$")]
+    private static partial Regex DigestPattern();
 
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex TagPattern();
 
-    [GeneratedRegex("^sha256:[a-f0-9]{64}$")]
-    private static partial Regex DigestPattern();
+    [GeneratedRegex(@"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[a-fA-F0-9:]+\](?::[0-9]+)?$")]
+    private static partial Regex DomainPattern();
+
+    [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$")]
+    private static partial Regex PathPattern();
 }

@@ -1,164 +1,186 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace NodeAgent.Images;
 
 /// <summary>
-/// The local image store: content-addressed blobs, the image list, imports. Several processes may use one root.
+/// The image store over one root directory: content blobs, image metadata and (through
+/// <see cref="OverlaySnapshotter"/>) layer snapshots. Several processes may share a root.
 /// </summary>
 public sealed class ImageStore : IImageStore
 {
     private readonly ImageMetadataStore _metadata;
-    private readonly ImageArchiveImporter _importer;
-    private readonly string _root;
+    private readonly ILogger _logger;
 
-    public ImageStore(string root)
+    public ImageStore(string root, ILogger? logger = null)
     {
-        _root = Path.GetFullPath(root);
-        Content = new ContentStore(_root);
-        _metadata = new ImageMetadataStore(_root);
-        _importer = new ImageArchiveImporter(Content);
+        Root = System.IO.Path.GetFullPath(root);
+        Content = new ContentStore(Root);
+        _metadata = new ImageMetadataStore(Root);
+        _logger = logger ?? NullLogger.Instance;
     }
+
+    public string Root { get; }
 
     public ContentStore Content { get; }
 
     public async Task<IReadOnlyList<ImageRecord>> ImportAsync(string path, CancellationToken cancellationToken)
     {
-        using var _ = _metadata.Lock();
-        ImageArchiveImporter.Imported imported;
+        var source = System.IO.Path.GetFullPath(path);
+        using var held = await FileLock.AcquireAsync(_metadata.LockPath, cancellationToken);
+        var created = new List<string>();
+        string? staging = null;
         try
         {
-            imported = await _importer.ImportAsync(path, cancellationToken);
-        }
-        catch (ImageException)
-        {
-            CollectGarbageLocked();
-            throw;
-        }
-
-        var list = _metadata.Load().ToList();
-        foreach (var image in imported.Images)
-        {
-            // A name moves to the newest image that claims it, as with docker load.
-            foreach (var other in list.ToList())
+            var dir = source;
+            if (!Directory.Exists(source))
             {
-                if (other.Id != image.Id && other.RepoTags.Intersect(image.RepoTags).Any())
+                if (!File.Exists(source))
                 {
-                    list[list.IndexOf(other)] = other with { RepoTags = other.RepoTags.Except(image.RepoTags).ToList() };
+                    throw new ImageException(ImageErrorKind.NotFound, $"image archive {source}: no such file or directory");
                 }
+                staging = System.IO.Path.Combine(Root, "tmp", "import-" + Guid.NewGuid().ToString("N"));
+                Directory.CreateDirectory(staging);
+                await ArchiveStager.ExtractAsync(source, staging, cancellationToken);
+                dir = staging;
             }
-
-            var existing = list.FindIndex(i => i.Id == image.Id);
-            if (existing >= 0)
+            List<ImportedImage> imported;
+            if (File.Exists(System.IO.Path.Combine(dir, "index.json")))
             {
-                var old = list[existing];
-                list[existing] = image with
-                {
-                    RepoTags = old.RepoTags.Union(image.RepoTags).ToList(),
-                    RepoDigests = old.RepoDigests.Union(image.RepoDigests).ToList(),
-                };
+                imported = await new OciLayoutImporter(Content, dir, source, created).ImportAsync(cancellationToken);
+            }
+            else if (File.Exists(System.IO.Path.Combine(dir, "manifest.json")))
+            {
+                imported = await new DockerArchiveImporter(Content, dir, source, created).ImportAsync(cancellationToken);
             }
             else
             {
-                list.Add(image);
+                throw new ImageException(ImageErrorKind.Corrupt, $"image archive {source}: neither index.json (OCI) nor manifest.json (docker save) found");
+            }
+            var records = imported.Select(i => ToRecord(i, source)).ToList();
+            var images = _metadata.Load();
+            foreach (var record in records)
+            {
+                Merge(images, record);
+            }
+            _metadata.Save(images);
+            foreach (var r in records)
+            {
+                _logger.LogInformation("imported image {Id} ({Names}) from {Source}", r.Id, string.Join(", ", r.RepoTags), source);
+            }
+            return records.Select(r => images.First(i => i.Id == r.Id)).ToList();
+        }
+        catch
+        {
+            var referenced = Referenced(_metadata.Load());
+            foreach (var digest in created.Where(d => !referenced.Contains(d)))
+            {
+                Content.Delete(digest);
+            }
+            throw;
+        }
+        finally
+        {
+            if (staging is not null)
+            {
+                Directory.Delete(staging, recursive: true);
             }
         }
-
-        _metadata.Save(list);
-        CollectGarbageLocked();
-        return imported.Images.Select(i => Find(list, i.Id)!).ToList();
     }
 
-    public ImageRecord? Resolve(string reference)
+    public ImageRecord? Resolve(string reference) => Resolve(_metadata.Load(), reference);
+
+    public IReadOnlyList<ImageRecord> List() => _metadata.Load();
+
+    public async Task RemoveAsync(string reference, CancellationToken cancellationToken)
     {
+        using var held = await FileLock.AcquireAsync(_metadata.LockPath, cancellationToken);
         var images = _metadata.Load();
-        return Find(images, reference);
+        var image = Resolve(images, reference) ?? throw new ImageException(ImageErrorKind.NotFound, $"image {reference}: not found");
+        images.RemoveAll(i => i.Id == image.Id);
+        _metadata.Save(images);
+        var referenced = Referenced(images);
+        foreach (var digest in Content.ListDigests().Where(d => !referenced.Contains(d)))
+        {
+            Content.Delete(digest);
+        }
+        var liveLayers = images.SelectMany(i => i.DiffIds).Select(ContentStore.Hex).ToHashSet();
+        foreach (var diffId in image.DiffIds.Where(d => !liveLayers.Contains(ContentStore.Hex(d))))
+        {
+            OverlaySnapshotter.DeleteLayer(Root, diffId);
+        }
+        _logger.LogInformation("removed image {Id} ({Names})", image.Id, string.Join(", ", image.RepoTags));
     }
 
-    private static ImageRecord? Find(IReadOnlyList<ImageRecord> images, string reference)
+    internal static ImageRecord? Resolve(List<ImageRecord> images, string reference)
     {
-        var byId = images.FirstOrDefault(i => i.Id == reference || i.Id == "sha256:" + reference);
-        if (byId is not null)
-        {
-            return byId;
-        }
-
         if (ImageReference.TryParse(reference, out var parsed, out _))
         {
-            var normalized = parsed.ToString();
-            var byName = images.FirstOrDefault(i => i.RepoTags.Contains(normalized) || i.RepoDigests.Contains(normalized));
-            if (byName is not null)
-            {
-                return byName;
-            }
-
             if (parsed.Digest is not null)
             {
-                var byDigest = images.FirstOrDefault(i => i.ManifestDigest == parsed.Digest && (parsed.Tag is null || i.RepoTags.Contains($"{parsed.Repository}:{parsed.Tag}")));
+                var byDigest = images.FirstOrDefault(i => i.RepoDigests.Contains(parsed.Name + "@" + parsed.Digest));
                 if (byDigest is not null)
                 {
                     return byDigest;
                 }
             }
-        }
-
-        var prefix = reference.StartsWith("sha256:", StringComparison.Ordinal) ? reference[7..] : reference;
-        if (prefix.Length >= 4 && prefix.All(char.IsAsciiHexDigitLower))
-        {
-            var matches = images.Where(i => i.Id[7..].StartsWith(prefix, StringComparison.Ordinal)).ToList();
-            return matches.Count == 1 ? matches[0] : null;
-        }
-
-        return null;
-    }
-
-    public IReadOnlyList<ImageRecord> List() => _metadata.Load();
-
-    public Task RemoveAsync(string reference, CancellationToken cancellationToken)
-    {
-        using var _ = _metadata.Lock();
-        var list = _metadata.Load().ToList();
-        var image = Find(list, reference) ?? throw new ImageException(ImageErrorKind.NotFound, $"image \"{reference}\" not found");
-        list.RemoveAll(i => i.Id == image.Id);
-        _metadata.Save(list);
-        CollectGarbageLocked();
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Deletes blobs and layer snapshots no image references.</summary>
-    public void CollectGarbage()
-    {
-        using var _ = _metadata.Lock();
-        CollectGarbageLocked();
-    }
-
-    private void CollectGarbageLocked()
-    {
-        var images = _metadata.Load();
-        var used = new HashSet<string>();
-        foreach (var image in images)
-        {
-            used.Add(image.Id);
-            used.Add(image.ManifestDigest);
-            used.UnionWith(image.LayerDigests);
-        }
-
-        foreach (var blob in Content.List())
-        {
-            if (!used.Contains(blob))
+            else if (images.FirstOrDefault(i => i.RepoTags.Contains(parsed.ToString())) is { } byName)
             {
-                Content.Delete(blob);
+                return byName;
             }
         }
-
-        var layers = Path.Combine(_root, "snapshots", "layers");
-        if (Directory.Exists(layers))
+        var hex = reference.StartsWith("sha256:", StringComparison.Ordinal) ? reference[7..] : reference;
+        if (hex.Length == 0 || hex.Length > 64 || !hex.AsSpan().ContainsOnlyHexLower())
         {
-            var diffIds = images.SelectMany(i => i.DiffIds).Select(ContentStore.Hex).ToHashSet();
-            foreach (var dir in Directory.EnumerateDirectories(layers))
+            return null;
+        }
+        var matches = images.Where(i => i.Id.AsSpan(7).StartsWith(hex, StringComparison.Ordinal)).Take(2).ToList();
+        return matches.Count == 1 ? matches[0] : null;
+    }
+
+    private ImageRecord ToRecord(ImportedImage image, string source)
+    {
+        var configBytes = File.ReadAllBytes(Content.BlobPath(image.ConfigDigest));
+        var (config, diffIds, created) = ImageConfigParser.Parse(configBytes, $"image archive {source} config {image.ConfigDigest}");
+        if (diffIds.Count != image.Layers.Count)
+        {
+            throw new ImageException(ImageErrorKind.Corrupt,
+                $"image archive {source}: config {image.ConfigDigest} lists {diffIds.Count} diff_ids for {image.Layers.Count} layers");
+        }
+        var repoDigests = image.Names.Select(n => ImageReference.Parse(n).Name + "@" + image.ManifestDigest).Distinct().ToList();
+        return new ImageRecord(image.ConfigDigest, image.Names.Distinct().ToList(), repoDigests, image.ManifestDigest,
+            image.ConfigSize + image.Layers.Sum(l => l.Size), diffIds, image.Layers.Select(l => l.Digest).ToList(), config, created);
+    }
+
+    /// <summary>Adds or updates the record; a name moves from any other image to this one (as docker tag does).</summary>
+    private static void Merge(List<ImageRecord> images, ImageRecord record)
+    {
+        for (var i = 0; i < images.Count; i++)
+        {
+            if (images[i].Id != record.Id)
             {
-                if (!diffIds.Contains(Path.GetFileName(dir)))
+                images[i] = images[i] with
                 {
-                    Directory.Delete(dir, recursive: true);
-                }
+                    RepoTags = images[i].RepoTags.Except(record.RepoTags).ToList(),
+                };
             }
         }
+        var existing = images.FindIndex(i => i.Id == record.Id);
+        if (existing >= 0)
+        {
+            var old = images[existing];
+            images[existing] = record with
+            {
+                RepoTags = old.RepoTags.Union(record.RepoTags).ToList(),
+                RepoDigests = old.RepoDigests.Union(record.RepoDigests).ToList(),
+            };
+        }
+        else
+        {
+            images.Add(record);
+        }
     }
+
+    private static HashSet<string> Referenced(List<ImageRecord> images) =>
+        images.SelectMany(i => i.LayerDigests.Append(i.Id).Append(i.ManifestDigest)).ToHashSet();
 }

@@ -1,357 +1,256 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Security.Cryptography;
-using NodeAgent.Linux;
+using System.Text;
+using NodeAgent.Images.Interop;
 
 namespace NodeAgent.Images;
 
 /// <summary>
-/// Unpacks one layer tar into a directory for use as an overlay lower layer: files, directories, links, devices,
-/// modes, owners, extended attributes; <c>.wh.</c> whiteouts become overlay whiteouts and <c>.wh..wh..opq</c> marks
-/// a directory opaque. Nothing is ever written outside the target: absolute names, <c>..</c>, and paths through
-/// symlinks or hard links that lead out of the layer are refused. The uncompressed stream is hashed and must equal
-/// the layer's diff ID.
+/// Unpacks one layer tar (plain or gzip) into a directory with full tar semantics (owners, modes, mtimes,
+/// devices, fifos, hard and symbolic links, PAX xattrs) and overlayfs whiteouts, verifying the diff ID.
+/// Never writes outside the target: <c>..</c>, absolute names, writes through symlinks that leave the
+/// target and hardlinks to outside are rejected with <see cref="ImageErrorKind.PathEscape"/>. Every path
+/// is resolved component by component without following symlinks that leave the tree, and the final
+/// component is always created fresh (O_EXCL), so no symlink is ever followed on write.
 /// </summary>
-internal static class LayerUnpacker
+public sealed class LayerUnpacker
 {
     private const string WhiteoutPrefix = ".wh.";
     private const string OpaqueMarker = ".wh..wh..opq";
+    private const int MaxSymlinks = 40;
+    private readonly string _target;
+    private readonly string _what;
+    private readonly List<(string Path, DateTime Mtime)> _dirTimes = [];
 
-    public static async Task UnpackAsync(string blobPath, string target, string expectedDiffId, string what, CancellationToken cancellationToken)
+    /// <param name="target">An existing empty directory to unpack into.</param>
+    /// <param name="what">Names the image and layer in errors, e.g. <c>image localhost/x:1 layer sha256:ab…</c>.</param>
+    public LayerUnpacker(string target, string what)
     {
-        await using var file = File.OpenRead(blobPath);
-        var magic = new byte[4];
-        var got = await file.ReadAsync(magic, cancellationToken);
-        file.Position = 0;
-        Stream decompressed;
-        if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
-        {
-            decompressed = new GZipStream(file, CompressionMode.Decompress);
-        }
-        else if (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
-        {
-            throw new ImageException(ImageErrorKind.Unsupported, $"{what}: zstd-compressed layers are not supported");
-        }
-        else
-        {
-            decompressed = file;
-        }
+        _target = System.IO.Path.GetFullPath(target);
+        _what = what;
+    }
 
-        using var hashing = new HashingStream(decompressed);
+    /// <summary>Unpacks <paramref name="blob"/> (gzip detected by its magic) and checks the uncompressed digest.</summary>
+    public async Task UnpackAsync(Stream blob, string expectedDiffId, CancellationToken cancellationToken)
+    {
+        var magic = new byte[4];
+        var n = await blob.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken);
+        blob.Seek(0, SeekOrigin.Begin);
+        if (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
+        {
+            throw new ImageException(ImageErrorKind.Unsupported, $"{_what}: zstd-compressed layer is not supported");
+        }
+        Stream plain = n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(blob, CompressionMode.Decompress, leaveOpen: true) : blob;
+        using var hashing = new HashingReadStream(plain);
         try
         {
-            using (var tar = new TarReader(hashing, leaveOpen: true))
+            await using (var reader = new TarReader(hashing, leaveOpen: true))
             {
-                TarEntry? entry;
-                var hardLinks = new List<(string Link, string Target)>();
-                while ((entry = await tar.GetNextEntryAsync(copyData: false, cancellationToken)) is not null)
+                while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
                 {
-                    await ExtractAsync(entry, target, what, hardLinks, cancellationToken);
+                    await ApplyAsync(entry, cancellationToken);
                 }
             }
-
-            await hashing.DrainAsync(cancellationToken);
+            await hashing.CopyToAsync(Stream.Null, cancellationToken);
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException)
         {
-            throw new ImageException(ImageErrorKind.Corrupt, $"{what}: corrupt or truncated layer: {ex.Message}", ex);
+            throw new ImageException(ImageErrorKind.Corrupt, $"{_what}: truncated or corrupt layer: {e.Message}", e);
         }
-        catch (LinuxException ex)
+        var actual = hashing.Digest();
+        if (actual != expectedDiffId)
         {
-            throw new ImageException(ImageErrorKind.Io, $"{what}: {ex.Message}", ex);
+            throw new ImageException(ImageErrorKind.Corrupt, $"{_what}: diff ID mismatch: expected {expectedDiffId}, got {actual}");
         }
-        catch (IOException ex) when (ex is not LinuxException)
+        foreach (var (path, mtime) in Enumerable.Reverse(_dirTimes))
         {
-            throw new ImageException(ImageErrorKind.Io, $"{what}: {ex.Message}", ex);
-        }
-
-        var diffId = "sha256:" + Convert.ToHexStringLower(hashing.Hash());
-        if (diffId != expectedDiffId)
-        {
-            throw new ImageException(ImageErrorKind.Corrupt, $"{what}: uncompressed content does not match its diff ID: expected {expectedDiffId}, got {diffId}");
+            SetTimes(path, mtime);
         }
     }
 
-    private static async Task ExtractAsync(TarEntry entry, string root, string what, List<(string, string)> hardLinks, CancellationToken cancellationToken)
+    private async Task ApplyAsync(TarEntry entry, CancellationToken cancellationToken)
     {
-        var relative = Clean(entry.Name, what);
-        if (relative.Length == 0)
+        var parts = Split(entry.Name);
+        if (parts.Count == 0)
         {
-            return; // the layer root itself
+            return; // "./": the root itself
         }
-
-        var name = Path.GetFileName(relative);
-        var parentRelative = Path.GetDirectoryName(relative) ?? string.Empty;
-        var parent = ResolveInside(root, parentRelative, what, entry.Name);
-        Directory.CreateDirectory(parent);
-
+        var name = parts[^1];
+        var parent = ResolveDirectory(parts.Take(parts.Count - 1).ToList(), entry.Name, create: true);
         if (name == OpaqueMarker)
         {
-            FileSystemOps.MakeOpaque(parent);
+            SetXattr(parent, "trusted.overlay.opaque", "y"u8.ToArray());
             return;
         }
-
         if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
         {
-            var hidden = Path.Combine(parent, name[WhiteoutPrefix.Length..]);
-            RemoveExisting(hidden);
-            FileSystemOps.MakeWhiteout(hidden);
+            var hidden = System.IO.Path.Combine(parent, name[WhiteoutPrefix.Length..]);
+            RemoveExisting(hidden, keepDirectory: false);
+            Libc.Check(Libc.mknod(hidden, Libc.S_IFCHR | 0, Libc.MakeDev(0, 0)), "mknod whiteout", hidden);
             return;
         }
-
-        var path = Path.Combine(parent, name);
-        var mode = (UnixFileMode)((int)entry.Mode & 0xfff);
+        var path = System.IO.Path.Combine(parent, name);
         switch (entry.EntryType)
         {
             case TarEntryType.Directory:
-                if (!IsDirectoryNoFollow(path))
-                {
-                    RemoveExisting(path);
-                    Directory.CreateDirectory(path);
-                }
-
-                File.SetUnixFileMode(path, mode);
+                RemoveExisting(path, keepDirectory: true);
+                Directory.CreateDirectory(path);
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                RemoveExisting(path);
-                await using (var output = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode, BufferSize = 1 << 16 }))
+                RemoveExisting(path, keepDirectory: false);
+                await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
                 {
-                    if (entry.DataStream is not null)
+                    if (entry.DataStream is { } data)
                     {
-                        await entry.DataStream.CopyToAsync(output, cancellationToken);
+                        await data.CopyToAsync(output, cancellationToken);
                     }
                 }
-
-                File.SetUnixFileMode(path, mode);
                 break;
             case TarEntryType.SymbolicLink:
-                RemoveExisting(path);
+                RemoveExisting(path, keepDirectory: false);
                 File.CreateSymbolicLink(path, entry.LinkName);
                 break;
             case TarEntryType.HardLink:
-            {
-                var targetRelative = Clean(entry.LinkName, what);
-                var targetPath = Path.Combine(ResolveInside(root, Path.GetDirectoryName(targetRelative) ?? string.Empty, what, entry.LinkName), Path.GetFileName(targetRelative));
-                if (!Path.Exists(targetPath) && !IsSymlink(targetPath))
+                var linkParts = Split(entry.LinkName, $"{entry.Name} (hardlink to {entry.LinkName})");
+                if (linkParts.Count == 0)
                 {
-                    throw new ImageException(ImageErrorKind.Corrupt, $"{what}: hard link {entry.Name} points at {entry.LinkName}, which the layer does not contain");
+                    throw Escape($"hardlink target {entry.LinkName} of {entry.Name}");
                 }
-
-                RemoveExisting(path);
-                FileSystemOps.HardLink(targetPath, path);
-                hardLinks.Add((path, targetPath));
-                return;
-            }
-
-            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:
-                RemoveExisting(path);
-                ProcessControl.MakeDevice(path, entry.EntryType == TarEntryType.CharacterDevice, (uint)mode,
-                    (uint)((PosixTarEntry)entry).DeviceMajor, (uint)((PosixTarEntry)entry).DeviceMinor);
-                break;
-            case TarEntryType.Fifo:
-                RemoveExisting(path);
-                ProcessControl.MakeFifo(path, (uint)mode);
+                var source = System.IO.Path.Combine(ResolveDirectory(linkParts.Take(linkParts.Count - 1).ToList(), $"{entry.Name} (hardlink to {entry.LinkName})", create: false), linkParts[^1]);
+                RemoveExisting(path, keepDirectory: false);
+                Libc.Check(Libc.link(source, path), $"link {source} to", path);
+                return; // a hard link shares the inode's metadata
+            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
+                RemoveExisting(path, keepDirectory: false);
+                var type = entry.EntryType switch
+                {
+                    TarEntryType.CharacterDevice => Libc.S_IFCHR,
+                    TarEntryType.BlockDevice => Libc.S_IFBLK,
+                    _ => Libc.S_IFIFO,
+                };
+                var dev = entry is PosixTarEntry p ? Libc.MakeDev((uint)p.DeviceMajor, (uint)p.DeviceMinor) : 0;
+                Libc.Check(Libc.mknod(path, type | (uint)entry.Mode, dev), "mknod", path);
                 break;
             default:
-                return; // PAX headers and other metadata entries carry nothing to write
+                return; // global PAX headers and the like carry no file
         }
-
-        FileSystemOps.Lchown(path, (uint)entry.Uid, (uint)entry.Gid);
+        Libc.Check(Libc.lchown(path, entry.Uid, entry.Gid), "lchown", path);
+        if (entry.EntryType != TarEntryType.SymbolicLink)
+        {
+            Libc.Check(Libc.chmod(path, (uint)entry.Mode & 0xfff), "chmod", path);
+        }
         if (entry is PaxTarEntry pax)
         {
             foreach (var (key, value) in pax.ExtendedAttributes)
             {
                 if (key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
                 {
-                    FileSystemOps.SetXattr(path, key["SCHILY.xattr.".Length..], System.Text.Encoding.Latin1.GetBytes(value));
+                    SetXattr(path, key["SCHILY.xattr.".Length..], Encoding.UTF8.GetBytes(value));
                 }
             }
         }
-
-        if (entry.EntryType != TarEntryType.SymbolicLink)
+        if (entry.EntryType == TarEntryType.Directory)
         {
-            // Ownership changes clear setuid bits: put the mode back.
-            File.SetUnixFileMode(path, mode);
-
-            File.SetLastWriteTimeUtc(path, entry.ModificationTime.UtcDateTime);
+            _dirTimes.Add((path, entry.ModificationTime.UtcDateTime));
+        }
+        else
+        {
+            SetTimes(path, entry.ModificationTime.UtcDateTime);
         }
     }
 
-    /// <summary>Normalises a tar name to a relative path; refuses absolute names and <c>..</c>.</summary>
-    private static string Clean(string name, string what)
+    /// <summary>Splits a member name into components; rejects absolute names and <c>..</c>.</summary>
+    private List<string> Split(string name, string? display = null)
     {
-        var trimmed = name;
-        while (trimmed.StartsWith("./", StringComparison.Ordinal))
+        if (name.StartsWith('/'))
         {
-            trimmed = trimmed[2..];
+            throw Escape(display ?? name);
         }
-
-        if (trimmed.StartsWith('/'))
+        var parts = new List<string>();
+        foreach (var part in name.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            throw Escape(what, name, "absolute path");
-        }
-
-        var parts = trimmed.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToList();
-        if (parts.Contains(".."))
-        {
-            throw Escape(what, name, "parent directory reference");
-        }
-
-        return string.Join('/', parts);
-    }
-
-    /// <summary>
-    /// The real directory of <paramref name="relative"/> inside <paramref name="root"/>. Symlinks met on the way are
-    /// followed only while they stay inside the layer; an absolute or climbing link is an escape.
-    /// </summary>
-    private static string ResolveInside(string root, string relative, string what, string entryName)
-    {
-        var current = new List<string>();
-        var pending = new Stack<string>(relative.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
-        var hops = 0;
-        while (pending.Count > 0)
-        {
-            var part = pending.Pop();
-            if (part is "." or "")
-            {
-                continue;
-            }
-
             if (part == "..")
             {
-                if (current.Count == 0)
-                {
-                    throw Escape(what, entryName, "a symbolic link on its path climbs above the layer root");
-                }
-
-                current.RemoveAt(current.Count - 1);
-                continue;
+                throw Escape(display ?? name);
             }
-
-            var path = Path.Combine(root, Path.Combine([.. current, part]));
-            if (IsSymlink(path))
+            if (part != ".")
             {
-                var link = new FileInfo(path).LinkTarget!;
-                if (link.StartsWith('/'))
-                {
-                    throw Escape(what, entryName, $"its path goes through the symbolic link {string.Join('/', [.. current, part])} -> {link}");
-                }
+                parts.Add(part);
+            }
+        }
+        return parts;
+    }
 
-                if (++hops > 40)
+    /// <summary>Resolves a directory inside the target, following only symlinks that stay inside it
+    /// (relative ones, interpreted lexically); creates missing directories when asked.</summary>
+    private string ResolveDirectory(List<string> components, string memberName, bool create)
+    {
+        var pending = new Queue<string>(components);
+        var resolved = new List<string>();
+        var links = 0;
+        while (pending.Count > 0)
+        {
+            var c = pending.Dequeue();
+            if (c == "..")
+            {
+                if (resolved.Count == 0)
                 {
-                    throw Escape(what, entryName, "too many symbolic links");
+                    throw Escape(memberName);
                 }
-
-                foreach (var p in link.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
-                {
-                    pending.Push(p);
-                }
-
+                resolved.RemoveAt(resolved.Count - 1);
                 continue;
             }
-
-            current.Add(part);
+            var path = System.IO.Path.Combine([_target, .. resolved, c]);
+            var linkTarget = new FileInfo(path).LinkTarget;
+            if (linkTarget is not null)
+            {
+                if (++links > MaxSymlinks || linkTarget.StartsWith('/'))
+                {
+                    throw Escape($"{memberName} (through symlink {string.Join('/', [.. resolved, c])} -> {linkTarget})");
+                }
+                var rest = pending.ToList();
+                pending.Clear();
+                foreach (var t in linkTarget.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(t => t != ".").Concat(rest))
+                {
+                    pending.Enqueue(t);
+                }
+                continue;
+            }
+            if (!Directory.Exists(path))
+            {
+                if (File.Exists(path) || !create)
+                {
+                    throw new ImageException(ImageErrorKind.Corrupt, $"{_what}: {memberName}: {string.Join('/', [.. resolved, c])} is not a directory");
+                }
+                Directory.CreateDirectory(path);
+            }
+            resolved.Add(c);
         }
-
-        return current.Count == 0 ? root : Path.Combine(root, Path.Combine([.. current]));
+        return System.IO.Path.Combine([_target, .. resolved]);
     }
 
-    private static ImageException Escape(string what, string name, string why) =>
-        new(ImageErrorKind.PathEscape, $"{what}: path escapes rootfs: {name} ({why})");
-
-    private static bool IsSymlink(string path)
+    private static void RemoveExisting(string path, bool keepDirectory)
     {
-        try
-        {
-            return (File.GetAttributes(path) & FileAttributes.ReparsePoint) != 0;
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    private static bool IsDirectoryNoFollow(string path) => Directory.Exists(path) && !IsSymlink(path);
-
-    private static void RemoveExisting(string path)
-    {
-        if (IsSymlink(path) || File.Exists(path))
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null || File.Exists(path))
         {
             File.Delete(path);
         }
-        else if (Directory.Exists(path))
+        else if (Directory.Exists(path) && !keepDirectory)
         {
             Directory.Delete(path, recursive: true);
         }
-        else if (Path.Exists(path))
-        {
-            File.Delete(path);
-        }
     }
 
-    /// <summary>Passes data through while hashing it, so the diff ID is checked without a second read.</summary>
-    private sealed class HashingStream(Stream inner) : Stream
+    private static void SetXattr(string path, string name, byte[] value) =>
+        Libc.Check(Libc.lsetxattr(path, name, value, (nuint)value.Length, 0), $"lsetxattr {name}", path);
+
+    private static void SetTimes(string path, DateTime utc)
     {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var n = inner.Read(buffer);
-            _hash.AppendData(buffer[..n]);
-            return n;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var n = await inner.ReadAsync(buffer, cancellationToken);
-            _hash.AppendData(buffer.Span[..n]);
-            return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public async Task DrainAsync(CancellationToken cancellationToken)
-        {
-            var buffer = new byte[1 << 16];
-            while (await ReadAsync(buffer, cancellationToken) > 0)
-            {
-            }
-        }
-
-        public byte[] Hash() => _hash.GetHashAndReset();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hash.Dispose();
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
+        var ticks = utc.Ticks - DateTime.UnixEpoch.Ticks;
+        var ts = new Libc.Timespec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
+        Libc.Check(Libc.utimensat(Libc.AT_FDCWD, path, [ts, ts], Libc.AT_SYMLINK_NOFOLLOW), "utimensat", path);
     }
+
+    private ImageException Escape(string name) => new(ImageErrorKind.PathEscape, $"{_what}: path escapes rootfs: {name}");
 }

@@ -1,11 +1,9 @@
-using NodeAgent.Linux;
-
 namespace NodeAgent.Images;
 
 /// <summary>
-/// Read-only layer snapshots under <c>&lt;root&gt;/snapshots/layers/&lt;diffid&gt;</c>, unpacked once and shared by
-/// every image that has the layer; writable layers under <c>snapshots/containers/&lt;key&gt;</c>. It returns overlay
-/// mounts and never mounts anything itself.
+/// Layer snapshots under <c>&lt;root&gt;/snapshots/layers/&lt;diffid-hex&gt;</c> (unpacked once, shared between
+/// images, under a per-layer flock, via a temp dir and an atomic rename) and per-container writable
+/// layers under <c>&lt;root&gt;/snapshots/containers/&lt;key&gt;/{upper,work}</c>. Returns mounts; never mounts.
 /// </summary>
 public sealed class OverlaySnapshotter : ISnapshotter
 {
@@ -15,100 +13,119 @@ public sealed class OverlaySnapshotter : ISnapshotter
     private readonly string _locks;
     private readonly ContentStore _content;
 
-    public OverlaySnapshotter(string root, ImageStore images)
+    public OverlaySnapshotter(string root, ContentStore content)
     {
-        _content = images.Content;
-        var snapshots = Path.Combine(root, "snapshots");
-        _layers = Path.Combine(snapshots, "layers");
-        _containers = Path.Combine(snapshots, "containers");
-        _tmp = Path.Combine(snapshots, "tmp");
-        _locks = Path.Combine(snapshots, "locks");
+        var full = System.IO.Path.GetFullPath(root);
+        _layers = LayersDir(full);
+        _containers = System.IO.Path.Combine(full, "snapshots", "containers");
+        _tmp = System.IO.Path.Combine(full, "snapshots", "tmp");
+        _locks = System.IO.Path.Combine(full, "snapshots", "locks");
+        _content = content;
         foreach (var d in new[] { _layers, _containers, _tmp, _locks })
         {
             Directory.CreateDirectory(d);
         }
     }
 
-    public string LayerPath(string diffId) => Path.Combine(_layers, ContentStore.Hex(diffId));
+    /// <summary>Convenience for the common case: the store's own content.</summary>
+    public OverlaySnapshotter(ImageStore store) : this(store.Root, store.Content)
+    {
+    }
+
+    public string LayerPath(string diffId) => System.IO.Path.Combine(_layers, ContentStore.Hex(diffId));
 
     public async Task<IReadOnlyList<string>> EnsureLayersAsync(ImageRecord image, CancellationToken cancellationToken)
     {
+        var name = image.RepoTags.Count > 0 ? ImageReference.Parse(image.RepoTags[0]).Familiar : image.Id;
         var dirs = new List<string>();
         for (var i = 0; i < image.DiffIds.Count; i++)
         {
-            var diffId = image.DiffIds[i];
-            var dir = LayerPath(diffId);
-            if (!Directory.Exists(dir))
-            {
-                await UnpackAsync(image, i, dir, cancellationToken);
-            }
-
-            dirs.Add(dir);
+            var what = $"image {name} layer {image.LayerDigests[i]}";
+            dirs.Add(await EnsureLayerAsync(image.DiffIds[i], image.LayerDigests[i], what, cancellationToken));
         }
-
         dirs.Reverse();
         return dirs;
     }
 
-    private async Task UnpackAsync(ImageRecord image, int index, string dir, CancellationToken cancellationToken)
+    private async Task<string> EnsureLayerAsync(string diffId, string blobDigest, string what, CancellationToken cancellationToken)
     {
-        var diffId = image.DiffIds[index];
-        var layer = image.LayerDigests[index];
-        var name = image.RepoTags.FirstOrDefault() ?? image.Id;
-        var what = $"image {name} layer {layer}";
-        using var _ = FileLock.Acquire(Path.Combine(_locks, ContentStore.Hex(diffId) + ".lock"));
-        if (Directory.Exists(dir))
+        var final = LayerPath(diffId);
+        if (Directory.Exists(final))
         {
-            return; // another process unpacked it while we waited
+            return final;
         }
-
-        if (!_content.Exists(layer))
+        using var held = await FileLock.AcquireAsync(System.IO.Path.Combine(_locks, ContentStore.Hex(diffId) + ".lock"), cancellationToken);
+        if (Directory.Exists(final))
         {
-            throw new ImageException(ImageErrorKind.NotFound, $"{what}: blob missing from the content store");
+            return final;
         }
-
-        var tmp = Path.Combine(_tmp, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(tmp);
+        if (!_content.Exists(blobDigest))
+        {
+            throw new ImageException(ImageErrorKind.NotFound, $"{what}: blob is missing from the content store");
+        }
+        var temp = System.IO.Path.Combine(_tmp, ContentStore.Hex(diffId)[..12] + "-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(temp);
         try
         {
-            await LayerUnpacker.UnpackAsync(_content.PathOf(layer), tmp, diffId, what, cancellationToken);
-            Directory.Move(tmp, dir);
-        }
-        finally
-        {
-            if (Directory.Exists(tmp))
+            await using (var blob = _content.OpenRead(blobDigest))
             {
-                Directory.Delete(tmp, recursive: true);
+                await new LayerUnpacker(temp, what).UnpackAsync(blob, diffId, cancellationToken);
             }
+            Directory.Move(temp, final);
+            return final;
+        }
+        catch
+        {
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+            throw;
         }
     }
 
     public OverlayMount PrepareContainer(string key, IReadOnlyList<string> lowerDirs)
     {
-        var dir = Path.Combine(_containers, key);
-        var upper = Path.Combine(dir, "upper");
-        var work = Path.Combine(dir, "work");
+        ValidateKey(key);
+        var dir = System.IO.Path.Combine(_containers, key);
+        var upper = System.IO.Path.Combine(dir, "upper");
+        var work = System.IO.Path.Combine(dir, "work");
         Directory.CreateDirectory(upper);
         Directory.CreateDirectory(work);
-
-        // overlayfs needs two lower layers or an upper layer; an image of one layer gets an empty second lower.
-        var lowers = lowerDirs.Count > 0 ? lowerDirs : [CreateEmpty(dir)];
-        return new OverlayMount(lowers, upper, work);
-    }
-
-    private static string CreateEmpty(string dir)
-    {
-        var empty = Path.Combine(dir, "empty");
-        Directory.CreateDirectory(empty);
-        return empty;
+        return new OverlayMount(lowerDirs, upper, work);
     }
 
     public void RemoveContainer(string key)
     {
-        var dir = Path.Combine(_containers, key);
+        ValidateKey(key);
+        var dir = System.IO.Path.Combine(_containers, key);
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    internal static string LayersDir(string root) => System.IO.Path.Combine(root, "snapshots", "layers");
+
+    /// <summary>Deletes a layer snapshot (under its lock) once no image uses it.</summary>
+    internal static void DeleteLayer(string root, string diffId)
+    {
+        var hex = ContentStore.Hex(diffId);
+        var dir = System.IO.Path.Combine(LayersDir(root), hex);
+        using var held = FileLock.Acquire(System.IO.Path.Combine(root, "snapshots", "locks", hex + ".lock"));
+        if (Directory.Exists(dir))
+        {
+            var doomed = System.IO.Path.Combine(root, "snapshots", "tmp", "rm-" + Guid.NewGuid().ToString("N"));
+            Directory.Move(dir, doomed);
+            Directory.Delete(doomed, recursive: true);
+        }
+    }
+
+    private static void ValidateKey(string key)
+    {
+        if (key.Length == 0 || key.Length > 255 || key is "." or ".." || key.Contains('/') || key.Contains('\0'))
+        {
+            throw new ImageException(ImageErrorKind.InvalidReference, $"container snapshot key \"{key}\": must be a non-empty name without '/'");
         }
     }
 }

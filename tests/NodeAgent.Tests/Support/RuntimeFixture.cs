@@ -20,7 +20,7 @@ public sealed class RuntimeFixture : IDisposable
         Logs = _dir.Combine("logs");
         CgroupPrefix = "nodeagent-test-" + Guid.NewGuid().ToString("N")[..8];
         Images = new ImageStore(Root);
-        Snapshotter = new OverlaySnapshotter(Root, Images);
+        Snapshotter = new OverlaySnapshotter(Images);
         Cgroups = CgroupManagerFactory.Create(rootPrefix: CgroupPrefix);
         Images.ImportAsync(TestImages.BusyboxOci, CancellationToken.None).GetAwaiter().GetResult();
         Runtime = Open();
