@@ -65,7 +65,7 @@ public sealed class PodManifestDecoder
             return;
         }
 
-        var obj = new ObjectRef(origin, 1, "object");
+        var obj = new ObjectRef(origin, 1, null);
         if (!CheckTypeMeta(obj, kind, apiVersion, errors))
         {
             return;
@@ -119,7 +119,7 @@ public sealed class PodManifestDecoder
         var multi = documents.Count > 1;
         foreach (var d in documents)
         {
-            var obj = new ObjectRef(origin, d.StartLine, multi ? $"document {d.Number} (line {d.StartLine})" : "object");
+            var obj = new ObjectRef(origin, d.StartLine, multi ? $"document {d.Number} (line {d.StartLine})" : null);
             if (!CheckTypeMeta(obj, d.Kind, d.ApiVersion, errors))
             {
                 continue;
@@ -179,7 +179,7 @@ public sealed class PodManifestDecoder
         var i = 0;
         foreach (var item in list?.Items ?? [])
         {
-            var itemRef = obj with { Name = $"{obj.Name}, items[{i++}]" };
+            var itemRef = obj with { Name = Join(obj.Name, $"items[{i++}]") };
             if (item.Kind is { Length: > 0 } k && k != "Pod")
             {
                 errors.Add(itemRef.Error(null, "kind", $"Unsupported value: \"{k}\": supported values: \"Pod\""));
@@ -200,7 +200,7 @@ public sealed class PodManifestDecoder
 
         PodDefaults.Apply(pod);
         var name = pod.Metadata?.Name;
-        var described = string.IsNullOrEmpty(name) ? obj.Name : $"{obj.Name}, pod \"{name}\"";
+        var described = string.IsNullOrEmpty(name) ? obj.Name : Join(obj.Name, $"pod \"{name}\"");
         var problems = PodValidator.Validate(pod, _normalizer.NodeName);
         if (problems.Count > 0)
         {
@@ -353,8 +353,16 @@ public sealed class PodManifestDecoder
 
     private static string FirstSentence(string message)
     {
-        var i = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return i > 0 ? message[..i] : message;
+        foreach (var marker in new[] { " Path:", " LineNumber:" })
+        {
+            var i = message.IndexOf(marker, StringComparison.Ordinal);
+            if (i > 0)
+            {
+                message = message[..i];
+            }
+        }
+
+        return message;
     }
 
     private sealed class YamlDocumentInfo
@@ -374,7 +382,9 @@ public sealed class PodManifestDecoder
         public string? ApiVersion { get; set; }
     }
 
-    private sealed record ObjectRef(string Origin, int Line, string Name)
+    private static string Join(string? prefix, string part) => prefix is null ? part : $"{prefix}, {part}";
+
+    private sealed record ObjectRef(string Origin, int Line, string? Name)
     {
         public ManifestError Error(string? described, string? field, string reason) =>
             new(Origin, null, null, described ?? Name, field, reason);

@@ -17,21 +17,22 @@ public class CorpusTests
     }
 
     [Theory]
-    [InlineData("malformed-yaml.yaml", ":9:", "malformed YAML")]
-    [InlineData("malformed-json.json", ":6:", "malformed JSON")]
-    [InlineData("wrong-type.yaml", ":10:", "cannot decode Pod")]
-    [InlineData("unknown-kind.yaml", ": object: kind: ", "Unsupported value: \"Deployment\": supported values: \"Pod\", \"PodList\"")]
-    [InlineData("wrong-apiversion.yaml", ": object: apiVersion: ", "Unsupported value: \"apps/v1\": supported values: \"v1\"")]
-    [InlineData("missing-kind.yaml", ": object: kind: ", "Required value: only Pod and PodList are accepted")]
-    [InlineData("missing-name.yaml", ": object: metadata.name: ", "Required value: name or generateName is required")]
-    [InlineData("invalid-pod-name.yaml", ": object, pod \"Web_1\": metadata.name: ", "Invalid value: \"Web_1\": a lowercase RFC 1123 subdomain must consist of")]
-    [InlineData("invalid-container-name.yaml", ": object, pod \"web\": spec.containers[0].name: ", "Invalid value: \"Web.Server\": a lowercase RFC 1123 label must consist of")]
-    [InlineData("no-containers.yaml", ": object, pod \"web\": spec.containers: ", "Required value")]
-    [InlineData("missing-image.yaml", ": object, pod \"web\": spec.containers[0].image: ", "Required value")]
-    [InlineData("duplicate-containers.yaml", ": object, pod \"web\": spec.containers[1].name: ", "Duplicate value: \"setup\"")]
-    [InlineData("bad-restart-policy.yaml", ": object, pod \"web\": spec.restartPolicy: ", "Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\"")]
+    [InlineData("malformed-yaml.yaml", ":9:11: ", "malformed YAML: While scanning a plain scalar value, found invalid mapping.")]
+    [InlineData("malformed-json.json", ":6:60: ", "malformed JSON: ']' is invalid without a matching open.")]
+    [InlineData("wrong-type.yaml", ":10:22: ", "cannot decode Pod: The input string 'eighty' was not in a correct format.")]
+    [InlineData("wrong-type.json", ":1:", "cannot decode Pod at $.spec.containers[0].ports[0].containerPort: ")]
+    [InlineData("unknown-kind.yaml", ": kind: ", "Unsupported value: \"Deployment\": supported values: \"Pod\", \"PodList\"")]
+    [InlineData("wrong-apiversion.yaml", ": apiVersion: ", "Unsupported value: \"apps/v1\": supported values: \"v1\"")]
+    [InlineData("missing-kind.yaml", ": kind: ", "Required value: only Pod and PodList are accepted")]
+    [InlineData("missing-name.yaml", ": metadata.name: ", "Required value: name or generateName is required")]
+    [InlineData("invalid-pod-name.yaml", ": pod \"Web_1\": metadata.name: ", "Invalid value: \"Web_1\": a lowercase RFC 1123 subdomain must consist of")]
+    [InlineData("invalid-container-name.yaml", ": pod \"web\": spec.containers[0].name: ", "Invalid value: \"Web.Server\": a lowercase RFC 1123 label must consist of")]
+    [InlineData("no-containers.yaml", ": pod \"web\": spec.containers: ", "Required value")]
+    [InlineData("missing-image.yaml", ": pod \"web\": spec.containers[0].image: ", "Required value")]
+    [InlineData("duplicate-containers.yaml", ": pod \"web\": spec.containers[1].name: ", "Duplicate value: \"setup\"")]
+    [InlineData("bad-restart-policy.yaml", ": pod \"web\": spec.restartPolicy: ", "Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\"")]
     [InlineData("multi-doc-second-bad.yaml", ": document 2 (line 9), pod \"bad\": spec.containers[0].image: ", "Required value")]
-    [InlineData("podlist-bad-item.yaml", ": object, items[1], pod \"two\": spec.containers: ", "Required value")]
+    [InlineData("podlist-bad-item.yaml", ": items[1], pod \"two\": spec.containers: ", "Required value")]
     [InlineData("empty.yaml", ": ", "no objects: the manifest is empty")]
     public void BrokenManifestIsRejectedWithFileLineFieldAndReason(string file, string where, string reason)
     {
@@ -79,7 +80,7 @@ public class CorpusTests
         var error = Assert.Single(Decode("missing-image.yaml").Errors);
 
         Assert.Equal("spec.containers[0].image", error.Field);
-        Assert.Equal("object, pod \"web\"", error.Object);
+        Assert.Equal("pod \"web\"", error.Object);
         Assert.Null(error.Line);
     }
 

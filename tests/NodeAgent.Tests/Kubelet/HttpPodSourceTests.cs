@@ -151,7 +151,7 @@ public sealed class HttpPodSourceTests : IAsyncDisposable
 
         Assert.False(_output.Reader.TryRead(out _));
         var error = Assert.Single(_logger.Errors);
-        Assert.Contains($"{_server.Url}: object, pod \"web\": spec.containers: Required value", error, StringComparison.Ordinal);
+        Assert.Contains($"{_server.Url}: pod \"web\": spec.containers: Required value", error, StringComparison.Ordinal);
     }
 
     [Fact]
