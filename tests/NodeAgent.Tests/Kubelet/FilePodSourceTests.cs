@@ -37,10 +37,10 @@ public sealed class FilePodSourceTests : IAsyncDisposable
             image: {image}
         """;
 
-    private FilePodSource Start(string? path = null)
+    private FilePodSource Start(string? path = null, int debounceMs = 50)
     {
         _source = new FilePodSource(
-            new FilePodSourceOptions { ManifestPath = path ?? _dir.Path, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(50) },
+            new FilePodSourceOptions { ManifestPath = path ?? _dir.Path, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(debounceMs) },
             _logger,
             TimeProvider.System);
         _run = _source.RunAsync(_output.Writer, _cts.Token);
@@ -137,6 +137,22 @@ public sealed class FilePodSourceTests : IAsyncDisposable
         await Next();
         Assert.Equal(2, _logger.Errors.Count());
         Assert.Contains("spec.containers[0].image: Required value", _logger.Errors.Last(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABurstOfWritesIsReadOnceAfterTheDebounce()
+    {
+        Start(debounceMs: 300);
+        Assert.Empty((await Next()).Pods);
+
+        for (var i = 0; i < 20; i++)
+        {
+            await WriteAtomicallyAsync(_dir.Combine($"pod{i:D2}.yaml"), PodYaml($"pod{i:D2}"));
+        }
+
+        var snapshot = await Next();
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"pod{i:D2}-node1"), snapshot.Pods.Select(p => p.Metadata.Name));
+        Assert.False(_output.Reader.TryRead(out _));
     }
 
     [Fact]
