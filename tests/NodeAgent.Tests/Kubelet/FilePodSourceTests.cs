@@ -37,10 +37,10 @@ public sealed class FilePodSourceTests : IAsyncDisposable
             image: {image}
         """;
 
-    private FilePodSource Start(string? path = null, int debounceMs = 50)
+    private FilePodSource Start(string? path = null, int debounceMs = 50, TimeSpan? checkFrequency = null)
     {
         _source = new FilePodSource(
-            new FilePodSourceOptions { ManifestPath = path ?? _dir.Path, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(debounceMs) },
+            new FilePodSourceOptions { ManifestPath = path ?? _dir.Path, NodeName = "node1", CheckFrequency = checkFrequency ?? TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(debounceMs) },
             _logger,
             TimeProvider.System);
         _run = _source.RunAsync(_output.Writer, _cts.Token);
@@ -153,6 +153,27 @@ public sealed class FilePodSourceTests : IAsyncDisposable
         var snapshot = await Next();
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"pod{i:D2}-node1"), snapshot.Pods.Select(p => p.Metadata.Name));
         Assert.False(_output.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task PeriodicResyncSeesChangesInotifyCannotAndDoesNotRepeatErrors()
+    {
+        // A manifest symlinked from elsewhere: writes to its target raise no event in the manifest directory.
+        using var elsewhere = new TempDir("kubelet-target");
+        var target = elsewhere.Combine("web.yaml");
+        await File.WriteAllTextAsync(target, PodYaml("web"));
+        File.CreateSymbolicLink(_dir.Combine("web.yaml"), target);
+        await File.WriteAllTextAsync(_dir.Combine("bad.yaml"), "kind: Pod\n");
+        Start(checkFrequency: TimeSpan.FromMilliseconds(100));
+        Assert.Equal("busybox:1.36", Assert.Single((await Next()).Pods).Spec.Containers[0].Image);
+
+        await File.WriteAllTextAsync(target, PodYaml("web", "busybox:1.37"));
+        Assert.Equal("busybox:1.37", Assert.Single((await NextMatching(u => u.Pods.Count == 1)).Pods).Spec.Containers[0].Image);
+        await File.WriteAllTextAsync(target, PodYaml("web", "busybox:1.38"));
+        Assert.Equal("busybox:1.38", Assert.Single((await NextMatching(u => u.Pods.Count == 1 && u.Pods[0].Spec.Containers[0].Image == "busybox:1.38")).Pods).Spec.Containers[0].Image);
+
+        var error = Assert.Single(_logger.Errors);
+        Assert.Contains("bad.yaml: apiVersion: Required value", error, StringComparison.Ordinal);
     }
 
     [Fact]
