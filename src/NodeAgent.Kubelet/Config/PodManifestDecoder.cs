@@ -244,13 +244,10 @@ public sealed class PodManifestDecoder
                     break;
                 case DocumentEnd de when current is not null:
                     current.EndIndex = (int)de.End.Index;
+                    // An empty document (a stray '---') has nothing to decode, as with kubectl.
                     if (!(nodes == 1 && rootIsEmptyScalar))
                     {
                         documents.Add(current);
-                    }
-                    else
-                    {
-                        // An empty document (a stray '---'): nothing to decode, as kubectl does.
                     }
 
                     current = null;
@@ -266,7 +263,7 @@ public sealed class PodManifestDecoder
                     expectKey = true;
                     if (depth == 1 && current is not null)
                     {
-                        SetStartFromFirstNode(current, ev, content);
+                        SetStartFromFirstNode(current, ev);
                     }
 
                     break;
@@ -319,7 +316,7 @@ public sealed class PodManifestDecoder
         return documents;
     }
 
-    private static void SetStartFromFirstNode(YamlDocumentInfo doc, ParsingEvent ev, string content)
+    private static void SetStartFromFirstNode(YamlDocumentInfo doc, ParsingEvent ev)
     {
         // Implicit documents start at their first node; explicit ones at '---', which is kept (valid YAML).
         if (doc.StartIndex > ev.Start.Index)
@@ -328,8 +325,6 @@ public sealed class PodManifestDecoder
             doc.StartLine = (int)ev.Start.Line;
             doc.StartColumn = (int)ev.Start.Column;
         }
-
-        _ = content;
     }
 
     private static string Innermost(Exception e)
