@@ -1,0 +1,154 @@
+using k8s.Models;
+
+namespace NodeAgent.Kubelet.Config;
+
+/// <summary>
+/// The API server's defaulting of a v1 Pod (<c>pkg/apis/core/v1/defaults.go</c>), which kubelet's decoder applies
+/// to static pods before hashing them: restartPolicy, dnsPolicy, grace period, scheduler name, security context,
+/// container pull policy, termination message, port protocol, probe and volume defaults.
+/// </summary>
+public static class PodDefaults
+{
+    /// <summary>Fills the unset fields of <paramref name="pod"/> in place.</summary>
+    public static void Apply(V1Pod pod)
+    {
+        pod.Spec ??= new V1PodSpec();
+        var spec = pod.Spec;
+        spec.RestartPolicy ??= "Always";
+        spec.DnsPolicy ??= "ClusterFirst";
+        spec.TerminationGracePeriodSeconds ??= 30;
+        spec.SchedulerName ??= "default-scheduler";
+        spec.SecurityContext ??= new V1PodSecurityContext();
+        spec.EnableServiceLinks ??= true;
+        spec.Containers ??= [];
+        var hostNetwork = spec.HostNetwork == true;
+        foreach (var c in spec.InitContainers ?? [])
+        {
+            ApplyContainer(c, hostNetwork);
+        }
+
+        foreach (var c in spec.Containers)
+        {
+            ApplyContainer(c, hostNetwork);
+        }
+
+        foreach (var v in spec.Volumes ?? [])
+        {
+            ApplyVolume(v);
+        }
+    }
+
+    /// <summary>Always for <c>:latest</c> or an image without tag, IfNotPresent otherwise (a digest counts as pinned).</summary>
+    public static string DefaultPullPolicy(string? image)
+    {
+        if (string.IsNullOrEmpty(image))
+        {
+            return "IfNotPresent";
+        }
+
+        if (image.Contains('@', StringComparison.Ordinal))
+        {
+            return "IfNotPresent";
+        }
+
+        var lastSlash = image.LastIndexOf('/');
+        var colon = image.LastIndexOf(':');
+        if (colon <= lastSlash)
+        {
+            return "Always";
+        }
+
+        return image[(colon + 1)..] == "latest" ? "Always" : "IfNotPresent";
+    }
+
+    private static void ApplyContainer(V1Container c, bool hostNetwork)
+    {
+        c.ImagePullPolicy ??= DefaultPullPolicy(c.Image);
+        c.TerminationMessagePath ??= "/dev/termination-log";
+        c.TerminationMessagePolicy ??= "File";
+        c.Resources ??= new V1ResourceRequirements();
+        if (c.Resources.Limits is { Count: > 0 } limits)
+        {
+            // A limit without a request makes the request equal to the limit.
+            c.Resources.Requests ??= new Dictionary<string, ResourceQuantity>();
+            foreach (var (name, quantity) in limits)
+            {
+                c.Resources.Requests.TryAdd(name, quantity);
+            }
+        }
+
+        foreach (var p in c.Ports ?? [])
+        {
+            p.Protocol ??= "TCP";
+            if (hostNetwork && (p.HostPort is null or 0))
+            {
+                p.HostPort = p.ContainerPort;
+            }
+        }
+
+        foreach (var e in c.Env ?? [])
+        {
+            if (e.ValueFrom?.FieldRef is { } fieldRef)
+            {
+                fieldRef.ApiVersion ??= "v1";
+            }
+        }
+
+        ApplyProbe(c.LivenessProbe);
+        ApplyProbe(c.ReadinessProbe);
+        ApplyProbe(c.StartupProbe);
+    }
+
+    private static void ApplyProbe(V1Probe? probe)
+    {
+        if (probe is null)
+        {
+            return;
+        }
+
+        probe.TimeoutSeconds ??= 1;
+        probe.PeriodSeconds ??= 10;
+        probe.SuccessThreshold ??= 1;
+        probe.FailureThreshold ??= 3;
+        if (probe.HttpGet is { } httpGet)
+        {
+            httpGet.Path ??= "/";
+            httpGet.Scheme ??= "HTTP";
+        }
+    }
+
+    private static void ApplyVolume(V1Volume v)
+    {
+        if (v.EmptyDir is null && v.HostPath is null && v.ConfigMap is null && v.Secret is null && v.Projected is null
+            && v.DownwardAPI is null && v.PersistentVolumeClaim is null && v.Nfs is null && v.Csi is null
+            && v.Ephemeral is null && v.Image is null)
+        {
+            v.EmptyDir = new V1EmptyDirVolumeSource();
+        }
+
+        if (v.HostPath is { } hostPath)
+        {
+            hostPath.Type ??= string.Empty;
+        }
+
+        if (v.ConfigMap is { } configMap)
+        {
+            configMap.DefaultMode ??= 420;
+        }
+
+        if (v.Secret is { } secret)
+        {
+            secret.DefaultMode ??= 420;
+        }
+
+        if (v.Projected is { } projected)
+        {
+            projected.DefaultMode ??= 420;
+        }
+
+        if (v.DownwardAPI is { } downwardApi)
+        {
+            downwardApi.DefaultMode ??= 420;
+        }
+    }
+}
