@@ -8,4 +8,5 @@ root.Options.Add(CommonOptions.LogRoot);
 root.Options.Add(CommonOptions.CgroupRoot);
 root.Subcommands.Add(CtrCommands.Build());
 root.Subcommands.Add(ImagesCommands.Build());
+root.Subcommands.Add(NodeAgent.Cli.Agent.AgentCommand.Build());
 return await root.Parse(CtrCommands.SeparateRunCommand(args)).InvokeAsync();
