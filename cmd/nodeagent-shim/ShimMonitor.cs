@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
@@ -32,14 +31,14 @@ internal static class ShimMonitor
         }
 
         ContainerSpec.ContainerSpec spec;
-        Process process;
+        InitProcess process;
         try
         {
             spec = Bundle.LoadSpec(bundle);
             process = StartInit(bundle, spec, out var startError);
             if (startError is not null)
             {
-                await process.WaitForExitAsync();
+                await process.Exit;
                 Bundle.WriteExit(bundle, new ExitStatus { ExitCode = 128, ExitedAt = DateTimeOffset.UtcNow, StartError = startError });
                 Reply(new ShimReply { Error = startError });
                 return 1;
@@ -53,17 +52,16 @@ internal static class ShimMonitor
             return 1;
         }
 
-        Bundle.WriteState(bundle, new ShimState { ShimPid = Environment.ProcessId, Pid = process.Id, StartedAt = DateTimeOffset.UtcNow });
-        Reply(new ShimReply { Pid = process.Id });
+        Bundle.WriteState(bundle, new ShimState { ShimPid = Environment.ProcessId, Pid = process.Pid, StartedAt = DateTimeOffset.UtcNow });
+        Reply(new ShimReply { Pid = process.Pid });
         DetachStdio();
 
         var log = spec.Log is null ? null : new CriLogWriter(spec.Log.Path, spec.Log.MaxSizeBytes, spec.Log.MaxFiles);
         var gate = new object();
         var pumps = Task.WhenAll(
-            PumpAsync(process.StandardOutput.BaseStream, CriStream.Stdout, log, gate),
-            PumpAsync(process.StandardError.BaseStream, CriStream.Stderr, log, gate));
-        await process.WaitForExitAsync();
-        var exitCode = process.ExitCode;
+            PumpAsync(process.Stdout, CriStream.Stdout, log, gate),
+            PumpAsync(process.Stderr, CriStream.Stderr, log, gate));
+        var exitCode = await process.Exit;
         var exitedAt = DateTimeOffset.UtcNow;
 
         // Processes that escaped into the background may hold the pipes open; do not wait for them forever.
@@ -81,7 +79,7 @@ internal static class ShimMonitor
     /// Enters the namespaces and starts the init on a dedicated thread that ends afterwards: a thread that has
     /// unshared its PID namespace can no longer create threads, and namespace changes must not leak into others.
     /// </summary>
-    private static Process StartInit(string bundle, ContainerSpec.ContainerSpec spec, out string? startError)
+    private static InitProcess StartInit(string bundle, ContainerSpec.ContainerSpec spec, out string? startError)
     {
         var (process, error) = Namespaces.RunOnDedicatedThread(() =>
         {
@@ -89,27 +87,36 @@ internal static class ShimMonitor
             return SpawnInit(bundle, out _);
         });
         startError = error;
+        process.Exit.Start(TaskScheduler.Default);
         return process;
     }
 
-    private static (Process Process, string? Error) SpawnInit(string bundle, out string? startError)
+    private static (InitProcess Process, string? Error) SpawnInit(string bundle, out string? startError)
     {
-        var (readEnd, writeEnd) = FileDescriptors.CreateInheritablePipe();
-        var psi = new ProcessStartInfo(Environment.ProcessPath ?? "/proc/self/exe")
+        var (syncRead, syncWrite) = FileDescriptors.CreateInheritablePipe();
+        var (outRead, outWrite) = FileDescriptors.CreatePipe();
+        var (errRead, errWrite) = FileDescriptors.CreatePipe();
+        int pid;
+        using (syncWrite)
+        using (outWrite)
+        using (errWrite)
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add("init");
-        psi.ArgumentList.Add(bundle);
-        psi.ArgumentList.Add(((int)writeEnd.DangerousGetHandle()).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var process = Process.Start(psi) ?? throw new IOException("could not start the container init");
-        writeEnd.Dispose();
-        process.StandardInput.Close();
-        startError = SyncPipe.ReadAll(readEnd);
-        readEnd.Dispose();
+            var self = Environment.ProcessPath ?? "/proc/self/exe";
+            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .Select(e => $"{e.Key}={e.Value}").ToList();
+            pid = ProcessSpawner.Spawn(self,
+                [self, "init", bundle, ((int)syncWrite.DangerousGetHandle()).ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                env, (int)outWrite.DangerousGetHandle(), (int)errWrite.DangerousGetHandle());
+        }
+
+        // No thread may be started here: this thread has unshared its PID namespace. The waiter starts later.
+        var exit = new Task<int>(() => ProcessSpawner.WaitForExit(pid), TaskCreationOptions.LongRunning);
+        using (syncRead)
+        {
+            startError = SyncPipe.ReadAll(syncRead);
+        }
+
+        var process = new InitProcess(pid, new FileStream(outRead, FileAccess.Read, 1), new FileStream(errRead, FileAccess.Read, 1), exit);
         return (process, startError);
     }
 

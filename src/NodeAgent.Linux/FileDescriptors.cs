@@ -17,6 +17,14 @@ public static class FileDescriptors
         return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
     }
 
+    /// <summary>A pipe with both ends close-on-exec (a spawned child gets an end through dup2, which clears the flag).</summary>
+    public static unsafe (SafeFileHandle Read, SafeFileHandle Write) CreatePipe()
+    {
+        var fds = stackalloc int[2];
+        LinuxException.ThrowIfError(LibC.pipe2(fds, LibC.O_CLOEXEC), "pipe2");
+        return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+    }
+
     public static void SetCloseOnExec(int fd, bool value)
     {
         const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;

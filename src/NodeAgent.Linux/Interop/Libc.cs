@@ -76,6 +76,39 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Link(string oldPath, string newPath);
 
+    [LibraryImport(Lib, EntryPoint = "posix_spawn")]
+    internal static partial int PosixSpawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_init")]
+    internal static partial int PosixSpawnFileActionsInit(void* actions);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_destroy")]
+    internal static partial int PosixSpawnFileActionsDestroy(void* actions);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_adddup2")]
+    internal static partial int PosixSpawnFileActionsAddDup2(void* actions, int fd, int newFd);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int PosixSpawnFileActionsAddOpen(void* actions, int fd, string path, int flags, uint mode);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_init")]
+    internal static partial int PosixSpawnattrInit(void* attr);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_destroy")]
+    internal static partial int PosixSpawnattrDestroy(void* attr);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setflags")]
+    internal static partial int PosixSpawnattrSetFlags(void* attr, short flags);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setsigmask")]
+    internal static partial int PosixSpawnattrSetSigmask(void* attr, void* sigset);
+
+    [LibraryImport(Lib, EntryPoint = "posix_spawnattr_setsigdefault")]
+    internal static partial int PosixSpawnattrSetSigdefault(void* attr, void* sigset);
+
+    [LibraryImport(Lib, EntryPoint = "waitpid", SetLastError = true)]
+    internal static partial int Waitpid(int pid, int* status, int options);
+
     internal const nint SYS_pivot_root = 155;
     internal const nint SYS_capset = 126;
     internal const nint SYS_pidfd_open = 434;
