@@ -94,6 +94,23 @@ public static unsafe class ProcessSpawner
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
     }
 
+    /// <summary>Reaps the child if it has exited; false when it is still running or not our child.</summary>
+    public static bool TryReap(int pid, out int exitCode)
+    {
+        const int WNOHANG = 1;
+        int status;
+        exitCode = 0;
+        var r = Libc.Waitpid(pid, &status, WNOHANG);
+        if (r != pid)
+        {
+            return false;
+        }
+
+        var signal = status & 0x7f;
+        exitCode = signal == 0 ? (status >> 8) & 0xff : 128 + signal;
+        return true;
+    }
+
     private static void Check(int rc, string what)
     {
         if (rc != 0)

@@ -36,11 +36,11 @@ public sealed class ExitTracker : IDisposable
         if (pidFd is null || !IsShimOf(shimPid, containerId))
         {
             pidFd?.Dispose();
-            OnShimExited(containerId, sandboxId, tcs);
+            OnShimExited(containerId, sandboxId, tcs, shimPid);
             return false;
         }
 
-        _ = WatchAsync(pidFd, containerId, sandboxId, tcs);
+        _ = WatchAsync(pidFd, containerId, sandboxId, tcs, shimPid);
         return true;
     }
 
@@ -64,7 +64,7 @@ public sealed class ExitTracker : IDisposable
         _watched.TryRemove(containerId, out _);
     }
 
-    private async Task WatchAsync(PidFd pidFd, string containerId, string sandboxId, TaskCompletionSource tcs)
+    private async Task WatchAsync(PidFd pidFd, string containerId, string sandboxId, TaskCompletionSource tcs, int shimPid)
     {
         using (pidFd)
         {
@@ -78,11 +78,17 @@ public sealed class ExitTracker : IDisposable
             }
         }
 
-        OnShimExited(containerId, sandboxId, tcs);
+        OnShimExited(containerId, sandboxId, tcs, shimPid);
     }
 
-    private void OnShimExited(string containerId, string sandboxId, TaskCompletionSource tcs)
+    private void OnShimExited(string containerId, string sandboxId, TaskCompletionSource tcs, int shimPid = 0)
     {
+        if (shimPid > 0)
+        {
+            // Shims this process launched are its children: reap them. Adopted ones belong to init.
+            ProcessSpawner.TryReap(shimPid, out _);
+        }
+
         var dir = _paths.Container(containerId);
         var exitFile = Path.Combine(dir, BundleFiles.Exit);
         if (Directory.Exists(dir) && !File.Exists(exitFile))
