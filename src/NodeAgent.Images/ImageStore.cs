@@ -1,3 +1,4 @@
+using NodeAgent.Linux;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

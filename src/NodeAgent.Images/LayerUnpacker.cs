@@ -1,7 +1,7 @@
+using NodeAgent.Linux;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
-using NodeAgent.Images.Interop;
 
 namespace NodeAgent.Images;
 
@@ -53,6 +53,10 @@ public sealed class LayerUnpacker
             }
             await hashing.CopyToAsync(Stream.Null, cancellationToken);
         }
+        catch (LinuxException e)
+        {
+            throw new ImageException(ImageErrorKind.Io, $"{_what}: {e.Message}", e);
+        }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException)
         {
             throw new ImageException(ImageErrorKind.Corrupt, $"{_what}: truncated or corrupt layer: {e.Message}", e);
@@ -86,7 +90,7 @@ public sealed class LayerUnpacker
         {
             var hidden = System.IO.Path.Combine(parent, name[WhiteoutPrefix.Length..]);
             RemoveExisting(hidden, keepDirectory: false);
-            Libc.Check(Libc.mknod(hidden, Libc.S_IFCHR | 0, Libc.MakeDev(0, 0)), "mknod whiteout", hidden);
+            FileSystemOps.MakeWhiteout(hidden);
             return;
         }
         var path = System.IO.Path.Combine(parent, name);
@@ -118,26 +122,26 @@ public sealed class LayerUnpacker
                 }
                 var source = System.IO.Path.Combine(ResolveDirectory(linkParts.Take(linkParts.Count - 1).ToList(), $"{entry.Name} (hardlink to {entry.LinkName})", create: false), linkParts[^1]);
                 RemoveExisting(path, keepDirectory: false);
-                Libc.Check(Libc.link(source, path), $"link {source} to", path);
+                FileSystemOps.HardLink(source, path);
                 return; // a hard link shares the inode's metadata
             case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
                 RemoveExisting(path, keepDirectory: false);
                 var type = entry.EntryType switch
                 {
-                    TarEntryType.CharacterDevice => Libc.S_IFCHR,
-                    TarEntryType.BlockDevice => Libc.S_IFBLK,
-                    _ => Libc.S_IFIFO,
+                    TarEntryType.CharacterDevice => FileSystemOps.S_IFCHR,
+                    TarEntryType.BlockDevice => FileSystemOps.S_IFBLK,
+                    _ => FileSystemOps.S_IFIFO,
                 };
-                var dev = entry is PosixTarEntry p ? Libc.MakeDev((uint)p.DeviceMajor, (uint)p.DeviceMinor) : 0;
-                Libc.Check(Libc.mknod(path, type | (uint)entry.Mode, dev), "mknod", path);
+                var (major, minor) = entry is PosixTarEntry p ? ((uint)p.DeviceMajor, (uint)p.DeviceMinor) : (0u, 0u);
+                FileSystemOps.MakeNode(path, type | (uint)entry.Mode, major, minor);
                 break;
             default:
                 return; // global PAX headers and the like carry no file
         }
-        Libc.Check(Libc.lchown(path, entry.Uid, entry.Gid), "lchown", path);
+        FileSystemOps.Lchown(path, (uint)entry.Uid, (uint)entry.Gid);
         if (entry.EntryType != TarEntryType.SymbolicLink)
         {
-            Libc.Check(Libc.chmod(path, (uint)entry.Mode & 0xfff), "chmod", path);
+            FileSystemOps.Chmod(path, (uint)entry.Mode & 0xfff);
         }
         if (entry is PaxTarEntry pax)
         {
@@ -242,15 +246,9 @@ public sealed class LayerUnpacker
         }
     }
 
-    private static void SetXattr(string path, string name, byte[] value) =>
-        Libc.Check(Libc.lsetxattr(path, name, value, (nuint)value.Length, 0), $"lsetxattr {name}", path);
+    private static void SetXattr(string path, string name, byte[] value) => FileSystemOps.SetXattr(path, name, value);
 
-    private static void SetTimes(string path, DateTime utc)
-    {
-        var ticks = utc.Ticks - DateTime.UnixEpoch.Ticks;
-        var ts = new Libc.Timespec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
-        Libc.Check(Libc.utimensat(Libc.AT_FDCWD, path, [ts, ts], Libc.AT_SYMLINK_NOFOLLOW), "utimensat", path);
-    }
+    private static void SetTimes(string path, DateTime utc) => FileSystemOps.SetTimesNoFollow(path, utc);
 
     private ImageException Escape(string name) => new(ImageErrorKind.PathEscape, $"{_what}: path escapes rootfs: {name}");
 }

@@ -1,3 +1,4 @@
+using NodeAgent.Linux;
 namespace NodeAgent.Images;
 
 /// <summary>

@@ -38,5 +38,9 @@ public sealed class FileLock : IDisposable
         return new FileLock(handle);
     }
 
+    /// <summary>Waits for the lock on a pool thread, so callers on async paths do not block theirs.</summary>
+    public static Task<FileLock> AcquireAsync(string path, CancellationToken cancellationToken) =>
+        Task.Run(() => Acquire(path), cancellationToken);
+
     public void Dispose() => _handle.Dispose();
 }

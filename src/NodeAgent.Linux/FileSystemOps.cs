@@ -35,8 +35,31 @@ public static class FileSystemOps
     public static void HardLink(string existing, string link) =>
         LinuxException.ThrowIfError(Libc.Link(existing, link), "link", link + " => " + existing);
 
+    public const uint S_IFIFO = 0x1000, S_IFCHR = 0x2000, S_IFBLK = 0x6000;
+
+    /// <summary>mknod(2) with the file type in <paramref name="typeAndMode"/> (S_IFCHR, S_IFBLK or S_IFIFO).</summary>
+    public static void MakeNode(string path, uint typeAndMode, uint major, uint minor) =>
+        LinuxException.ThrowIfError(Libc.Mknod(path, typeAndMode, MakeDev(major, minor)), "mknod", path);
+
+    public static ulong MakeDev(uint major, uint minor) =>
+        ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
+
+    /// <summary>chmod(2): the permission bits including setuid, setgid and sticky (File.SetUnixFileMode drops nothing, but takes an enum).</summary>
+    public static void Chmod(string path, uint mode) => LinuxException.ThrowIfError(Libc.Chmod(path, mode), "chmod", path);
+
+    /// <summary>Sets access and modification time without following a final symlink.</summary>
+    public static unsafe void SetTimesNoFollow(string path, DateTime utc)
+    {
+        const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
+        var ticks = utc.Ticks - DateTime.UnixEpoch.Ticks;
+        var times = stackalloc long[4];
+        times[0] = times[2] = ticks / TimeSpan.TicksPerSecond;
+        times[1] = times[3] = ticks % TimeSpan.TicksPerSecond * 100;
+        LinuxException.ThrowIfError(Libc.Utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW), "utimensat", path);
+    }
+
     /// <summary>An overlayfs whiteout: a character device 0:0.</summary>
-    public static void MakeWhiteout(string path) => ProcessControl.MakeDevice(path, character: true, mode: 0, major: 0, minor: 0);
+    public static void MakeWhiteout(string path) => MakeNode(path, S_IFCHR, 0, 0);
 
     /// <summary>Marks a directory opaque for overlayfs: lower layers' contents are hidden.</summary>
     public static void MakeOpaque(string directory) => SetXattr(directory, "trusted.overlay.opaque", "y"u8.ToArray());

@@ -66,44 +66,9 @@ public static class ProcessControl
     /// <summary>Replaces the process image. Returns only on failure, with the errno.</summary>
     public static unsafe int Exec(string path, IReadOnlyList<string> args, IReadOnlyList<string> env)
     {
-        var handles = new List<GCHandle>();
-        try
-        {
-            byte* Pin(string s)
-            {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(s + "\0");
-                var h = GCHandle.Alloc(bytes, GCHandleType.Pinned);
-                handles.Add(h);
-                return (byte*)h.AddrOfPinnedObject();
-            }
-
-            var argv = new nint[args.Count + 1];
-            for (var i = 0; i < args.Count; i++)
-            {
-                argv[i] = (nint)Pin(args[i]);
-            }
-
-            var envp = new nint[env.Count + 1];
-            for (var i = 0; i < env.Count; i++)
-            {
-                envp[i] = (nint)Pin(env[i]);
-            }
-
-            fixed (nint* a = argv)
-            fixed (nint* e = envp)
-            {
-                Libc.Execve(Pin(path), (byte**)a, (byte**)e);
-            }
-
-            return Marshal.GetLastPInvokeError();
-        }
-        finally
-        {
-            foreach (var h in handles)
-            {
-                h.Free();
-            }
-        }
+        using var strings = new NativeStrings();
+        Libc.Execve(strings.Pin(path), strings.Array(args), strings.Array(env));
+        return Marshal.GetLastPInvokeError();
     }
 
     /// <summary>Sets SIGCHLD to SIG_IGN, so the kernel reaps this process's children (and orphans it inherits) itself.</summary>
@@ -140,15 +105,10 @@ public static class ProcessControl
         }
     }
 
-    public static void MakeDevice(string path, bool character, uint mode, uint major, uint minor)
-    {
-        var type = character ? 0x2000u : 0x6000u;
-        var dev = ((ulong)(major & 0xfff) << 8) | (minor & 0xff) | ((ulong)(minor & ~0xffu) << 12) | ((ulong)(major & ~0xfffu) << 32);
-        LinuxException.ThrowIfError(Libc.Mknod(path, type | mode, dev), "mknod", path);
-    }
+    public static void MakeDevice(string path, bool character, uint mode, uint major, uint minor) =>
+        FileSystemOps.MakeNode(path, (character ? FileSystemOps.S_IFCHR : FileSystemOps.S_IFBLK) | mode, major, minor);
 
-    public static void MakeFifo(string path, uint mode) =>
-        LinuxException.ThrowIfError(Libc.Mknod(path, 0x1000u | mode, 0), "mkfifo", path);
+    public static void MakeFifo(string path, uint mode) => FileSystemOps.MakeNode(path, FileSystemOps.S_IFIFO | mode, 0, 0);
 
     public static void Symlink(string target, string linkPath) =>
         LinuxException.ThrowIfError(Libc.Symlink(target, linkPath), "symlink", linkPath + " -> " + target);

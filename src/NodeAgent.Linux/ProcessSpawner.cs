@@ -19,7 +19,7 @@ public static unsafe class ProcessSpawner
         var attr = stackalloc byte[1024];
         Check(Libc.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
         Check(Libc.PosixSpawnattrInit(attr), "posix_spawnattr_init");
-        var pinned = new List<GCHandle>();
+        using var strings = new NativeStrings();
         try
         {
             Check(Libc.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Tmds.Linux.LibC.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
@@ -33,45 +33,17 @@ public static unsafe class ProcessSpawner
             Check(Libc.PosixSpawnattrSetSigdefault(attr, sigset), "posix_spawnattr_setsigdefault");
             Check(Libc.PosixSpawnattrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), "posix_spawnattr_setflags");
 
-            byte* Pin(string s)
-            {
-                var h = GCHandle.Alloc(System.Text.Encoding.UTF8.GetBytes(s + "\0"), GCHandleType.Pinned);
-                pinned.Add(h);
-                return (byte*)h.AddrOfPinnedObject();
-            }
-
-            var argv = new nint[args.Count + 1];
-            for (var i = 0; i < args.Count; i++)
-            {
-                argv[i] = (nint)Pin(args[i]);
-            }
-
-            var envp = new nint[env.Count + 1];
-            for (var i = 0; i < env.Count; i++)
-            {
-                envp[i] = (nint)Pin(env[i]);
-            }
-
             int pid;
-            fixed (nint* a = argv)
-            fixed (nint* e = envp)
+            var rc = Libc.PosixSpawn(&pid, strings.Pin(path), actions, attr, strings.Array(args), strings.Array(env));
+            if (rc != 0)
             {
-                var rc = Libc.PosixSpawn(&pid, Pin(path), actions, attr, (byte**)a, (byte**)e);
-                if (rc != 0)
-                {
-                    throw new LinuxException("posix_spawn", path, rc);
-                }
+                throw new LinuxException("posix_spawn", path, rc);
             }
 
             return pid;
         }
         finally
         {
-            foreach (var h in pinned)
-            {
-                h.Free();
-            }
-
             Libc.PosixSpawnFileActionsDestroy(actions);
             Libc.PosixSpawnattrDestroy(attr);
         }

@@ -109,6 +109,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "waitpid", SetLastError = true)]
     internal static partial int Waitpid(int pid, int* status, int options);
 
+    [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Chmod(string path, uint mode);
+
+    [LibraryImport(Lib, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Utimensat(int dirfd, string path, long* times, int flags);
+
     internal const nint SYS_pivot_root = 155;
     internal const nint SYS_capset = 126;
     internal const nint SYS_pidfd_open = 434;
