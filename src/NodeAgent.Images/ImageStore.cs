@@ -71,18 +71,25 @@ public sealed class ImageStore : IImageStore
             }
             return records.Select(r => images.First(i => i.Id == r.Id)).ToList();
         }
-        catch
+        catch (Exception ex)
         {
             var referenced = Referenced(_metadata.Load());
             foreach (var digest in created.Where(d => !referenced.Contains(d)))
             {
                 Content.Delete(digest);
             }
+
+            if (ex is IOException or UnauthorizedAccessException)
+            {
+                // A full disk, a read error: name the archive, keep the cause.
+                throw new ImageException(ImageErrorKind.Io, $"image archive {source}: {ex.Message}", ex);
+            }
+
             throw;
         }
         finally
         {
-            if (staging is not null)
+            if (staging is not null && Directory.Exists(staging))
             {
                 Directory.Delete(staging, recursive: true);
             }

@@ -38,8 +38,9 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
             IReadOnlyList<string> procs = [];
             if (cgroups is not null)
             {
-                var cgroup = cgroups.CreateOrUpdate(cgroupPath, config.Resources);
+                // Undo first: CreateOrUpdate may make the directories and then fail on a limit.
                 undo.Push(() => cgroups.Remove(cgroupPath));
+                var cgroup = cgroups.CreateOrUpdate(cgroupPath, config.Resources);
                 procs = cgroup.ProcsFiles;
             }
 
