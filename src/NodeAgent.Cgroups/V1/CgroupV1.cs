@@ -64,6 +64,15 @@ public sealed class CgroupV1 : ICgroup
         {
             CgroupFs.Write(RelativePath, pids, "pids.max", resources.PidsLimit is long p ? p.ToString(CultureInfo.InvariantCulture) : "max");
         }
+
+        if (resources.DeviceRules is { } rules && DirectoryOf("devices") is { } devices)
+        {
+            CgroupFs.Write(RelativePath, devices, "devices.deny", "a");
+            foreach (string rule in rules)
+            {
+                CgroupFs.Write(RelativePath, devices, "devices.allow", rule);
+            }
+        }
     }
 
     public void AddProcess(int pid)

@@ -40,7 +40,8 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
             {
                 // Undo first: CreateOrUpdate may make the directories and then fail on a limit.
                 undo.Push(() => cgroups.Remove(cgroupPath));
-                var cgroup = cgroups.CreateOrUpdate(cgroupPath, config.Resources);
+                var resources = config.Security.Privileged ? config.Resources : config.Resources with { DeviceRules = DefaultDevices.Rules };
+                var cgroup = cgroups.CreateOrUpdate(cgroupPath, resources);
                 procs = cgroup.ProcsFiles;
             }
 

@@ -130,6 +130,16 @@ public sealed class RuntimeServiceTests : IDisposable
     }
 
     [PrivilegedFact]
+    public async Task HostBlockDevicesCannotBeOpenedEvenAfterMknod()
+    {
+        // CAP_MKNOD is in the default set; the device cgroup is what keeps the host's disks out of reach.
+        var script = "mknod /tmp/disk b 7 0 && echo made; head -c1 /tmp/disk >/dev/null 2>&1 && echo read || echo denied; echo x > /dev/null && echo null-ok";
+        var (_, id) = await _rt.StartAsync("devices", RuntimeFixture.Container("main", "sh", "-c", script));
+        await _rt.WaitAsync(id);
+        Assert.Equal(["made", "denied", "null-ok"], _rt.Stdout(id));
+    }
+
+    [PrivilegedFact]
     public async Task UnknownImageFailsCreateAndLeavesNothing()
     {
         var sandbox = await _rt.Runtime.RunPodSandboxAsync(_rt.Pod("noimage"), CancellationToken.None);
