@@ -121,5 +121,9 @@ public sealed class ExitTracker : IDisposable
         }
     }
 
-    public void Dispose() => _watcher.Dispose();
+    public void Dispose()
+    {
+        _watcher.Dispose();
+        _events.Writer.TryComplete();
+    }
 }
