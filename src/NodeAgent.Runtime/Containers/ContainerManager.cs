@@ -14,6 +14,10 @@ namespace NodeAgent.Runtime.Containers;
 /// </summary>
 public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options, IImageStore images, ISnapshotter snapshotter, ICgroupManager? cgroups)
 {
+    // container.json never changes after creation: parse each once. Listing still reads the directory, so containers
+    // made by another process on the same root appear, and removed ones disappear.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ContainerRecord> _records = new();
+
     public async Task<ContainerRecord> CreateAsync(SandboxRecord sandbox, ContainerConfig config, CancellationToken cancellationToken)
     {
         var image = images.Resolve(config.Image)
@@ -80,8 +84,33 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
         }
     }
 
-    public ContainerRecord? Get(string id) =>
-        RuntimeIds.IsValid(id) ? RecordFiles.Read(Path.Combine(paths.Container(id), "container.json"), RuntimeJsonContext.Default.ContainerRecord) : null;
+    public ContainerRecord? Get(string id)
+    {
+        if (!RuntimeIds.IsValid(id))
+        {
+            return null;
+        }
+
+        var path = Path.Combine(paths.Container(id), "container.json");
+        if (_records.TryGetValue(id, out var cached))
+        {
+            if (File.Exists(path))
+            {
+                return cached;
+            }
+
+            _records.TryRemove(id, out _);
+            return null;
+        }
+
+        var record = RecordFiles.Read(path, RuntimeJsonContext.Default.ContainerRecord);
+        if (record is not null)
+        {
+            _records[id] = record;
+        }
+
+        return record;
+    }
 
     public IReadOnlyList<ContainerRecord> List()
     {
@@ -113,6 +142,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
 
         cgroups?.Remove(record.CgroupPath);
         snapshotter.RemoveContainer(record.Id);
+        _records.TryRemove(record.Id, out _);
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);
