@@ -5,7 +5,7 @@ using NodeAgent.Tests.Support;
 namespace NodeAgent.Tests.Kubelet;
 
 /// <summary>kubelet's file source on a real directory with real inotify (the periodic resync is set to an hour).</summary>
-public sealed class FilePodSourceTests : IAsyncDisposable
+public sealed class FilePodSourceTests : IAsyncLifetime
 {
     private readonly TempDir _dir = new("kubelet-file");
     private readonly CancellationTokenSource _cts = new();
@@ -14,7 +14,10 @@ public sealed class FilePodSourceTests : IAsyncDisposable
     private FilePodSource? _source;
     private Task? _run;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 runs IAsyncLifetime.DisposeAsync after each test; it does not call IAsyncDisposable.
+    public async Task DisposeAsync()
     {
         await _cts.CancelAsync();
         if (_run is not null)

@@ -4,7 +4,7 @@ using NodeAgent.Kubelet.Config;
 namespace NodeAgent.Tests.Kubelet;
 
 /// <summary>kubelet's http source (--manifest-url) against a real HTTP server on 127.0.0.1.</summary>
-public sealed class HttpPodSourceTests : IAsyncDisposable
+public sealed class HttpPodSourceTests : IAsyncLifetime
 {
     private const string PodYaml = """
         apiVersion: v1
@@ -22,7 +22,10 @@ public sealed class HttpPodSourceTests : IAsyncDisposable
     private readonly ListLogger<HttpPodSource> _logger = new();
     private readonly Channel<PodSourceUpdate> _output = Channel.CreateUnbounded<PodSourceUpdate>();
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 runs IAsyncLifetime.DisposeAsync after each test; it does not call IAsyncDisposable.
+    public async Task DisposeAsync()
     {
         _client.Dispose();
         await _server.DisposeAsync();

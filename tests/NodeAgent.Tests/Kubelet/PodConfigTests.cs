@@ -4,7 +4,7 @@ using NodeAgent.Kubelet.Config;
 namespace NodeAgent.Tests.Kubelet;
 
 /// <summary>kubelet's podStorage.Merge: per-source snapshots become REMOVE/ADD/UPDATE/DELETE/RECONCILE operations.</summary>
-public sealed class PodConfigTests : IAsyncDisposable
+public sealed class PodConfigTests : IAsyncLifetime
 {
     private readonly FixedTimeProvider _time = new(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
     private readonly CancellationTokenSource _cts = new();
@@ -17,7 +17,10 @@ public sealed class PodConfigTests : IAsyncDisposable
         _run = _config.RunAsync(_cts.Token);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 runs IAsyncLifetime.DisposeAsync after each test; it does not call IAsyncDisposable.
+    public async Task DisposeAsync()
     {
         await _cts.CancelAsync();
         await _run;

@@ -7,7 +7,7 @@ using NodeAgent.Tests.Support;
 namespace NodeAgent.Tests.Kubelet.Pods;
 
 /// <summary>Pod workers drive a pod to Running, resync on container events, and tear it down on removal.</summary>
-public sealed class PodWorkersTests : IAsyncDisposable
+public sealed class PodWorkersTests : IAsyncLifetime
 {
     private readonly RuntimeFixture _rt = new();
     private readonly PodStatusManager _statuses = new();
@@ -92,7 +92,10 @@ public sealed class PodWorkersTests : IAsyncDisposable
         Assert.Equal("Error", status.ContainerStatuses.Single().State.Terminated.Reason);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 calls IAsyncLifetime, not IAsyncDisposable: without it the fixture would never be cleaned up.
+    public async Task DisposeAsync()
     {
         await _workers.DisposeAsync();
         _rt.Dispose();
