@@ -82,19 +82,6 @@ public static class Capabilities
         LinuxException.ThrowIfError(Libc.Syscall2(Libc.SYS_capset, (nint)header, (nint)data), "capset");
     }
 
-    /// <summary>Raises each capability of <paramref name="set"/> in the ambient set (needed for non-root users to keep them across exec).</summary>
-    public static void RaiseAmbient(ulong set, int lastCap)
-    {
-        const int PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_RAISE = 2;
-        for (var cap = 0; cap <= lastCap; cap++)
-        {
-            if ((set & (1UL << cap)) != 0 && Libc.Prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (nuint)cap, 0, 0) != 0)
-            {
-                throw new LinuxException("prctl(PR_CAP_AMBIENT_RAISE)", NameOf(cap), Marshal.GetLastPInvokeError());
-            }
-        }
-    }
-
     public static ulong ToMask(IEnumerable<string> names, out IReadOnlyList<string> unknown)
     {
         ulong mask = 0;

@@ -12,26 +12,6 @@ public static class FileSystemOps
     public static void SetXattr(string path, string name, byte[] value) =>
         LinuxException.ThrowIfError(Libc.Lsetxattr(path, name, value, (nuint)value.Length, 0), $"setxattr {name} on", path);
 
-    /// <summary>Reads an extended attribute; null when the file does not have it.</summary>
-    public static byte[]? GetXattr(string path, string name)
-    {
-        var buffer = new byte[4096];
-        var n = Libc.Lgetxattr(path, name, buffer, (nuint)buffer.Length);
-        if (n < 0)
-        {
-            const int ENODATA = 61;
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == ENODATA)
-            {
-                return null;
-            }
-
-            throw new LinuxException($"getxattr {name} of", path, errno);
-        }
-
-        return buffer.AsSpan(0, (int)n).ToArray();
-    }
-
     public static void HardLink(string existing, string link) =>
         LinuxException.ThrowIfError(Libc.Link(existing, link), "link", link + " => " + existing);
 

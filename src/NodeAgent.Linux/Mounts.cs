@@ -64,27 +64,6 @@ public static class Mounts
         LinuxException.ThrowIfError(Libc.Chdir("/"), "chdir", "/");
     }
 
-    /// <summary>True when <paramref name="path"/> is listed as a mount point in /proc/self/mountinfo.</summary>
-    public static bool IsMountPoint(string path)
-    {
-        var full = Path.GetFullPath(path).TrimEnd('/');
-        if (full.Length == 0)
-        {
-            full = "/";
-        }
-
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            var fields = line.Split(' ', 6);
-            if (fields.Length > 4 && Unescape(fields[4]) == full)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>Mount points at or under <paramref name="prefix"/>, deepest first (the order to unmount them in).</summary>
     public static IReadOnlyList<string> ListUnder(string prefix)
     {

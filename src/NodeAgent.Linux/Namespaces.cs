@@ -52,22 +52,6 @@ public static class Namespaces
         Mounts.Mount($"/proc/thread-self/ns/{ProcName(kind)}", target, null, MountFlags.Bind);
     }
 
-    /// <summary>Inode of a namespace file, to tell whether two files name the same namespace.</summary>
-    public static ulong Inode(string path)
-    {
-        var info = new Tmds.Linux.stat();
-        unsafe
-        {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-            fixed (byte* p = bytes)
-            {
-                LinuxException.ThrowIfError(Tmds.Linux.LibC.stat(p, &info), "stat", path);
-            }
-        }
-
-        return (ulong)info.st_ino;
-    }
-
     /// <summary>Runs <paramref name="action"/> on a fresh dedicated thread, which ends afterwards, so namespace
     /// changes made by the action never leak into other work.</summary>
     public static T RunOnDedicatedThread<T>(Func<T> action)
@@ -96,7 +80,4 @@ public static class Namespaces
     }
 
     private sealed record ExceptionDispatchInfoHolder(System.Runtime.ExceptionServices.ExceptionDispatchInfo Info);
-
-    /// <summary>errno of the last failed call on this thread.</summary>
-    public static int LastErrno => Marshal.GetLastPInvokeError();
 }

@@ -52,16 +52,5 @@ public sealed class PidFd : SafeHandleZeroOrMinusOneIsInvalid
         throw new LinuxException($"pidfd_send_signal {signal} to", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), errno);
     }
 
-    /// <summary>True once the process has exited (the pidfd polls readable).</summary>
-    public unsafe bool HasExited
-    {
-        get
-        {
-            var pfd = new Tmds.Linux.pollfd { fd = (int)handle, events = (short)Tmds.Linux.LibC.POLLIN };
-            var r = Tmds.Linux.LibC.poll(&pfd, 1, 0);
-            return r > 0 && (pfd.revents & Tmds.Linux.LibC.POLLIN) != 0;
-        }
-    }
-
     protected override bool ReleaseHandle() => Tmds.Linux.LibC.close((int)handle) == 0;
 }

@@ -6,19 +6,13 @@ namespace NodeAgent.Linux;
 /// <summary>Per-process and per-thread settings a container init applies before exec.</summary>
 public static class ProcessControl
 {
-    private const int PR_SET_PDEATHSIG = 1, PR_SET_KEEPCAPS = 8, PR_SET_NO_NEW_PRIVS = 38, PR_SET_CHILD_SUBREAPER = 36;
+    private const int PR_SET_KEEPCAPS = 8, PR_SET_NO_NEW_PRIVS = 38;
 
     public static void SetNoNewPrivileges() =>
         LinuxException.ThrowIfError(Libc.Prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)");
 
     public static void SetKeepCapabilities(bool keep) =>
         LinuxException.ThrowIfError(Libc.Prctl(PR_SET_KEEPCAPS, keep ? 1u : 0u, 0, 0, 0), "prctl(PR_SET_KEEPCAPS)");
-
-    public static void SetChildSubreaper() =>
-        LinuxException.ThrowIfError(Libc.Prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
-
-    public static void SetParentDeathSignal(int signal) =>
-        LinuxException.ThrowIfError(Libc.Prctl(PR_SET_PDEATHSIG, (nuint)signal, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
 
     /// <summary>Sets supplementary groups, then gid, then uid (in that order, as setuid drops the right to setgid).</summary>
     public static unsafe void SetIdentity(uint uid, uint gid, IReadOnlyList<uint> groups)

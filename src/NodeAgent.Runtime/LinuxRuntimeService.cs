@@ -244,20 +244,9 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
             return status with { State = ContainerState.Created };
         }
 
-        return status with { State = IsAlive(state.ShimPid, dir) ? ContainerState.Running : ContainerState.Unknown };
+        return status with { State = ExitTracker.IsShimOf(state.ShimPid, dir) ? ContainerState.Running : ContainerState.Unknown };
     }
 
-    private static bool IsAlive(int shimPid, string dir)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{shimPid}/cmdline").Contains(dir, StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
 
     private PodSandboxStatus ToStatus(SandboxRecord r) => new()
     {

@@ -70,9 +70,6 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Lsetxattr(string path, string name, byte[] value, nuint size, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial nint Lgetxattr(string path, string name, byte[] value, nuint size);
-
     [LibraryImport(Lib, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Link(string oldPath, string newPath);
 

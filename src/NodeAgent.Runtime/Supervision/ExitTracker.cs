@@ -33,7 +33,7 @@ public sealed class ExitTracker : IDisposable
 
         var tcs = _exits.GetOrAdd(containerId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var pidFd = PidFd.TryOpen(shimPid);
-        if (pidFd is null || !IsShimOf(shimPid, containerId))
+        if (pidFd is null || !IsShimOf(shimPid, _paths.Container(containerId)))
         {
             pidFd?.Dispose();
             OnShimExited(containerId, sandboxId, tcs, shimPid);
@@ -107,13 +107,12 @@ public sealed class ExitTracker : IDisposable
         tcs.TrySetResult();
     }
 
-    /// <summary>Guards against PID reuse: the process must be a shim for this container.</summary>
-    private bool IsShimOf(int pid, string containerId)
+    /// <summary>Guards against PID reuse: the process must be the shim of the container in <paramref name="bundle"/>.</summary>
+    public static bool IsShimOf(int pid, string bundle)
     {
         try
         {
-            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
-            return cmdline.Contains(_paths.Container(containerId), StringComparison.Ordinal);
+            return File.ReadAllText($"/proc/{pid}/cmdline").Contains(bundle, StringComparison.Ordinal);
         }
         catch (IOException)
         {
