@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -129,22 +130,30 @@ public sealed class PodManifestDecoder
             var text = new string('\n', d.StartLine - 1) + new string(' ', d.StartColumn - 1) + content[d.StartIndex..d.EndIndex];
             try
             {
-                if (d.Kind == "Pod")
+                var (json, positions) = YamlJson.Convert(text);
+                try
                 {
-                    AddPod(obj, KubernetesYaml.Deserialize<V1Pod>(text), pods, errors);
+                    if (d.Kind == "Pod")
+                    {
+                        AddPod(obj, KubernetesJson.Deserialize<V1Pod>(Encoding.UTF8.GetString(json)), pods, errors);
+                    }
+                    else
+                    {
+                        AddList(obj, KubernetesJson.Deserialize<V1PodList>(Encoding.UTF8.GetString(json)), pods, errors);
+                    }
                 }
-                else
+                catch (JsonException e)
                 {
-                    AddList(obj, KubernetesYaml.Deserialize<V1PodList>(text), pods, errors);
+                    // Report the YAML position of the value the JSON decoder choked on.
+                    var at = e.Path is { } p && positions.TryGetValue(p, out var mark) ? mark : (Mark?)null;
+                    var field = e.Path is { Length: > 1 } fp ? fp[2..] : null;
+                    errors.Add(new ManifestError(origin, at is { } m1 ? (int)m1.Line : d.StartLine, at is { } m2 ? (int)m2.Column : null, obj.Name, field,
+                        $"cannot decode {d.Kind}: {FirstSentence(e.Message)}"));
                 }
             }
             catch (YamlException e)
             {
                 errors.Add(new ManifestError(origin, (int)e.Start.Line, (int)e.Start.Column, obj.Name, null, $"cannot decode {d.Kind}: {Innermost(e)}"));
-            }
-            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException or ArgumentException or InvalidOperationException)
-            {
-                errors.Add(new ManifestError(origin, d.StartLine, null, obj.Name, null, $"cannot decode {d.Kind}: {Innermost(e)}"));
             }
         }
     }

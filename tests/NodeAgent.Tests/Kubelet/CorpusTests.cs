@@ -19,7 +19,7 @@ public class CorpusTests
     [Theory]
     [InlineData("malformed-yaml.yaml", ":9:11: ", "malformed YAML: While scanning a plain scalar value, found invalid mapping.")]
     [InlineData("malformed-json.json", ":6:60: ", "malformed JSON: ']' is invalid without a matching open.")]
-    [InlineData("wrong-type.yaml", ":10:22: ", "cannot decode Pod: The input string 'eighty' was not in a correct format.")]
+    [InlineData("wrong-type.yaml", ":10:22: spec.containers[0].ports[0].containerPort: ", "cannot decode Pod: The JSON value could not be converted to System.Int32.")]
     [InlineData("wrong-type.json", ":1:", "cannot decode Pod at $.spec.containers[0].ports[0].containerPort: ")]
     [InlineData("unknown-kind.yaml", ": kind: ", "Unsupported value: \"Deployment\": supported values: \"Pod\", \"PodList\"")]
     [InlineData("wrong-apiversion.yaml", ": apiVersion: ", "Unsupported value: \"apps/v1\": supported values: \"v1\"")]

@@ -53,7 +53,7 @@ public class StaticPodNormalizerTests
     {
         var pod = DecodeOne(Manifest);
 
-        var reference = KubernetesYaml.Deserialize<k8s.Models.V1Pod>(Manifest);
+        var reference = k8s.KubernetesJson.Deserialize<k8s.Models.V1Pod>(System.Text.Encoding.UTF8.GetString(NodeAgent.Kubelet.Config.YamlJson.Convert(Manifest).Json));
         PodDefaults.Apply(reference);
         var expected = Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(
             KubernetesJson.Serialize(reference) + "host:Node1" + "file:/etc/agent/manifests/web.yaml")));
@@ -78,7 +78,7 @@ public class StaticPodNormalizerTests
     {
         var pod = DecodeOne(Manifest, origin: "http://10.0.0.1/pods", source: PodSourceNames.Http);
 
-        var reference = KubernetesYaml.Deserialize<k8s.Models.V1Pod>(Manifest);
+        var reference = k8s.KubernetesJson.Deserialize<k8s.Models.V1Pod>(System.Text.Encoding.UTF8.GetString(NodeAgent.Kubelet.Config.YamlJson.Convert(Manifest).Json));
         PodDefaults.Apply(reference);
         var expected = Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(KubernetesJson.Serialize(reference) + "url:http://10.0.0.1/pods")));
         Assert.Equal(expected, pod.Metadata.Uid);
@@ -89,7 +89,7 @@ public class StaticPodNormalizerTests
     [Fact]
     public void ExplicitUidIsKept()
     {
-        var pod = DecodeOne(Manifest.Replace("  name: web\n", "  name: web\n  uid: 1234\n", StringComparison.Ordinal));
+        var pod = DecodeOne(Manifest.Replace("  name: web\n", "  name: web\n  uid: \"1234\"\n", StringComparison.Ordinal));
 
         Assert.Equal("1234", pod.Metadata.Uid);
         Assert.Equal("1234", pod.Metadata.Annotations[ConfigAnnotations.Hash]);
