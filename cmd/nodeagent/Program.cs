@@ -8,5 +8,6 @@ root.Options.Add(CommonOptions.LogRoot);
 root.Options.Add(CommonOptions.CgroupRoot);
 root.Subcommands.Add(CtrCommands.Build());
 root.Subcommands.Add(ImagesCommands.Build());
+root.Subcommands.Add(GetCommands.Build());
 root.Subcommands.Add(NodeAgent.Cli.Agent.AgentCommand.Build());
 return await root.Parse(CtrCommands.SeparateRunCommand(args)).InvokeAsync();

@@ -10,18 +10,30 @@ using NodeAgent.Runtime;
 namespace NodeAgent.Cli.Agent;
 
 /// <summary>
-/// <c>nodeagent agent</c>: the long-running daemon. It re-adopts running containers, follows their exits as the
-/// kernel reports them, imports image archives dropped into <c>&lt;root&gt;/images/</c>, tells systemd it is ready,
-/// and on SIGTERM stops cleanly while containers keep running (as kubelet does).
+/// <c>nodeagent agent</c>: the long-running daemon, a kubelet for static pods. It runs the pods of the manifest
+/// directory and URL, re-adopts running containers, follows their exits as the kernel reports them, serves the
+/// read-only API, imports image archives dropped into <c>&lt;root&gt;/images/</c>, tells systemd it is ready, and on
+/// SIGTERM stops cleanly while the pods keep running (as kubelet does).
 /// </summary>
 internal static class AgentCommand
 {
     public static Command Build()
     {
         var cmd = new Command("agent", "Run the node agent daemon");
+        foreach (var option in KubeletFlags.All)
+        {
+            cmd.Options.Add(option);
+        }
+
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             var root = pr.GetValue(CommonOptions.RootDir)!;
+            var warnings = new List<string>();
+            var config = KubeletFlags.Resolve(pr, warnings);
+            var node = new NodeIdentity(KubeletFlags.NodeName(pr), KubeletFlags.NodeAddress(pr));
+            var podLogRoot = config.PodLogsDir is { Length: > 0 } dir && pr.GetResult(CommonOptions.LogRoot) is not { Implicit: false }
+                ? dir
+                : pr.GetValue(CommonOptions.LogRoot)!;
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
             builder.Logging.AddSimpleConsole(o =>
             {
@@ -30,6 +42,9 @@ internal static class AgentCommand
                 o.UseUtcTimestamp = true;
             });
             builder.Logging.SetMinimumLevel(LogLevel.Information);
+            // Kestrel's per-request lines and the second host's lifetime banner are noise in a node agent's log.
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(sp => new ImageStore(root, sp.GetRequiredService<ILoggerFactory>().CreateLogger<ImageStore>()));
             builder.Services.AddSingleton<IImageStore>(sp => sp.GetRequiredService<ImageStore>());
@@ -41,9 +56,16 @@ internal static class AgentCommand
                 sp.GetRequiredService<OverlaySnapshotter>(),
                 sp.GetRequiredService<ICgroupManager>()));
             builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), root, sp.GetRequiredService<ILogger<ImageImportService>>()));
-            builder.Services.AddHostedService(sp => new ContainerEventService(sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<ILogger<ContainerEventService>>()));
+            builder.Services.AddHostedService(sp => new KubeletService(config, node, podLogRoot,
+                sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService(sp => new SystemdNotifier(sp.GetRequiredService<ILogger<SystemdNotifier>>()));
             using var host = builder.Build();
+            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");
+            foreach (var w in warnings)
+            {
+                log.LogWarning("{Warning}", w);
+            }
+
             await host.RunAsync(ct);
             return 0;
         }));

@@ -14,7 +14,7 @@ internal static class CliErrors
         {
             return await action();
         }
-        catch (Exception ex) when (ex is RuntimeException or ImageException or CgroupException or LinuxException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (ex is NodeAgent.Kubelet.Config.KubeletConfigurationException or RuntimeException or ImageException or CgroupException or LinuxException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             await Console.Error.WriteLineAsync($"nodeagent: {ex.Message}");
             return 125;

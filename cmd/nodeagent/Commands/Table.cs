@@ -32,11 +32,60 @@ internal static class Table
 
     public static string Ago(DateTimeOffset at) => Duration(DateTimeOffset.UtcNow - at) + " ago";
 
-    public static string Duration(TimeSpan d) =>
-        d.TotalSeconds < 60 ? $"{Math.Max(0, (int)d.TotalSeconds)}s"
-        : d.TotalMinutes < 60 ? $"{(int)d.TotalMinutes}m"
-        : d.TotalHours < 48 ? $"{(int)d.TotalHours}h"
-        : $"{(int)d.TotalDays}d";
+    /// <summary>kubectl's human duration: 45s, 3m20s, 25m, 5h10m, 30h, 3d4h, 100d, 2y10d.</summary>
+    public static string Duration(TimeSpan d)
+    {
+        var seconds = (long)d.TotalSeconds;
+        if (seconds < -1)
+        {
+            return "<invalid>";
+        }
+
+        if (seconds < 0)
+        {
+            return "0s";
+        }
+
+        if (seconds < 120)
+        {
+            return $"{seconds}s";
+        }
+
+        var minutes = seconds / 60;
+        if (minutes < 10)
+        {
+            return seconds % 60 == 0 ? $"{minutes}m" : $"{minutes}m{seconds % 60}s";
+        }
+
+        if (minutes < 180)
+        {
+            return $"{minutes}m";
+        }
+
+        var hours = minutes / 60;
+        if (hours < 8)
+        {
+            return minutes % 60 == 0 ? $"{hours}h" : $"{hours}h{minutes % 60}m";
+        }
+
+        if (hours < 48)
+        {
+            return $"{hours}h";
+        }
+
+        if (hours < 24 * 8)
+        {
+            return hours % 24 == 0 ? $"{hours / 24}d" : $"{hours / 24}d{hours % 24}h";
+        }
+
+        if (hours < 24 * 365 * 2)
+        {
+            return $"{hours / 24}d";
+        }
+
+        var years = hours / 24 / 365;
+        return years < 8 ? $"{years}y{(hours / 24) % 365}d" : $"{years}y";
+    }
 
     public static string Status(ContainerStatus c) => c.State switch
     {

@@ -15,6 +15,9 @@ public static class ContainerConfigFactory
     public const string PodNamespaceLabel = "io.kubernetes.pod.namespace";
     public const string ContainerNameLabel = "io.kubernetes.container.name";
 
+    /// <summary>The pod's grace period, so a pod left without its spec (after a restart) is stopped as its spec asked.</summary>
+    public const string GracePeriodLabel = "io.kubernetes.pod.terminationGracePeriod";
+
     public static ContainerConfig Create(V1Pod pod, V1Container container, uint attempt)
     {
         var podSecurity = pod.Spec.SecurityContext;
@@ -38,6 +41,7 @@ public static class ContainerConfigFactory
                 [PodNamespaceLabel] = pod.Metadata.NamespaceProperty,
                 [ContainerNameLabel] = container.Name,
                 [HashLabel] = Hash(container),
+                [GracePeriodLabel] = (pod.Spec.TerminationGracePeriodSeconds ?? 30).ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
             Security = new ContainerSecurity
             {

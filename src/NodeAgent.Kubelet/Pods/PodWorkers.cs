@@ -89,8 +89,10 @@ public sealed partial class PodWorkers(
                 }
 
                 var now = time.GetUtcNow().UtcDateTime;
-                startTime ??= now;
-                var status = PodStatusBuilder.Build(pod, syncer.View(pod), result.Waiting, hostIp(), startTime, now);
+                var view = syncer.View(pod);
+                // After an agent restart the pod started when its sandbox was made, not now.
+                startTime ??= view.Sandbox is { } sandbox ? sandbox.CreatedAt.UtcDateTime : now;
+                var status = PodStatusBuilder.Build(pod, view, result.Waiting, hostIp(), startTime, now);
                 statuses.Set(pod, status);
                 pod.Status = status;
                 if (result.RetryAfter is { } delay)

@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Text.Json;
+using YamlDotNet.Core;
+
+namespace NodeAgent.Kubelet.Config;
+
+/// <summary>
+/// The node's settings, named and defaulted as kubelet's <c>KubeletConfiguration</c>
+/// (<c>kubelet.config.k8s.io/v1beta1</c>) names them. The <c>--config</c> file sets them; flags given on the command
+/// line win over the file, as with kubelet. Only the fields NodeAgent acts on are here.
+/// </summary>
+public sealed class KubeletConfiguration
+{
+    public const string ApiVersion = "kubelet.config.k8s.io/v1beta1";
+
+    public string StaticPodPath { get; set; } = "/etc/agent/manifests";
+
+    public string? StaticPodUrl { get; set; }
+
+    public Dictionary<string, List<string>> StaticPodUrlHeader { get; set; } = new(StringComparer.Ordinal);
+
+    public TimeSpan FileCheckFrequency { get; set; } = TimeSpan.FromSeconds(20);
+
+    public TimeSpan HttpCheckFrequency { get; set; } = TimeSpan.FromSeconds(20);
+
+    public int MaxPods { get; set; } = 110;
+
+    public int ReadOnlyPort { get; set; } = 10255;
+
+    public string Address { get; set; } = "0.0.0.0";
+
+    public List<string> ClusterDns { get; set; } = [];
+
+    public string ClusterDomain { get; set; } = "cluster.local";
+
+    public string ResolvConf { get; set; } = "/etc/resolv.conf";
+
+    public string? PodCidr { get; set; }
+
+    public int ImageGcHighThresholdPercent { get; set; } = 85;
+
+    public int ImageGcLowThresholdPercent { get; set; } = 80;
+
+    public string? PodLogsDir { get; set; }
+
+    /// <summary>
+    /// Reads a KubeletConfiguration file (YAML or JSON). Wrong types and bad values are errors naming the file, line
+    /// and field; unknown fields are returned as warnings (kubelet's lenient decoding logs them too).
+    /// </summary>
+    /// <exception cref="KubeletConfigurationException">The file cannot be read or holds invalid values.</exception>
+    public static KubeletConfiguration Load(string path, out IReadOnlyList<string> warnings)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KubeletConfigurationException($"{path}: cannot read the kubelet config file: {e.Message}", e);
+        }
+
+        return Parse(path, text, out warnings);
+    }
+
+    public static KubeletConfiguration Parse(string origin, string text, out IReadOnlyList<string> warnings)
+    {
+        byte[] json;
+        IReadOnlyDictionary<string, Mark> positions;
+        try
+        {
+            (json, positions) = YamlJson.Convert(text);
+        }
+        catch (YamlException e)
+        {
+            throw new KubeletConfigurationException($"{origin}:{e.Start.Line}:{e.Start.Column}: malformed YAML: {e.Message}", e);
+        }
+
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new KubeletConfigurationException($"{origin}: expected a KubeletConfiguration object");
+        }
+
+        var reader = new FieldReader(origin, positions);
+        var kind = reader.String(root, "kind");
+        var apiVersion = reader.String(root, "apiVersion");
+        if (kind != "KubeletConfiguration")
+        {
+            throw new KubeletConfigurationException($"{origin}: kind: expected \"KubeletConfiguration\", found \"{kind}\"");
+        }
+
+        if (apiVersion != ApiVersion)
+        {
+            throw new KubeletConfigurationException($"{origin}: apiVersion: expected \"{ApiVersion}\", found \"{apiVersion}\"");
+        }
+
+        var c = new KubeletConfiguration();
+        var unknown = new List<string>();
+        foreach (var p in root.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "kind" or "apiVersion":
+                    break;
+                case "staticPodPath": c.StaticPodPath = reader.String(root, p.Name) ?? c.StaticPodPath; break;
+                case "staticPodURL": c.StaticPodUrl = reader.String(root, p.Name); break;
+                case "staticPodURLHeader": c.StaticPodUrlHeader = reader.StringLists(root, p.Name); break;
+                case "fileCheckFrequency": c.FileCheckFrequency = reader.Duration(root, p.Name); break;
+                case "httpCheckFrequency": c.HttpCheckFrequency = reader.Duration(root, p.Name); break;
+                case "maxPods": c.MaxPods = reader.Int(root, p.Name, 1, 100_000); break;
+                case "readOnlyPort": c.ReadOnlyPort = reader.Int(root, p.Name, 0, 65535); break;
+                case "address": c.Address = reader.String(root, p.Name) ?? c.Address; break;
+                case "clusterDNS": c.ClusterDns = reader.Strings(root, p.Name); break;
+                case "clusterDomain": c.ClusterDomain = reader.String(root, p.Name) ?? c.ClusterDomain; break;
+                case "resolvConf": c.ResolvConf = reader.String(root, p.Name) ?? c.ResolvConf; break;
+                case "podCIDR": c.PodCidr = reader.String(root, p.Name); break;
+                case "imageGCHighThresholdPercent": c.ImageGcHighThresholdPercent = reader.Int(root, p.Name, 0, 100); break;
+                case "imageGCLowThresholdPercent": c.ImageGcLowThresholdPercent = reader.Int(root, p.Name, 0, 100); break;
+                case "podLogsDir": c.PodLogsDir = reader.String(root, p.Name); break;
+                default: unknown.Add(reader.Where(p.Name) + $"unknown field \"{p.Name}\" (ignored)"); break;
+            }
+        }
+
+        if (c.ImageGcLowThresholdPercent >= c.ImageGcHighThresholdPercent && c.ImageGcHighThresholdPercent != 0)
+        {
+            throw new KubeletConfigurationException(
+                $"{origin}: imageGCLowThresholdPercent ({c.ImageGcLowThresholdPercent}) must be less than imageGCHighThresholdPercent ({c.ImageGcHighThresholdPercent})");
+        }
+
+        warnings = unknown;
+        return c;
+    }
+
+    /// <summary>Parses a Go duration (<c>20s</c>, <c>1m30s</c>, <c>500ms</c>, <c>1h</c>).</summary>
+    public static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        value = TimeSpan.Zero;
+        var s = text.AsSpan().Trim();
+        if (s.Length == 0)
+        {
+            return false;
+        }
+
+        if (s is "0")
+        {
+            return true;
+        }
+
+        double total = 0;
+        while (s.Length > 0)
+        {
+            var n = 0;
+            while (n < s.Length && (char.IsAsciiDigit(s[n]) || s[n] == '.'))
+            {
+                n++;
+            }
+
+            if (n == 0 || !double.TryParse(s[..n], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+            {
+                return false;
+            }
+
+            s = s[n..];
+            var u = 0;
+            while (u < s.Length && char.IsAsciiLetter(s[u]) || (u < s.Length && s[u] == 'µ'))
+            {
+                u++;
+            }
+
+            double? unit = s[..u] switch
+            {
+                "ns" => 1e-6,
+                "us" or "µs" => 1e-3,
+                "ms" => 1,
+                "s" => 1000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                _ => null,
+            };
+            if (unit is null)
+            {
+                return false;
+            }
+
+            total += number * unit.Value;
+            s = s[u..];
+        }
+
+        value = TimeSpan.FromMilliseconds(total);
+        return true;
+    }
+
+    private sealed class FieldReader(string origin, IReadOnlyDictionary<string, Mark> positions)
+    {
+        public string Where(string field) =>
+            positions.TryGetValue("$." + field, out var m) ? $"{origin}:{m.Line}:{m.Column}: {field}: " : $"{origin}: {field}: ";
+
+        public string? String(JsonElement root, string field) => root.TryGetProperty(field, out var v) ? v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Null => null,
+            _ => throw Invalid(field, $"expected a string, found {v.ValueKind.ToString().ToLowerInvariant()}"),
+        } : null;
+
+        public int Int(JsonElement root, string field, int min, int max)
+        {
+            var v = root.GetProperty(field);
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var i))
+            {
+                throw Invalid(field, $"expected an integer, found {Show(v)}");
+            }
+
+            if (i < min || i > max)
+            {
+                throw Invalid(field, $"{i} is out of range [{min}, {max}]");
+            }
+
+            return i;
+        }
+
+        public TimeSpan Duration(JsonElement root, string field)
+        {
+            var v = root.GetProperty(field);
+            if (v.ValueKind != JsonValueKind.String || !TryParseDuration(v.GetString()!, out var d))
+            {
+                throw Invalid(field, $"expected a duration such as \"20s\", found {Show(v)}");
+            }
+
+            return d;
+        }
+
+        public List<string> Strings(JsonElement root, string field)
+        {
+            var v = root.GetProperty(field);
+            if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+            {
+                throw Invalid(field, $"expected a list of strings, found {Show(v)}");
+            }
+
+            return v.EnumerateArray().Select(e => e.GetString()!).ToList();
+        }
+
+        public Dictionary<string, List<string>> StringLists(JsonElement root, string field)
+        {
+            var v = root.GetProperty(field);
+            if (v.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(field, $"expected a map of header names to lists of values, found {Show(v)}");
+            }
+
+            var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var p in v.EnumerateObject())
+            {
+                if (p.Value.ValueKind != JsonValueKind.Array || p.Value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+                {
+                    throw Invalid($"{field}.{p.Name}", $"expected a list of strings, found {Show(p.Value)}");
+                }
+
+                result[p.Name] = p.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+            }
+
+            return result;
+        }
+
+        private static string Show(JsonElement v) => v.ValueKind == JsonValueKind.String ? $"\"{v.GetString()}\"" : v.GetRawText();
+
+        private KubeletConfigurationException Invalid(string field, string why) => new(Where(field) + why);
+    }
+}
+
+/// <summary>The kubelet config file is unreadable or invalid; the message names the file, line, field and reason.</summary>
+public sealed class KubeletConfigurationException(string message, Exception? inner = null) : Exception(message, inner);
