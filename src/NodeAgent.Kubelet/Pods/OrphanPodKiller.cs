@@ -26,6 +26,7 @@ public sealed partial class OrphanPodKiller(IRuntimeService runtime, ILogger<Orp
         var running = runtime.ListContainers().Where(c => c.SandboxId == sandbox.Id && c.State == ContainerState.Running);
         await Task.WhenAll(running.Select(c => runtime.StopContainerAsync(c.Id, Grace(c), cancellationToken)));
         await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken);
+        LogRemoved(sandbox.Config.Name, sandbox.Config.Namespace, sandbox.Config.Uid);
     }
 
     private static TimeSpan Grace(ContainerStatus c) =>
@@ -35,4 +36,7 @@ public sealed partial class OrphanPodKiller(IRuntimeService runtime, ILogger<Orp
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pod {Name}_{Namespace}({Uid}) is no longer wanted by any source: stopping it")]
     private partial void LogOrphan(string name, string @namespace, string uid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pod {Name}_{Namespace}({Uid}): stopped and removed")]
+    private partial void LogRemoved(string name, string @namespace, string uid);
 }

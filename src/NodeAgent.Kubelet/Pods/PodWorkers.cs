@@ -93,7 +93,12 @@ public sealed partial class PodWorkers(
                 // After an agent restart the pod started when its sandbox was made, not now.
                 startTime ??= view.Sandbox is { } sandbox ? sandbox.CreatedAt.UtcDateTime : now;
                 var status = PodStatusBuilder.Build(pod, view, result.Waiting, hostIp(), startTime, now);
-                statuses.Set(pod, status);
+                var previousPhase = statuses.Get(uid)?.Phase;
+                if (statuses.Set(pod, status) && previousPhase != status.Phase)
+                {
+                    LogPhase(PodPaths.FullName(pod), previousPhase ?? "-", status.Phase);
+                }
+
                 pod.Status = status;
                 if (result.RetryAfter is { } delay)
                 {
@@ -120,6 +125,9 @@ public sealed partial class PodWorkers(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pod {Pod}: sync failed: {Error}")]
     private partial void LogSyncFailed(string pod, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod}: phase {Previous} -> {Phase}")]
+    private partial void LogPhase(string pod, string previous, string phase);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod}: stopped and removed")]
     private partial void LogPodRemoved(string pod);

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using k8s;
+using k8s.Models;
+using NodeAgent.Tests.Kubelet;
+using NodeAgent.Tests.Support;
+
+namespace NodeAgent.Tests.Agent;
+
+/// <summary>
+/// The real <c>nodeagent agent</c> daemon on a fixture's root, with its log read line by line so tests wait for
+/// what it reports (an event, a pod removal) instead of sleeping, and its read-only API on a free loopback port.
+/// </summary>
+public sealed class AgentProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly Lock _lock = new();
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Done)> _waiters = [];
+    private readonly Task _reader;
+    private readonly Task _errReader;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private AgentProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        _reader = Task.Run(() => ReadAsync(process.StandardOutput));
+        _errReader = Task.Run(() => ReadAsync(process.StandardError));
+    }
+
+    public int Port { get; }
+
+    public string Server => $"http://127.0.0.1:{Port}";
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lines.ToList();
+            }
+        }
+    }
+
+    /// <summary>Starts the agent and waits until its read-only API answers.</summary>
+    public static async Task<AgentProcess> StartAsync(RuntimeFixture rt, string manifestDir, params string[] extra)
+    {
+        var port = LoopbackHttpServer.FreePort();
+        string[] args = ["agent", "--pod-manifest-path", manifestDir, "--hostname-override", "node1", "--node-ip", "192.0.2.10",
+            "--read-only-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--address", "127.0.0.1", .. extra];
+        var agent = new AgentProcess(CliProcess.Start(rt, args), port);
+        await agent.WaitForLogAsync(l => l.Contains("read-only API listening", StringComparison.Ordinal));
+        return agent;
+    }
+
+    /// <summary>Completes with the first log line (past or future) that matches.</summary>
+    public Task<string> WaitForLogAsync(Func<string, bool> match, int timeoutSeconds = 60)
+    {
+        var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            if (_lines.FirstOrDefault(match) is { } line)
+            {
+                return Task.FromResult(line);
+            }
+
+            _waiters.Add((match, done));
+        }
+
+        return done.Task.WaitAsync(TimeSpan.FromSeconds(timeoutSeconds)).ContinueWith(t => t.IsFaulted
+            ? throw new TimeoutException($"no log line matched within {timeoutSeconds}s; the agent said:\n{string.Join('\n', Lines)}")
+            : t.Result, TaskScheduler.Default);
+    }
+
+    /// <summary>Waits for a pod event (<c>event pod=default/NAME … reason=REASON</c>) after <paramref name="skip"/> earlier ones.</summary>
+    public Task<string> WaitForEventAsync(string pod, string reason, int occurrence = 1, int timeoutSeconds = 60)
+    {
+        var seen = 0;
+        var key = $"event pod=default/{pod} ";
+        var reasonKey = $" reason={reason}:";
+        return WaitForLogAsync(l => l.Contains(key, StringComparison.Ordinal) && l.Contains(reasonKey, StringComparison.Ordinal) && ++seen == occurrence, timeoutSeconds);
+    }
+
+    public int Count(Func<string, bool> match) => Lines.Count(match);
+
+    public async Task<IList<V1Pod>> PodsAsync()
+    {
+        var body = await _http.GetStringAsync($"{Server}/pods");
+        return KubernetesJson.Deserialize<V1PodList>(body).Items;
+    }
+
+    public async Task<V1Pod?> PodAsync(string name) => (await PodsAsync()).SingleOrDefault(p => p.Metadata.Name == name);
+
+    public async Task<bool> HealthyAsync() => await _http.GetStringAsync($"{Server}/healthz") == "ok";
+
+    public void Kill() => _process.Kill();
+
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            NodeAgent.Linux.ProcessControl.Kill(_process.Id, 15);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                await _process.WaitForExitAsync();
+            }
+
+            await Task.WhenAll(_reader, _errReader);
+        }
+        finally
+        {
+            _process.Dispose();
+            _http.Dispose();
+        }
+    }
+
+    private async Task ReadAsync(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lock (_lock)
+            {
+                _lines.Add(line);
+                for (var i = _waiters.Count - 1; i >= 0; i--)
+                {
+                    if (_waiters[i].Match(line))
+                    {
+                        _waiters[i].Done.TrySetResult(line);
+                        _waiters.RemoveAt(i);
+                    }
+                }
+            }
+        }
+    }
+}
