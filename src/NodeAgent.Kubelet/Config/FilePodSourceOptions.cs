@@ -13,5 +13,5 @@ public sealed class FilePodSourceOptions
     public TimeSpan CheckFrequency { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Quiet time after the last change notification before re-reading, so a burst of writes is read once.</summary>
-    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(10);
 }

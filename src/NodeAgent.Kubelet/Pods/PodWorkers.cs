@@ -92,14 +92,17 @@ public sealed partial class PodWorkers(
                 var view = syncer.View(pod);
                 // After an agent restart the pod started when its sandbox was made, not now.
                 startTime ??= view.Sandbox is { } sandbox ? sandbox.CreatedAt.UtcDateTime : now;
-                var status = PodStatusBuilder.Build(pod, view, result.Waiting, hostIp(), startTime, now);
-                var previousPhase = statuses.Get(uid)?.Phase;
+                // The desired pod belongs to pod config and is never modified; the builder sees the last status
+                // (for transition times) on a shallow copy.
+                var previous = statuses.Get(uid);
+                var current = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = previous };
+                var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), startTime, now);
+                var previousPhase = previous?.Phase;
                 if (statuses.Set(pod, status) && previousPhase != status.Phase)
                 {
                     LogPhase(PodPaths.FullName(pod), previousPhase ?? "-", status.Phase);
                 }
 
-                pod.Status = status;
                 if (result.RetryAfter is { } delay)
                 {
                     worker.ScheduleRetry(delay, time);

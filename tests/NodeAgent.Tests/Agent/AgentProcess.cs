@@ -97,13 +97,16 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public void Kill() => _process.Kill();
 
-    public async Task StopAsync()
+    /// <summary>SIGTERM, as systemd stops it; returns the exit code.</summary>
+    public async Task<int> StopAsync()
     {
         if (!_process.HasExited)
         {
             NodeAgent.Linux.ProcessControl.Kill(_process.Id, 15);
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         }
+
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()

@@ -93,7 +93,8 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
         Assert.NotEqual(firstUid, replaced.Metadata.Uid);
         var second = Assert.Single(Running());
         Assert.NotEqual(first.Id, second.Id);
-        Assert.Contains("v2", _rt.Stdout(second.Id));
+        Assert.Contains("echo v2;", replaced.Spec.Containers[0].Command[2], StringComparison.Ordinal);
+        Assert.Equal(replaced.Metadata.Uid, second.Labels["io.kubernetes.pod.uid"]);
 
         File.Delete(Path.Combine(_manifests.Path, "web.yaml"));
         await agent.WaitForLogAsync(l => l.Contains($"({replaced.Metadata.Uid}): stopped and removed", StringComparison.Ordinal));
