@@ -21,12 +21,24 @@ public sealed class NetlinkSocket : SafeHandleZeroOrMinusOneIsInvalid
     public static NetlinkSocket Open(string? netnsPath = null) =>
         netnsPath is null ? Create() : NetworkNamespace.Run(netnsPath, Create);
 
-    private static NetlinkSocket Create()
+    private static unsafe NetlinkSocket Create()
     {
         var fd = Tmds.Linux.LibC.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
         LinuxException.ThrowIfError(fd, "socket", "AF_NETLINK");
         var socket = new NetlinkSocket();
         socket.SetHandle(fd);
+
+        // Connected to the kernel (sockaddr_nl with pid 0), so plain send/recv work.
+        var address = stackalloc byte[12];
+        new Span<byte>(address, 12).Clear();
+        *(ushort*)address = AF_NETLINK;
+        if (Tmds.Linux.LibC.connect(fd, (Tmds.Linux.sockaddr*)address, 12) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            socket.Dispose();
+            throw new LinuxException("connect", "AF_NETLINK", errno);
+        }
+
         return socket;
     }
 

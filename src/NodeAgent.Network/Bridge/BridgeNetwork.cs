@@ -30,6 +30,7 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
     private readonly SemaphoreSlim _hostPortSync = new(1, 1);
     private readonly Lock _nodeLinkLock = new();
     private RtNetlink? _node;
+    private volatile bool _nodeReady;
     private int _bridgeIndex;
 
     public BridgeNetwork(BridgeNetworkOptions options, ILogger<BridgeNetwork>? logger = null)
@@ -61,22 +62,26 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
             var ip = _ipam.Allocate(request.SandboxId);
             using (var podNetns = File.OpenHandle(request.NetnsPath, FileMode.Open, FileAccess.Read))
             {
-                lock (_nodeLinkLock)
+                Node(node =>
                 {
-                    _node!.CreateVeth(hostVeth, _bridgeIndex, PodInterface, podNetns, _options.Mtu);
+                    node.CreateVeth(hostVeth, _bridgeIndex, PodInterface, podNetns, _options.Mtu);
                     if (request.PortMappings.Count > 0)
                     {
-                        _node.SetHairpin(_node.LinkIndex(hostVeth) ?? throw new IOException($"veth {hostVeth} vanished"), hostVeth);
+                        node.SetHairpin(node.LinkIndex(hostVeth) ?? throw new IOException($"veth {hostVeth} vanished"), hostVeth);
                     }
-                }
+
+                    return true;
+                });
             }
 
-            using (var pod = RtNetlink.Open(request.NetnsPath))
+            RtNetlink.Run(request.NetnsPath, pod =>
             {
                 var index = pod.LinkIndex(PodInterface) ?? throw new IOException($"{PodInterface} missing in {request.NetnsPath} after creating it");
+                pod.SetUp(index, PodInterface);
                 pod.AddAddress(index, PodInterface, ip, _cidr.PrefixLength);
                 pod.AddDefaultRoute(index, PodInterface, _cidr.Gateway);
-            }
+                return true;
+            });
 
             var record = new PodNetworkRecord { SandboxId = request.SandboxId, Ip = ip.ToString(), HostVeth = hostVeth, Ports = [.. request.PortMappings] };
             AtomicFile.Write(RecordPath(request.SandboxId), JsonSerializer.SerializeToUtf8Bytes(record, NetworkJsonContext.Default.PodNetworkRecord));
@@ -97,10 +102,7 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
     public async Task TearDownAsync(PodNetworkRequest request, CancellationToken cancellationToken)
     {
         await EnsureNodeAsync(cancellationToken);
-        lock (_nodeLinkLock)
-        {
-            _node!.DeleteLink(HostVethName(request.SandboxId));
-        }
+        Node(node => node.DeleteLink(HostVethName(request.SandboxId)));
 
         var record = ReadRecord(request.SandboxId);
         File.Delete(RecordPath(request.SandboxId));
@@ -119,12 +121,9 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
             throw new IOException($"sandbox {request.SandboxId[..12]}: address {record.Ip} is not allocated to it");
         }
 
-        lock (_nodeLinkLock)
+        if (Node(node => node.LinkIndex(record.HostVeth)) is null)
         {
-            if (_node?.LinkIndex(record.HostVeth) is null)
-            {
-                throw new IOException($"sandbox {request.SandboxId[..12]}: host veth {record.HostVeth} is missing");
-            }
+            throw new IOException($"sandbox {request.SandboxId[..12]}: host veth {record.HostVeth} is missing");
         }
 
         return Task.CompletedTask;
@@ -142,10 +141,7 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
         var stale = Directory.EnumerateFiles(_recordsDir, "*.json").Where(f => !live.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
         foreach (var file in stale)
         {
-            lock (_nodeLinkLock)
-            {
-                _node!.DeleteLink(HostVethName(Path.GetFileNameWithoutExtension(file)));
-            }
+            Node(node => node.DeleteLink(HostVethName(Path.GetFileNameWithoutExtension(file))));
 
             File.Delete(file);
         }
@@ -157,15 +153,16 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
     public async Task CleanupAsync(CancellationToken cancellationToken)
     {
         await _nat.CleanupAsync(cancellationToken);
-        using (var node = RtNetlink.Open(_options.NodeNetns))
+        _node ??= _options.NodeNetns is null ? RtNetlink.Open() : null;
+        Node(node =>
         {
             foreach (var file in Directory.EnumerateFiles(_recordsDir, "*.json"))
             {
                 node.DeleteLink(HostVethName(Path.GetFileNameWithoutExtension(file)));
             }
 
-            node.DeleteLink(_options.BridgeName);
-        }
+            return node.DeleteLink(_options.BridgeName);
+        });
 
         Directory.Delete(_options.StateDir, recursive: true);
     }
@@ -179,7 +176,7 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
 
     private async Task EnsureNodeAsync(CancellationToken cancellationToken)
     {
-        if (_node is not null)
+        if (_nodeReady)
         {
             return;
         }
@@ -187,33 +184,55 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
         await _nodeSetup.WaitAsync(cancellationToken);
         try
         {
-            if (_node is not null)
+            if (_nodeReady)
             {
                 return;
             }
 
-            var node = RtNetlink.Open(_options.NodeNetns);
+            // In the agent's own namespace one socket serves for its lifetime; for a namespace given by path (tests,
+            // benchmarks) each request runs on a thread inside it (see RtNetlink.Run).
+            var own = _options.NodeNetns is null ? RtNetlink.Open() : null;
             try
             {
-                node.CreateBridge(_options.BridgeName, _options.Mtu);
-                var index = node.LinkIndex(_options.BridgeName) ?? throw new IOException($"bridge {_options.BridgeName} vanished after creating it");
-                node.AddAddress(index, _options.BridgeName, _cidr.Gateway, _cidr.PrefixLength);
-                node.SetUp(index, _options.BridgeName);
+                var index = NodeWith(own, node =>
+                {
+                    node.CreateBridge(_options.BridgeName, _options.Mtu);
+                    var index = node.LinkIndex(_options.BridgeName) ?? throw new IOException($"bridge {_options.BridgeName} vanished after creating it");
+                    node.AddAddress(index, _options.BridgeName, _cidr.Gateway, _cidr.PrefixLength);
+                    node.SetUp(index, _options.BridgeName);
+                    return index;
+                });
                 NetworkNamespace.WriteSysctl(_options.NodeNetns, "net.ipv4.ip_forward", "1");
                 await _nat.EnsureBaseAsync(_cidr.ToString(), cancellationToken);
                 _bridgeIndex = index;
-                _node = node;
+                _node = own;
+                _nodeReady = true;
                 LogBridgeReady(_options.BridgeName, _cidr.Gateway, _cidr.ToString());
             }
             catch
             {
-                node.Dispose();
+                own?.Dispose();
                 throw;
             }
         }
         finally
         {
             _nodeSetup.Release();
+        }
+    }
+
+    private T Node<T>(Func<RtNetlink, T> work) => NodeWith(_node, work);
+
+    private T NodeWith<T>(RtNetlink? own, Func<RtNetlink, T> work)
+    {
+        if (own is null)
+        {
+            return RtNetlink.Run(_options.NodeNetns!, work);
+        }
+
+        lock (_nodeLinkLock)
+        {
+            return work(own);
         }
     }
 

@@ -27,8 +27,20 @@ public sealed class RtNetlink : IDisposable
 
     private RtNetlink(NetlinkSocket socket) => _socket = socket;
 
-    /// <summary>Opens rtnetlink in the namespace at <paramref name="netnsPath"/> (null: the caller's own).</summary>
-    public static RtNetlink Open(string? netnsPath = null) => new(NetlinkSocket.Open(netnsPath));
+    /// <summary>Opens rtnetlink in the caller's namespace.</summary>
+    public static RtNetlink Open() => new(NetlinkSocket.Open());
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with rtnetlink on a thread inside the namespace at <paramref name="netnsPath"/>.
+    /// The thread must stay inside while the requests run: the kernel refuses link changes (ENOTCONN) in a
+    /// namespace that no task is in, which is the state of a sandbox's namespace before its containers start.
+    /// </summary>
+    public static T Run<T>(string netnsPath, Func<RtNetlink, T> work) =>
+        NetworkNamespace.Run(netnsPath, () =>
+        {
+            using var netlink = Open();
+            return work(netlink);
+        });
 
     /// <summary>Creates a bridge; false when a link of that name exists already.</summary>
     public bool CreateBridge(string name, int mtu)
@@ -44,18 +56,24 @@ public sealed class RtNetlink : IDisposable
 
     /// <summary>
     /// Creates a veth pair in one request: <paramref name="hostName"/> here, enslaved to <paramref name="masterIndex"/>
-    /// and up; its peer named <paramref name="peerName"/> directly inside the namespace open as <paramref name="peerNetns"/>, up.
+    /// and up; its peer named <paramref name="peerName"/> directly inside the namespace open as <paramref name="peerNetns"/>
+    /// (still down: set it up from inside that namespace).
     /// </summary>
-    public void CreateVeth(string hostName, int masterIndex, string peerName, SafeHandle peerNetns, int mtu)
+    public void CreateVeth(string hostName, int? masterIndex, string peerName, SafeHandle peerNetns, int mtu)
     {
         var m = New(RTM_NEWLINK, NetlinkMessage.NLM_F_CREATE | NetlinkMessage.NLM_F_EXCL);
         IfInfo(m, 0, IFF_UP);
-        m.Attr(IFLA_IFNAME, hostName).Attr(IFLA_MTU, (uint)mtu).Attr(IFLA_MASTER, (uint)masterIndex);
+        m.Attr(IFLA_IFNAME, hostName).Attr(IFLA_MTU, (uint)mtu);
+        if (masterIndex is { } master)
+        {
+            m.Attr(IFLA_MASTER, (uint)master);
+        }
+
         var info = m.BeginNest(IFLA_LINKINFO);
         m.Attr(IFLA_INFO_KIND, "veth");
         var data = m.BeginNest(IFLA_INFO_DATA);
         var peer = m.BeginNest(VETH_INFO_PEER);
-        IfInfo(m, 0, IFF_UP);
+        IfInfo(m, 0, 0); // up later: the kernel configures the peer before pairing it, so IFF_UP here fails (ENOTCONN)
         m.Attr(IFLA_IFNAME, peerName).Attr(IFLA_MTU, (uint)mtu).Attr(IFLA_NET_NS_FD, (uint)peerNetns.DangerousGetHandle());
         m.EndNest(peer);
         m.EndNest(data);
@@ -87,15 +105,11 @@ public sealed class RtNetlink : IDisposable
         return BinaryPrimitives.ReadInt32LittleEndian(reply[(16 + 4)..]);
     }
 
-    /// <summary>Sets a link up (and its MTU when given).</summary>
-    public void SetUp(int index, string name, int? mtu = null)
+    /// <summary>Sets a link up.</summary>
+    public void SetUp(int index, string name)
     {
         var m = New(RTM_NEWLINK, 0);
         IfInfo(m, index, IFF_UP);
-        if (mtu is { } value)
-        {
-            m.Attr(IFLA_MTU, (uint)value);
-        }
 
         Execute(m, "set link up", name);
     }
