@@ -39,9 +39,17 @@ public sealed class CniNetwork : IPodNetwork
                 prev = await InvokeAsync("ADD", conf, plugin, request, prev, cancellationToken) ?? prev;
             }
         }
-        catch
+        catch (IOException)
         {
-            await TearDownAsync(request, CancellationToken.None);
+            try
+            {
+                await TearDownAsync(request, CancellationToken.None);
+            }
+            catch (IOException)
+            {
+                // The ADD error is the one to report; DEL of a half-made network may fail too.
+            }
+
             throw;
         }
 
