@@ -9,4 +9,5 @@ root.Options.Add(CommonOptions.CgroupRoot);
 root.Subcommands.Add(CtrCommands.Build());
 root.Subcommands.Add(ImagesCommands.Build());
 root.Subcommands.Add(NodeAgent.Cli.Agent.AgentCommand.Build());
+root.Subcommands.Add(NetworkCommands.Build());
 return await root.Parse(CtrCommands.SeparateRunCommand(args)).InvokeAsync();

@@ -19,9 +19,11 @@ internal static class AgentCommand
     public static Command Build()
     {
         var cmd = new Command("agent", "Run the node agent daemon");
+        NetworkFlags.AddTo(cmd);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             var root = pr.GetValue(CommonOptions.RootDir)!;
+            var network = NetworkFlags.CreatePodNetwork(pr, root);
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
             builder.Logging.AddSimpleConsole(o =>
             {
@@ -39,7 +41,8 @@ internal static class AgentCommand
                 new RuntimeOptions { RootDir = root },
                 sp.GetRequiredService<IImageStore>(),
                 sp.GetRequiredService<OverlaySnapshotter>(),
-                sp.GetRequiredService<ICgroupManager>()));
+                sp.GetRequiredService<ICgroupManager>(),
+                network));
             builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), root, sp.GetRequiredService<ILogger<ImageImportService>>()));
             builder.Services.AddHostedService(sp => new ContainerEventService(sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<ILogger<ContainerEventService>>()));
             builder.Services.AddHostedService(sp => new SystemdNotifier(sp.GetRequiredService<ILogger<SystemdNotifier>>()));
