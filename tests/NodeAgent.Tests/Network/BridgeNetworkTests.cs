@@ -186,5 +186,15 @@ public sealed class BridgeNetworkTests : IAsyncLifetime
         Assert.False(Directory.Exists(_dir.Combine("network")));
     }
 
+    [PrivilegedFact]
+    public async Task HostNetwork_pods_share_the_node_namespace_and_get_no_pod_address()
+    {
+        var sandbox = await _rt.Runtime.RunPodSandboxAsync(_rt.Pod("hostnet", hostNetwork: true), CancellationToken.None);
+        var status = _rt.Runtime.PodSandboxStatus(sandbox)!;
+        Assert.Empty(status.PodIps);
+        Assert.False(status.NamespacePaths.ContainsKey("net"));
+        Assert.Empty(new IpAllocator(Ipv4Cidr.Parse(Cidr), _dir.Combine("network")).Allocations());
+    }
+
     private string HostsOf(string sandbox) => Path.Combine(_rt.Root, "sandboxes", sandbox, "hosts");
 }
