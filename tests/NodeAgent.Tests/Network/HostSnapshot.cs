@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace NodeAgent.Tests.Network;
 
 /// <summary>The host's links and iptables rules, to prove a test left them as it found them.</summary>
@@ -21,17 +19,5 @@ public sealed record HostSnapshot(string Links, string Rules)
     private static string Normalise(string rules) =>
         string.Join('\n', rules.Split('\n').Where(l => !l.StartsWith('#')).Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"\[\d+:\d+\]", "[0:0]")));
 
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
+    private static string Run(string file, params string[] args) => Support.RepoPaths.Run(file, args);
 }

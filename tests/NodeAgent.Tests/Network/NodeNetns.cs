@@ -74,21 +74,8 @@ public sealed class NodeNetns : IDisposable
     }
 
     /// <summary>Output of a command run inside a namespace (e.g. <c>iptables-save</c>, <c>ip -o link</c>).</summary>
-    public static string Exec(string netns, params string[] command)
-    {
-        var psi = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add($"--net={netns}");
-        psi.ArgumentList.Add("--");
-        foreach (var a in command)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
+    public static string Exec(string netns, params string[] command) =>
+        Support.RepoPaths.Run("nsenter", [$"--net={netns}", "--", .. command]);
 
     /// <summary>Waits until a TCP connect from inside <paramref name="netns"/> succeeds (the server is listening).</summary>
     public static async Task WaitAcceptingAsync(string netns, string address, int port)
