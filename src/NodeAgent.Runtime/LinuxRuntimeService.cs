@@ -43,11 +43,6 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
 
     public async Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken)
     {
-        if (_network is not null)
-        {
-            await (_networkReconciled ??= ReconcileNetworkAsync(cancellationToken));
-        }
-
         using var _ = Lock();
         var record = _sandboxes.Create(config);
         if (_network is null || config.HostNetwork)
@@ -58,11 +53,18 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         var request = NetworkRequest(record);
         try
         {
+            // Once per runtime: release what sandboxes gone while no runtime ran still hold (retried after a failure).
+            if (_networkReconciled is null || _networkReconciled.IsFaulted || _networkReconciled.IsCanceled)
+            {
+                _networkReconciled = ReconcileNetworkAsync(CancellationToken.None);
+            }
+
+            await _networkReconciled;
             var result = await _network.SetUpAsync(request, cancellationToken);
             _sandboxes.SetPodIps(record, result.Ips);
             return record.Id;
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or FormatException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException or OperationCanceledException)
         {
             // Nothing may stay behind: no address, no interface, no rules, no sandbox.
             try
