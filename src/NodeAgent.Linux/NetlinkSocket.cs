@@ -5,8 +5,9 @@ using NodeAgent.Linux.Interop;
 namespace NodeAgent.Linux;
 
 /// <summary>
-/// A NETLINK_ROUTE socket. A netlink socket stays bound to the network namespace it was created in, so one opened
-/// for another namespace (<see cref="Open"/> with a path) can be used from any thread afterwards.
+/// A NETLINK_ROUTE socket, bound to the network namespace of the thread that opened it. The kernel refuses link
+/// changes in a namespace no task is in (ENOTCONN), so for another namespace open and use it on a thread inside it
+/// (<see cref="NetworkNamespace.Run"/>).
 /// </summary>
 public sealed class NetlinkSocket : SafeHandleZeroOrMinusOneIsInvalid
 {
@@ -17,11 +18,8 @@ public sealed class NetlinkSocket : SafeHandleZeroOrMinusOneIsInvalid
     {
     }
 
-    /// <summary>Opens a socket in the network namespace held by <paramref name="netnsPath"/> (null: the caller's).</summary>
-    public static NetlinkSocket Open(string? netnsPath = null) =>
-        netnsPath is null ? Create() : NetworkNamespace.Run(netnsPath, Create);
-
-    private static unsafe NetlinkSocket Create()
+    /// <summary>Opens a socket in the calling thread's network namespace, connected to the kernel.</summary>
+    public static unsafe NetlinkSocket Open()
     {
         var fd = Tmds.Linux.LibC.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
         LinuxException.ThrowIfError(fd, "socket", "AF_NETLINK");

@@ -113,8 +113,9 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
         }
     }
 
-    public Task CheckAsync(PodNetworkRequest request, CancellationToken cancellationToken)
+    public async Task CheckAsync(PodNetworkRequest request, CancellationToken cancellationToken)
     {
+        await EnsureNodeAsync(cancellationToken);
         var record = ReadRecord(request.SandboxId) ?? throw new IOException($"sandbox {request.SandboxId[..12]}: no pod network record");
         if (!_ipam.Allocations().Any(a => a.Owner == request.SandboxId && a.Address.ToString() == record.Ip))
         {
@@ -125,8 +126,6 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
         {
             throw new IOException($"sandbox {request.SandboxId[..12]}: host veth {record.HostVeth} is missing");
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task ReconcileAsync(IReadOnlyCollection<string> liveSandboxIds, CancellationToken cancellationToken)

@@ -196,5 +196,16 @@ public sealed class BridgeNetworkTests : IAsyncLifetime
         Assert.Empty(new IpAllocator(Ipv4Cidr.Parse(Cidr), _dir.Combine("network")).Allocations());
     }
 
+    [PrivilegedFact]
+    public async Task Check_passes_for_an_intact_pod_and_names_a_missing_veth()
+    {
+        var (sandbox, _) = await PodAsync("checked");
+        await _rt.Runtime.CheckPodSandboxNetworkAsync(sandbox, CancellationToken.None);
+
+        NodeNetns.Exec(_node.NodePath, "ip", "link", "del", BridgeNetwork.HostVethName(sandbox));
+        var ex = await Assert.ThrowsAsync<IOException>(() => _rt.Runtime.CheckPodSandboxNetworkAsync(sandbox, CancellationToken.None));
+        Assert.Contains($"host veth {BridgeNetwork.HostVethName(sandbox)} is missing", ex.Message);
+    }
+
     private string HostsOf(string sandbox) => Path.Combine(_rt.Root, "sandboxes", sandbox, "hosts");
 }
