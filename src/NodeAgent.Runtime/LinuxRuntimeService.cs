@@ -126,7 +126,16 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         using var _ = Lock();
         if (_network is not null && _sandboxes.Get(sandboxId) is { Config.HostNetwork: false } sandbox)
         {
-            await _network.TearDownAsync(NetworkRequest(sandbox), cancellationToken);
+            try
+            {
+                await _network.TearDownAsync(NetworkRequest(sandbox), cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // The sandbox stays, so a retry can release what the network still holds.
+                throw new RuntimeException(RuntimeErrorKind.SandboxError,
+                    $"pod {sandbox.Config.Namespace}/{sandbox.Config.Name}: tear down pod network of sandbox {Short(sandboxId)}: {ex.Message}", ex);
+            }
         }
 
         _sandboxes.Remove(sandboxId);
