@@ -10,4 +10,5 @@ root.Subcommands.Add(CtrCommands.Build());
 root.Subcommands.Add(ImagesCommands.Build());
 root.Subcommands.Add(GetCommands.Build());
 root.Subcommands.Add(NodeAgent.Cli.Agent.AgentCommand.Build());
+root.Subcommands.Add(NetworkCommands.Build());
 return await root.Parse(CtrCommands.SeparateRunCommand(args)).InvokeAsync();

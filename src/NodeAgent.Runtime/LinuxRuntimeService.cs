@@ -4,6 +4,7 @@ using NodeAgent.Images;
 using NodeAgent.Linux;
 using NodeAgent.Runtime.Containers;
 using NodeAgent.Runtime.Cri;
+using NodeAgent.Runtime.Network;
 using NodeAgent.Runtime.Persistence;
 using NodeAgent.Runtime.Sandboxes;
 using NodeAgent.Runtime.Supervision;
@@ -22,9 +23,12 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
     private readonly ContainerManager _containers;
     private readonly ShimLauncher _launcher;
     private readonly ExitTracker _exits;
+    private readonly IPodNetwork? _network;
+    private Task? _networkReconciled;
 
-    public LinuxRuntimeService(RuntimeOptions options, IImageStore images, ISnapshotter snapshotter, ICgroupManager? cgroups)
+    public LinuxRuntimeService(RuntimeOptions options, IImageStore images, ISnapshotter snapshotter, ICgroupManager? cgroups, IPodNetwork? network = null)
     {
+        _network = network;
         _paths = new RuntimePaths(options.RootDir);
         Directory.CreateDirectory(_paths.Containers);
         Directory.CreateDirectory(_paths.Sandboxes);
@@ -37,11 +41,67 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
 
     public ChannelReader<ContainerEvent> Events => _exits.Events;
 
-    public Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken)
+    public async Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken)
     {
         using var _ = Lock();
-        return Task.FromResult(_sandboxes.Create(config).Id);
+        var record = _sandboxes.Create(config);
+        if (_network is null || config.HostNetwork)
+        {
+            return record.Id;
+        }
+
+        var request = NetworkRequest(record);
+        try
+        {
+            // Once per runtime: release what sandboxes gone while no runtime ran still hold (retried after a failure).
+            if (_networkReconciled is null || _networkReconciled.IsFaulted || _networkReconciled.IsCanceled)
+            {
+                _networkReconciled = ReconcileNetworkAsync(CancellationToken.None);
+            }
+
+            await _networkReconciled;
+            var result = await _network.SetUpAsync(request, cancellationToken);
+            _sandboxes.SetPodIps(record, result.Ips);
+            return record.Id;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException or OperationCanceledException)
+        {
+            // Nothing may stay behind: no address, no interface, no rules, no sandbox.
+            try
+            {
+                await _network.TearDownAsync(request, CancellationToken.None);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or InvalidOperationException)
+            {
+                // The set-up error is the one to report.
+            }
+
+            _sandboxes.Remove(record.Id);
+            throw new RuntimeException(RuntimeErrorKind.SandboxError,
+                $"pod {config.Namespace}/{config.Name}: set up pod network: {ex.Message}", ex);
+        }
     }
+
+    /// <summary>Releases network resources held for sandboxes that no longer exist.</summary>
+    public Task ReconcileNetworkAsync(CancellationToken cancellationToken) =>
+        _network?.ReconcileAsync(_sandboxes.List().Select(s => s.Id).ToList(), cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>Checks that a sandbox's network is still as it was set up (CNI CHECK); throws naming the fault.</summary>
+    public Task CheckPodSandboxNetworkAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        var sandbox = _sandboxes.Get(sandboxId) ?? throw NotFound("sandbox", sandboxId);
+        return _network is null || sandbox.Config.HostNetwork ? Task.CompletedTask : _network.CheckAsync(NetworkRequest(sandbox), cancellationToken);
+    }
+
+    private static PodNetworkRequest NetworkRequest(SandboxRecord record) => new()
+    {
+        SandboxId = record.Id,
+        NetnsPath = record.NamespacePaths.GetValueOrDefault("net") ?? string.Empty,
+        PodName = record.Config.Name,
+        PodNamespace = record.Config.Namespace,
+        PodUid = record.Config.Uid,
+        PortMappings = record.Config.PortMappings,
+    };
 
     public async Task StopPodSandboxAsync(string sandboxId, CancellationToken cancellationToken)
     {
@@ -64,6 +124,20 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         }
 
         using var _ = Lock();
+        if (_network is not null && _sandboxes.Get(sandboxId) is { Config.HostNetwork: false } sandbox)
+        {
+            try
+            {
+                await _network.TearDownAsync(NetworkRequest(sandbox), cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // The sandbox stays, so a retry can release what the network still holds.
+                throw new RuntimeException(RuntimeErrorKind.SandboxError,
+                    $"pod {sandbox.Config.Namespace}/{sandbox.Config.Name}: tear down pod network of sandbox {Short(sandboxId)}: {ex.Message}", ex);
+            }
+        }
+
         _sandboxes.Remove(sandboxId);
     }
 
@@ -255,6 +329,7 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         State = r.Stopped ? SandboxState.NotReady : SandboxState.Ready,
         CreatedAt = r.CreatedAt,
         NamespacePaths = r.NamespacePaths,
+        PodIps = r.PodIps,
     };
 
     /// <summary>Watches every container whose shim is still running, and records exits that happened while nobody watched.</summary>

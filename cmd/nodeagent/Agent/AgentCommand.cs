@@ -25,6 +25,7 @@ internal static class AgentCommand
             cmd.Options.Add(option);
         }
 
+        NetworkFlags.AddTo(cmd);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             var root = pr.GetValue(CommonOptions.RootDir)!;
@@ -34,6 +35,7 @@ internal static class AgentCommand
             var podLogRoot = config.PodLogsDir is { Length: > 0 } dir && pr.GetResult(CommonOptions.LogRoot) is not { Implicit: false }
                 ? dir
                 : pr.GetValue(CommonOptions.LogRoot)!;
+            var network = NetworkFlags.CreatePodNetwork(pr, root);
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
             builder.Logging.AddSimpleConsole(o =>
             {
@@ -54,7 +56,8 @@ internal static class AgentCommand
                 new RuntimeOptions { RootDir = root },
                 sp.GetRequiredService<IImageStore>(),
                 sp.GetRequiredService<OverlaySnapshotter>(),
-                sp.GetRequiredService<ICgroupManager>()));
+                sp.GetRequiredService<ICgroupManager>(),
+                network));
             builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), root, sp.GetRequiredService<ILogger<ImageImportService>>()));
             builder.Services.AddHostedService(sp => new KubeletService(config, node, podLogRoot,
                 sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));

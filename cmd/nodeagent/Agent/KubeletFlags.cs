@@ -78,6 +78,21 @@ internal static class KubeletFlags
             c.HttpCheckFrequency = Duration(pr, HttpCheckFrequency);
         }
 
+        if (Given(pr, NetworkFlags.ClusterDns))
+        {
+            c.ClusterDns = [.. pr.GetValue(NetworkFlags.ClusterDns) ?? []];
+        }
+
+        if (Given(pr, NetworkFlags.ClusterDomain))
+        {
+            c.ClusterDomain = pr.GetValue(NetworkFlags.ClusterDomain)!;
+        }
+
+        if (Given(pr, NetworkFlags.ResolvConf))
+        {
+            c.ResolvConf = pr.GetValue(NetworkFlags.ResolvConf)!;
+        }
+
         if (!IPAddress.TryParse(c.Address, out _))
         {
             throw new KubeletConfigurationException($"address: \"{c.Address}\" is not an IP address");

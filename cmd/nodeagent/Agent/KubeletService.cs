@@ -35,7 +35,9 @@ internal sealed partial class KubeletService(
         var podConfig = new PodConfig(sources.Select(s => s.Name), loggers.CreateLogger<PodConfig>(), time);
         var events = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
         var statuses = new PodStatusManager();
-        var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time), events, new PodSandboxFactory(podLogRoot), time, loggers.CreateLogger<PodSyncer>());
+        var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time), events, new PodSandboxFactory(podLogRoot,
+            new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf },
+            (pod, reason, message) => events.Record(pod, "Warning", reason, message)), time, loggers.CreateLogger<PodSyncer>());
         await using var workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>());
         var dispatcher = new PodDispatcher(podConfig, workers, statuses, new PodAdmission(config.MaxPods), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>()), time, loggers.CreateLogger<PodDispatcher>());

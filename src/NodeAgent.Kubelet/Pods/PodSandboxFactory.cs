@@ -4,12 +4,27 @@ using NodeAgent.Runtime.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 
-/// <summary>The runtime's sandbox config for a pod: names, log directory, cgroup parent by QoS class, host namespaces.</summary>
-public sealed class PodSandboxFactory(string podLogRoot)
+/// <summary>
+/// The runtime's sandbox config for a pod: names, log directory, cgroup parent by QoS class, host namespaces, DNS
+/// by dnsPolicy, hostname and FQDN, hostAliases and hostPort mappings.
+/// </summary>
+/// <param name="dnsWarning">Told of a MissingClusterDNS fallback (kubelet records it as an event).</param>
+public sealed class PodSandboxFactory(string podLogRoot, PodDnsOptions? dns = null, Action<V1Pod, string, string>? dnsWarning = null)
 {
+    private readonly PodDnsConfigurer _dns = new(dns ?? new PodDnsOptions());
+    private readonly string _clusterDomain = (dns ?? new PodDnsOptions()).ClusterDomain;
+
     public PodSandboxConfig Create(V1Pod pod, uint attempt)
     {
         var uid = pod.Metadata.Uid;
+        var (dnsConfig, warning) = _dns.For(pod);
+        if (warning is not null)
+        {
+            dnsWarning?.Invoke(pod, PodDnsConfigurer.MissingClusterDnsReason, warning);
+        }
+
+        var hostname = pod.Spec.Hostname ?? pod.Metadata.Name;
+        var ns = pod.Metadata.NamespaceProperty ?? "default";
         var parent = KubepodsLayout.PodPath(QosClassifier.Classify(pod), uid);
         return new PodSandboxConfig
         {
@@ -17,7 +32,11 @@ public sealed class PodSandboxFactory(string podLogRoot)
             Namespace = pod.Metadata.NamespaceProperty ?? "default",
             Uid = uid,
             Attempt = attempt,
-            Hostname = pod.Spec.Hostname ?? pod.Metadata.Name,
+            Hostname = hostname,
+            HostnameFqdn = string.IsNullOrEmpty(pod.Spec.Subdomain) ? null : $"{hostname}.{pod.Spec.Subdomain}.{ns}.svc.{_clusterDomain}",
+            DnsConfig = dnsConfig,
+            HostAliases = (pod.Spec.HostAliases ?? []).Select(a => new HostAlias(a.Ip, [.. a.Hostnames ?? []])).ToList(),
+            PortMappings = PortMappings(pod),
             LogDirectory = PodPaths.LogDirectory(podLogRoot, pod),
             CgroupParent = parent,
             HostNetwork = pod.Spec.HostNetwork ?? false,
@@ -32,4 +51,11 @@ public sealed class PodSandboxFactory(string podLogRoot)
             },
         };
     }
+
+    /// <summary>The containers' ports that ask for a hostPort, as kubelet hands them to the runtime.</summary>
+    public static IReadOnlyList<PortMapping> PortMappings(V1Pod pod) =>
+        pod.Spec.Containers.SelectMany(c => c.Ports ?? [])
+            .Where(p => p.HostPort is > 0)
+            .Select(p => new PortMapping { Protocol = p.Protocol ?? "TCP", ContainerPort = p.ContainerPort, HostPort = p.HostPort!.Value, HostIp = p.HostIP })
+            .ToList();
 }

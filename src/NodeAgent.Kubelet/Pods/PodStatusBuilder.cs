@@ -27,12 +27,16 @@ public static class PodStatusBuilder
         var sandboxReady = runtime.Sandbox?.State == SandboxState.Ready;
         var containersReady = initialized && main.All(s => s.Ready);
         var previous = pod.Status?.Conditions ?? [];
+        // hostNetwork pods have the node's address; others the addresses their sandbox got.
+        IReadOnlyList<string> podIps = pod.Spec.HostNetwork == true ? (hostIp is null ? [] : [hostIp]) : runtime.Sandbox?.PodIps ?? [];
 
         var status = new V1PodStatus
         {
             Phase = phase,
             HostIP = hostIp,
             HostIPs = hostIp is null ? null : [new V1HostIP { Ip = hostIp }],
+            PodIP = podIps.Count > 0 ? podIps[0] : null,
+            PodIPs = podIps.Count > 0 ? podIps.Select(ip => new V1PodIP { Ip = ip }).ToList() : null,
             StartTime = startTime,
             QosClass = QosClassifier.Classify(pod).ToString(),
             InitContainerStatuses = init.Count > 0 ? init : null,

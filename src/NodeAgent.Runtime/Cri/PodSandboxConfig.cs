@@ -37,4 +37,15 @@ public sealed record PodSandboxConfig
     public bool SharePid { get; init; }
 
     public long ShmSizeBytes { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>The pod's resolv.conf; null copies the node's.</summary>
+    public DnsConfig? DnsConfig { get; init; }
+
+    /// <summary>Ports published on the node (hostPort).</summary>
+    public IReadOnlyList<PortMapping> PortMappings { get; init; } = [];
+
+    public IReadOnlyList<HostAlias> HostAliases { get; init; } = [];
+
+    /// <summary>The pod's fully qualified name (<c>hostname.subdomain.ns.svc.domain</c>) when it has a subdomain.</summary>
+    public string? HostnameFqdn { get; init; }
 }

@@ -15,4 +15,7 @@ public sealed record PodSandboxStatus
 
     /// <summary>Paths of the pinned namespace files, by kind (net, ipc, uts).</summary>
     public IReadOnlyDictionary<string, string> NamespacePaths { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The pod's addresses on the pod network (empty for hostNetwork pods and without a network).</summary>
+    public IReadOnlyList<string> PodIps { get; init; } = [];
 }

@@ -25,4 +25,7 @@ public sealed record SandboxRecord
     public required string HostsPath { get; init; }
 
     public required string ResolvConfPath { get; init; }
+
+    /// <summary>Addresses the pod network gave the sandbox, kept so a restarted runtime reports them.</summary>
+    public List<string> PodIps { get; init; } = [];
 }

@@ -44,9 +44,9 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
             var hostnamePath = Path.Combine(dir, "hostname");
             File.WriteAllText(hostnamePath, hostname + "\n");
             var hostsPath = Path.Combine(dir, "hosts");
-            File.WriteAllText(hostsPath, HostsFile(hostname));
+            File.WriteAllText(hostsPath, PodDnsFiles.Hosts(hostname, config.HostnameFqdn, [], config.HostAliases));
             var resolvPath = Path.Combine(dir, "resolv.conf");
-            File.WriteAllText(resolvPath, File.Exists("/etc/resolv.conf") ? File.ReadAllText("/etc/resolv.conf") : string.Empty);
+            File.WriteAllText(resolvPath, PodDnsFiles.ResolvConf(config.DnsConfig));
 
             if (cgroups is not null)
             {
@@ -260,9 +260,14 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
         return name.Length > 63 ? name[..63].TrimEnd('-', '.') : name;
     }
 
-    private static string HostsFile(string hostname) =>
-        $"# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
-        $"fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n127.0.1.1\t{hostname}\n";
+    /// <summary>Records the pod's addresses and writes them into its hosts file.</summary>
+    public SandboxRecord SetPodIps(SandboxRecord record, IReadOnlyList<string> ips)
+    {
+        var updated = record with { PodIps = [.. ips] };
+        File.WriteAllText(record.HostsPath, PodDnsFiles.Hosts(EffectiveHostname(record.Config), record.Config.HostnameFqdn, ips, record.Config.HostAliases));
+        RecordFiles.Write(Path.Combine(paths.Sandbox(record.Id), "sandbox.json"), updated, RuntimeJsonContext.Default.SandboxRecord);
+        return updated;
+    }
 
     private static void Rollback(Stack<Action> undo)
     {

@@ -50,6 +50,13 @@ public sealed class AgentProcess : IAsyncDisposable
         var port = LoopbackHttpServer.FreePort();
         string[] args = ["agent", "--pod-manifest-path", manifestDir, "--hostname-override", "node1", "--node-ip", "192.0.2.10",
             "--read-only-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--address", "127.0.0.1", .. extra];
+        if (!extra.Contains("--network-plugin"))
+        {
+            // Pod networking lives on the host by default; these tests must not touch it (tests that need a pod
+            // network pass one placed in a namespace of their own).
+            args = [.. args, "--network-plugin", "none"];
+        }
+
         var agent = new AgentProcess(CliProcess.Start(rt, args), port);
         await agent.WaitForLogAsync(l => l.Contains("read-only API listening", StringComparison.Ordinal));
         return agent;

@@ -3,6 +3,7 @@ using NodeAgent.Images;
 using NodeAgent.Linux;
 using NodeAgent.Runtime;
 using NodeAgent.Runtime.Cri;
+using NodeAgent.Runtime.Network;
 
 namespace NodeAgent.Tests.Support;
 
@@ -14,8 +15,12 @@ public sealed class RuntimeFixture : IDisposable
 {
     private readonly TempDir _dir = new("nodeagent-runtime");
 
-    public RuntimeFixture()
+    private readonly Func<IPodNetwork>? _network;
+
+    /// <param name="network">Makes the pod network for each runtime instance (none: sandboxes get no network).</param>
+    public RuntimeFixture(Func<IPodNetwork>? network = null)
     {
+        _network = network;
         Root = _dir.Combine("root");
         Logs = _dir.Combine("logs");
         CgroupPrefix = "nodeagent-test-" + Guid.NewGuid().ToString("N")[..8];
@@ -42,7 +47,7 @@ public sealed class RuntimeFixture : IDisposable
 
     /// <summary>A second runtime instance on the same root, as after an agent restart.</summary>
     public LinuxRuntimeService Open() =>
-        new(new RuntimeOptions { RootDir = Root, ShimPath = RepoPaths.ShimPath }, Images, Snapshotter, Cgroups);
+        new(new RuntimeOptions { RootDir = Root, ShimPath = RepoPaths.ShimPath }, Images, Snapshotter, Cgroups, _network?.Invoke());
 
     public void Restart()
     {

@@ -1,0 +1,56 @@
+namespace NodeAgent.Linux;
+
+/// <summary>
+/// Work inside a network namespace given by its nsfs path (a pinned bind mount or /proc/PID/ns/net): runs on a
+/// throw-away thread that joined it, so no other work ever sees the change.
+/// </summary>
+public static class NetworkNamespace
+{
+    public static T Run<T>(string netnsPath, Func<T> action) =>
+        Namespaces.RunOnDedicatedThread(() =>
+        {
+            Namespaces.Join(netnsPath, NamespaceKind.Network);
+            return action();
+        });
+
+    /// <summary>Creates a new network namespace with loopback up and pins it at <paramref name="target"/>.</summary>
+    public static void CreatePinned(string target) =>
+        Namespaces.RunOnDedicatedThread(() =>
+        {
+            Namespaces.Unshare(NamespaceKind.Network);
+            Loopback.BringUp();
+            Namespaces.PinCurrent(NamespaceKind.Network, target);
+            return true;
+        });
+
+    /// <summary>Unpins a namespace made by <see cref="CreatePinned"/> and removes the file. Idempotent.</summary>
+    public static void RemovePinned(string target)
+    {
+        if (!File.Exists(target))
+        {
+            return;
+        }
+
+        Mounts.Unmount(target, detach: true);
+        File.Delete(target);
+    }
+
+    /// <summary>Writes a sysctl under /proc/sys/net of the namespace at <paramref name="netnsPath"/> (null: the caller's).</summary>
+    public static void WriteSysctl(string? netnsPath, string key, string value)
+    {
+        var path = "/proc/sys/" + key.Replace('.', '/');
+        void Write() => File.WriteAllText(path, value);
+        if (netnsPath is null)
+        {
+            Write();
+        }
+        else
+        {
+            Run(netnsPath, () =>
+            {
+                Write();
+                return true;
+            });
+        }
+    }
+}

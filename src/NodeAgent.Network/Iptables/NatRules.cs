@@ -1,0 +1,133 @@
+using System.Text;
+using NodeAgent.Runtime.Cri;
+
+namespace NodeAgent.Network.Iptables;
+
+/// <summary>
+/// The agent's iptables rules, in chains of its own: masquerade for pod traffic leaving the pod CIDR, forwarding
+/// to and from pods, and hostPort DNAT with hairpin masquerade the way the CNI portmap plugin does it. Every change
+/// is one atomic <c>iptables-restore --noflush</c>; the hostPort chain is rewritten whole from the live pods.
+/// </summary>
+public sealed class NatRules(NodeCommand node)
+{
+    public const string Postrouting = "NODEAGENT-POSTROUTING", HostPorts = "NODEAGENT-HOSTPORTS", Forward = "NODEAGENT-FORWARD";
+    private const string MasqMark = "0x4000/0x4000";
+
+    private static readonly (string Table, string Chain, string Rule)[] Jumps =
+    [
+        ("nat", "POSTROUTING", $"-m comment --comment \"nodeagent pod masquerade\" -j {Postrouting}"),
+        ("nat", "PREROUTING", $"-m addrtype --dst-type LOCAL -m comment --comment \"nodeagent hostports\" -j {HostPorts}"),
+        ("nat", "OUTPUT", $"-m addrtype --dst-type LOCAL -m comment --comment \"nodeagent hostports\" -j {HostPorts}"),
+        ("filter", "FORWARD", $"-m comment --comment \"nodeagent pod forwarding\" -j {Forward}"),
+    ];
+
+    /// <summary>A pod with published ports, as the hostPort chain needs it.</summary>
+    public sealed record PodPorts(string SandboxId, string PodIp, IReadOnlyList<PortMapping> Ports);
+
+    /// <summary>Creates the chains and the jumps into them (once), and the masquerade and forward rules.</summary>
+    public async Task EnsureBaseAsync(string podCidr, CancellationToken cancellationToken)
+    {
+        var existing = await SaveAsync(cancellationToken);
+        var sb = new StringBuilder();
+        foreach (var table in new[] { "nat", "filter" })
+        {
+            sb.Append('*').Append(table).Append('\n');
+            if (table == "nat")
+            {
+                sb.Append($":{Postrouting} - [0:0]\n");
+                if (!existing.Contains($":{HostPorts} ", StringComparison.Ordinal))
+                {
+                    sb.Append($":{HostPorts} - [0:0]\n");
+                }
+
+                sb.Append($"-A {Postrouting} -m mark --mark {MasqMark} -m comment --comment \"hostport hairpin\" -j MASQUERADE\n");
+                sb.Append($"-A {Postrouting} -s {podCidr} ! -d {podCidr} -m comment --comment \"pod traffic leaving the pod CIDR\" -j MASQUERADE\n");
+            }
+            else
+            {
+                sb.Append($":{Forward} - [0:0]\n");
+                sb.Append($"-A {Forward} -s {podCidr} -j ACCEPT\n-A {Forward} -d {podCidr} -j ACCEPT\n");
+            }
+
+            foreach (var (t, chain, rule) in Jumps.Where(j => j.Table == table))
+            {
+                if (!existing.Contains($"-A {chain} {rule}", StringComparison.Ordinal))
+                {
+                    sb.Append($"-I {chain} 1 {rule}\n");
+                }
+            }
+
+            sb.Append("COMMIT\n");
+        }
+
+        await RestoreAsync(sb.ToString(), cancellationToken);
+    }
+
+    /// <summary>Rewrites the hostPort chain for exactly these pods.</summary>
+    public Task SyncHostPortsAsync(IEnumerable<PodPorts> pods, CancellationToken cancellationToken)
+    {
+        var sb = new StringBuilder("*nat\n").Append($":{HostPorts} - [0:0]\n");
+        foreach (var pod in pods)
+        {
+            foreach (var port in pod.Ports.Where(p => p.HostPort > 0))
+            {
+                var proto = port.Protocol.ToLowerInvariant();
+                var dest = string.IsNullOrEmpty(port.HostIp) || port.HostIp is "0.0.0.0" ? string.Empty : $"-d {port.HostIp}/32 ";
+                var match = $"-A {HostPorts} {dest}-p {proto} -m {proto} --dport {port.HostPort} -m comment --comment \"sandbox {pod.SandboxId[..12]} hostport {port.HostPort}\"";
+                sb.Append($"{match} -s {pod.PodIp}/32 -j MARK --set-xmark {MasqMark}\n");
+                sb.Append($"{match} -j DNAT --to-destination {pod.PodIp}:{port.ContainerPort}\n");
+            }
+        }
+
+        sb.Append("COMMIT\n");
+        return RestoreAsync(sb.ToString(), cancellationToken);
+    }
+
+    /// <summary>Removes the jumps and the agent's chains. Idempotent.</summary>
+    public async Task CleanupAsync(CancellationToken cancellationToken)
+    {
+        var existing = await SaveAsync(cancellationToken);
+        var sb = new StringBuilder();
+        foreach (var table in new[] { "nat", "filter" })
+        {
+            var chains = table == "nat" ? new[] { Postrouting, HostPorts } : [Forward];
+            sb.Append('*').Append(table).Append('\n');
+            foreach (var (t, chain, rule) in Jumps.Where(j => j.Table == table))
+            {
+                if (existing.Contains($"-A {chain} {rule}", StringComparison.Ordinal))
+                {
+                    sb.Append($"-D {chain} {rule}\n");
+                }
+            }
+
+            foreach (var chain in chains.Where(c => existing.Contains($":{c} ", StringComparison.Ordinal)))
+            {
+                sb.Append($":{chain} - [0:0]\n-X {chain}\n");
+            }
+
+            sb.Append("COMMIT\n");
+        }
+
+        await RestoreAsync(sb.ToString(), cancellationToken);
+    }
+
+    public async Task<string> SaveAsync(CancellationToken cancellationToken)
+    {
+        var result = await node.RunAsync("iptables-save", [], null, null, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new IOException($"iptables-save failed (exit {result.ExitCode}): {result.Stderr.Trim()}");
+        }
+
+        return result.Stdout;
+    }
+
+    private async Task RestoreAsync(string rules, CancellationToken cancellationToken)
+    {
+        var result = await node.RunAsync("iptables-restore", ["--noflush", "-w", "5"], rules, null, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new IOException($"iptables-restore failed (exit {result.ExitCode}): {result.Stderr.Trim()}\nrules were:\n{rules}");
+        }
+    }
+}
