@@ -21,10 +21,15 @@ public sealed class AgentProcess : IAsyncDisposable
     private readonly Task _errReader;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    private AgentProcess(Process process, int port)
+    private readonly RuntimeFixture _rt;
+    private readonly string? _netns;
+
+    private AgentProcess(Process process, int port, RuntimeFixture rt, string? netns)
     {
         _process = process;
         Port = port;
+        _rt = rt;
+        _netns = netns;
         _reader = Task.Run(() => ReadAsync(process.StandardOutput));
         _errReader = Task.Run(() => ReadAsync(process.StandardError));
     }
@@ -45,7 +50,10 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the agent and waits until its read-only API answers.</summary>
-    public static async Task<AgentProcess> StartAsync(RuntimeFixture rt, string manifestDir, params string[] extra)
+    public static Task<AgentProcess> StartAsync(RuntimeFixture rt, string manifestDir, params string[] extra) => StartInAsync(null, rt, manifestDir, extra);
+
+    /// <summary>Starts the agent inside a network namespace the test made (its pod network lives there too).</summary>
+    public static async Task<AgentProcess> StartInAsync(string? netns, RuntimeFixture rt, string manifestDir, params string[] extra)
     {
         var port = LoopbackHttpServer.FreePort();
         string[] args = ["agent", "--pod-manifest-path", manifestDir, "--hostname-override", "node1", "--node-ip", "192.0.2.10",
@@ -57,7 +65,7 @@ public sealed class AgentProcess : IAsyncDisposable
             args = [.. args, "--network-plugin", "none"];
         }
 
-        var agent = new AgentProcess(CliProcess.Start(rt, args), port);
+        var agent = new AgentProcess(CliProcess.StartIn(netns, rt, args), port, rt, netns);
         await agent.WaitForLogAsync(l => l.Contains("read-only API listening", StringComparison.Ordinal));
         return agent;
     }
@@ -94,7 +102,10 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public async Task<IList<V1Pod>> PodsAsync()
     {
-        var body = await _http.GetStringAsync($"{Server}/pods");
+        // Inside a namespace the API is reachable only from there: ask through `nodeagent get pods -o json`.
+        var body = _netns is null
+            ? await _http.GetStringAsync($"{Server}/pods")
+            : await CliProcess.RunInAsync(_netns, _rt, "get", "pods", "-A", "-o", "json", "--server", Server);
         return KubernetesJson.Deserialize<V1PodList>(body).Items;
     }
 

@@ -5,14 +5,25 @@ namespace NodeAgent.Tests.Support;
 /// <summary>Runs the real nodeagent CLI against a fixture's root.</summary>
 public static class CliProcess
 {
-    public static Process Start(RuntimeFixture rt, params string[] args)
+    public static Process Start(RuntimeFixture rt, params string[] args) => StartIn(null, rt, args);
+
+    /// <summary>Runs the CLI inside the named network namespace when <paramref name="netns"/> is set: nsenter, not
+    /// <c>ip netns exec</c>, which remounts /sys and so hides the cgroup hierarchies.</summary>
+    public static Process StartIn(string? netns, RuntimeFixture rt, params string[] args)
     {
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "nodeagent"))
+        var binary = Path.Combine(AppContext.BaseDirectory, "nodeagent");
+        var psi = new ProcessStartInfo(netns is null ? binary : "nsenter")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        if (netns is not null)
+        {
+            psi.ArgumentList.Add($"--net=/var/run/netns/{netns}");
+            psi.ArgumentList.Add(binary);
+        }
+
         psi.ArgumentList.Add("--root-dir");
         psi.ArgumentList.Add(rt.Root);
         psi.ArgumentList.Add("--pod-log-dir");
@@ -28,9 +39,11 @@ public static class CliProcess
         return Process.Start(psi)!;
     }
 
-    public static async Task<string> RunAsync(RuntimeFixture rt, params string[] args)
+    public static Task<string> RunAsync(RuntimeFixture rt, params string[] args) => RunInAsync(null, rt, args);
+
+    public static async Task<string> RunInAsync(string? netns, RuntimeFixture rt, params string[] args)
     {
-        using var p = Start(rt, args);
+        using var p = StartIn(netns, rt, args);
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
