@@ -36,6 +36,7 @@ internal static class AgentCommand
                 ? dir
                 : pr.GetValue(CommonOptions.LogRoot)!;
             var network = NetworkFlags.CreatePodNetwork(pr, root);
+            var networkCheck = NetworkFlags.CheckPeriod(pr);
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
             builder.Logging.AddSimpleConsole(o =>
             {
@@ -59,6 +60,11 @@ internal static class AgentCommand
                 sp.GetRequiredService<ICgroupManager>(),
                 network));
             builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), root, sp.GetRequiredService<ILogger<ImageImportService>>()));
+            if (network is not null)
+            {
+                builder.Services.AddHostedService(sp => new NetworkCheckService(sp.GetRequiredService<LinuxRuntimeService>(), networkCheck,
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
+            }
             builder.Services.AddHostedService(sp => new KubeletService(config, node, podLogRoot,
                 sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService(sp => new SystemdNotifier(sp.GetRequiredService<ILogger<SystemdNotifier>>()));

@@ -31,7 +31,18 @@ internal static class NetworkFlags
 
     public static readonly Option<string> ResolvConf = new("--resolv-conf") { Description = "resolv.conf for dnsPolicy Default pods; empty for none", DefaultValueFactory = _ => "/etc/resolv.conf" };
 
-    public static IEnumerable<Option> All => [PodCidr, NetworkPlugin, CniConfDir, CniBinDir, BridgeName, Mtu, ClusterDns, ClusterDomain, ResolvConf];
+    public static readonly Option<string> CheckFrequency = new("--network-check-frequency") { Description = "Period of the pod network check (CNI CHECK) of every running sandbox", DefaultValueFactory = _ => "1m" };
+
+    public static IEnumerable<Option> All => [PodCidr, NetworkPlugin, CniConfDir, CniBinDir, BridgeName, Mtu, ClusterDns, ClusterDomain, ResolvConf, CheckFrequency];
+
+    /// <summary>The <c>--network-check-frequency</c> period.</summary>
+    public static TimeSpan CheckPeriod(ParseResult pr)
+    {
+        var text = pr.GetValue(CheckFrequency)!;
+        return NodeAgent.Kubelet.Config.KubeletConfiguration.TryParseDuration(text, out var d) && d > TimeSpan.Zero
+            ? d
+            : throw new NodeAgent.Kubelet.Config.KubeletConfigurationException($"--network-check-frequency: \"{text}\" is not a duration such as 1m");
+    }
 
     public static void AddTo(Command command)
     {

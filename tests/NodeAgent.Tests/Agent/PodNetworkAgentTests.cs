@@ -48,7 +48,7 @@ public sealed class PodNetworkAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task PodsGetAddressesFromThePodCidrAndReachEachOther()
     {
-        _agent = await AgentProcess.StartInAsync(_netns, _rt, _manifests.Path, "--network-plugin", "bridge", "--pod-cidr", "10.77.0.0/24");
+        _agent = await AgentProcess.StartInAsync(_netns, _rt, _manifests.Path, "--network-plugin", "bridge", "--pod-cidr", "10.77.0.0/24", "--network-check-frequency", "1s");
         File.WriteAllText(Path.Combine(_manifests.Path, "server.yaml"), """
             apiVersion: v1
             kind: Pod
@@ -89,11 +89,22 @@ public sealed class PodNetworkAgentTests : IAsyncLifetime
         Assert.StartsWith("10.77.0.", client.Status.PodIP, StringComparison.Ordinal);
         Assert.NotEqual(server.Status.PodIP, client.Status.PodIP);
         Assert.Contains($"{server.Status.PodIP}\tserver-node1", log, StringComparison.Ordinal);
+
+        // The network resync notices a pod whose interface went away (here: the pod's eth0 deleted from inside).
+        var netns = Directory.GetFiles(Path.Combine(_rt.Root, "sandboxes"), "net", SearchOption.AllDirectories)
+            .Single(f => File.ReadAllText(Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(f)!)!, "sandbox.json")).Contains("\"server-node1\"", StringComparison.Ordinal));
+        Nsenter(netns, "ip", "link", "del", "eth0");
+        var warning = await _agent.WaitForLogAsync(l => l.Contains("pod default/server-node1: network check of sandbox", StringComparison.Ordinal));
+        Assert.Contains("failed", warning, StringComparison.Ordinal);
     }
 
-    private static void Ip(params string[] args)
+    private static void Nsenter(string netnsPath, params string[] command) => Ip(["--net=" + netnsPath, .. command], "nsenter");
+
+    private static void Ip(params string[] args) => Ip(args, "ip");
+
+    private static void Ip(string[] args, string program)
     {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardError = true };
+        var psi = new ProcessStartInfo(program) { RedirectStandardError = true };
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
@@ -104,7 +115,7 @@ public sealed class PodNetworkAgentTests : IAsyncLifetime
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            throw new InvalidOperationException($"ip {string.Join(' ', args)}: {err}");
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)}: {err}");
         }
     }
 }
