@@ -37,7 +37,10 @@ internal sealed partial class KubeletService(
         var statuses = new PodStatusManager();
         var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time), events, new PodSandboxFactory(podLogRoot,
             new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf },
-            (pod, reason, message) => events.Record(pod, "Warning", reason, message)), time, loggers.CreateLogger<PodSyncer>());
+            (pod, reason, message) => events.Record(pod, "Warning", reason, message)), time, loggers.CreateLogger<PodSyncer>())
+        {
+            HostIp = () => node.Address,
+        };
         await using var workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>());
         var dispatcher = new PodDispatcher(podConfig, workers, statuses, new PodAdmission(config.MaxPods), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>()), time, loggers.CreateLogger<PodDispatcher>());

@@ -18,7 +18,8 @@ public static class ContainerConfigFactory
     /// <summary>The pod's grace period, so a pod left without its spec (after a restart) is stopped as its spec asked.</summary>
     public const string GracePeriodLabel = "io.kubernetes.pod.terminationGracePeriod";
 
-    public static ContainerConfig Create(V1Pod pod, V1Container container, uint attempt)
+    /// <exception cref="ContainerConfigException">An env var that cannot be resolved (CreateContainerConfigError).</exception>
+    public static ContainerConfig Create(V1Pod pod, V1Container container, uint attempt, PodEnvContext? context = null)
     {
         var podSecurity = pod.Spec.SecurityContext;
         var security = container.SecurityContext;
@@ -31,7 +32,7 @@ public static class ContainerConfigFactory
             Command = container.Command?.ToList(),
             Args = container.Args?.ToList(),
             WorkingDir = container.WorkingDir,
-            Env = (container.Env ?? []).Where(e => e.ValueFrom is null).Select(e => new KeyValuePair<string, string>(e.Name, e.Value ?? string.Empty)).ToList(),
+            Env = EnvResolver.Resolve(pod, container, context ?? PodEnvContext.Empty),
             LogPath = PodPaths.ContainerLog(container.Name, attempt),
             Resources = Resources(container),
             Labels = new Dictionary<string, string>

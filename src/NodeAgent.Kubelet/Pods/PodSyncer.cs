@@ -18,6 +18,9 @@ public sealed partial class PodSyncer(
     TimeProvider time,
     ILogger<PodSyncer> logger)
 {
+    /// <summary>The node's address, for the downward API's status.hostIP.</summary>
+    public Func<string?> HostIp { get; set; } = () => null;
+
     public async Task<PodSyncResult> SyncAsync(V1Pod pod, CancellationToken cancellationToken)
     {
         var waiting = new Dictionary<string, ContainerWaiting>();
@@ -153,7 +156,14 @@ public sealed partial class PodSyncer(
         string id;
         try
         {
-            id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt), cancellationToken);
+            var env = new PodEnvContext(HostIp(), runtime.PodSandboxStatus(sandboxId)?.PodIps ?? []);
+            id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt, env), cancellationToken);
+        }
+        catch (ContainerConfigException ex)
+        {
+            waiting[container.Name] = new ContainerWaiting("CreateContainerConfigError", ex.Message);
+            events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
+            return backoff.Next(key);
         }
         catch (RuntimeException ex)
         {

@@ -254,6 +254,34 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
     }
 
     [PrivilegedFact]
+    public async Task DownwardApiEnvIsSetAndSecretsFailWithCreateContainerConfigError()
+    {
+        var agent = await StartAgentAsync();
+        Write("env.yaml", Pod("env", "Never", "echo name=$MY_NAME host=$MY_HOST").Replace("    command:", """
+                env:
+                - name: MY_NAME
+                  valueFrom: {fieldRef: {fieldPath: metadata.name}}
+                - name: MY_HOST
+                  valueFrom: {fieldRef: {fieldPath: status.hostIP}}
+                command:
+            """, StringComparison.Ordinal));
+        Write("secret.yaml", Pod("secret", "Always", "true").Replace("    command:", """
+                env:
+                - name: PASSWORD
+                  valueFrom: {secretKeyRef: {name: db, key: password}}
+                command:
+            """, StringComparison.Ordinal));
+        await WaitForPhaseAsync(agent, "env-node1", "Succeeded");
+        var log = File.ReadAllText(Directory.GetFiles(_rt.Logs, "0.log", SearchOption.AllDirectories).Single(f => f.Contains("_env-node1_", StringComparison.Ordinal)));
+        Assert.Contains("name=env-node1 host=192.0.2.10", log, StringComparison.Ordinal);
+
+        await agent.WaitForEventAsync("secret-node1", "Failed");
+        var waiting = (await agent.PodAsync("secret-node1"))!.Status.ContainerStatuses.Single().State.Waiting;
+        Assert.Equal("CreateContainerConfigError", waiting.Reason);
+        Assert.Contains("secret \"db\" key \"password\" cannot be read", waiting.Message, StringComparison.Ordinal);
+    }
+
+    [PrivilegedFact]
     public async Task GetPodsPrintsLikeKubectl()
     {
         var agent = await StartAgentAsync();
