@@ -17,6 +17,27 @@ public static class FileSystemOps
 
     public const uint S_IFIFO = 0x1000, S_IFCHR = 0x2000, S_IFBLK = 0x6000;
 
+    /// <summary>The type of the file at <paramref name="path"/> (following symlinks), or <see cref="FileKind.Missing"/>.</summary>
+    public static unsafe FileKind KindOf(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (Libc.Stat(path, buffer) != 0)
+        {
+            return FileKind.Missing;
+        }
+
+        return (*(uint*)(buffer + 24) & 0xF000) switch
+        {
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            0x2000 => FileKind.CharDevice,
+            0x6000 => FileKind.BlockDevice,
+            0x1000 => FileKind.Fifo,
+            0xC000 => FileKind.Socket,
+            _ => FileKind.Other,
+        };
+    }
+
     /// <summary>mknod(2) with the file type in <paramref name="typeAndMode"/> (S_IFCHR, S_IFBLK or S_IFIFO).</summary>
     public static void MakeNode(string path, uint typeAndMode, uint major, uint minor) =>
         LinuxException.ThrowIfError(Libc.Mknod(path, typeAndMode, MakeDev(major, minor)), "mknod", path);
@@ -44,3 +65,6 @@ public static class FileSystemOps
     /// <summary>Marks a directory opaque for overlayfs: lower layers' contents are hidden.</summary>
     public static void MakeOpaque(string directory) => SetXattr(directory, "trusted.overlay.opaque", "y"u8.ToArray());
 }
+
+/// <summary>A file's type as stat(2) reports it.</summary>
+public enum FileKind { Missing, Regular, Directory, CharDevice, BlockDevice, Fifo, Socket, Other }

@@ -87,10 +87,15 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         _network?.ReconcileAsync(_sandboxes.List().Select(s => s.Id).ToList(), cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Checks that a sandbox's network is still as it was set up (CNI CHECK); throws naming the fault.</summary>
-    public Task CheckPodSandboxNetworkAsync(string sandboxId, CancellationToken cancellationToken)
+    public async Task CheckPodSandboxNetworkAsync(string sandboxId, CancellationToken cancellationToken)
     {
+        // Under the runtime lock: a sandbox being created is checked only once its network is set up.
+        using var _ = Lock();
         var sandbox = _sandboxes.Get(sandboxId) ?? throw NotFound("sandbox", sandboxId);
-        return _network is null || sandbox.Config.HostNetwork ? Task.CompletedTask : _network.CheckAsync(NetworkRequest(sandbox), cancellationToken);
+        if (_network is not null && !sandbox.Config.HostNetwork)
+        {
+            await _network.CheckAsync(NetworkRequest(sandbox), cancellationToken);
+        }
     }
 
     private static PodNetworkRequest NetworkRequest(SandboxRecord record) => new()

@@ -65,7 +65,7 @@ internal static class AgentCommand
                 builder.Services.AddHostedService(sp => new NetworkCheckService(sp.GetRequiredService<LinuxRuntimeService>(), networkCheck,
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
             }
-            builder.Services.AddHostedService(sp => new KubeletService(config, node, podLogRoot,
+            builder.Services.AddHostedService(sp => new KubeletService(config, node, root, podLogRoot,
                 sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService(sp => new SystemdNotifier(sp.GetRequiredService<ILogger<SystemdNotifier>>()));
             using var host = builder.Build();

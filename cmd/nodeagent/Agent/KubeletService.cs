@@ -18,6 +18,7 @@ namespace NodeAgent.Cli.Agent;
 internal sealed partial class KubeletService(
     KubeletConfiguration config,
     NodeIdentity node,
+    string rootDir,
     string podLogRoot,
     IRuntimeService runtime,
     IImageStore images,
@@ -33,6 +34,7 @@ internal sealed partial class KubeletService(
     {
         var sources = Sources();
         var podConfig = new PodConfig(sources.Select(s => s.Name), loggers.CreateLogger<PodConfig>(), time);
+        var volumes = new PodVolumes(Path.Combine(rootDir, "pods"));
         var events = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
         var statuses = new PodStatusManager();
         var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time), events, new PodSandboxFactory(podLogRoot,
@@ -40,10 +42,11 @@ internal sealed partial class KubeletService(
             (pod, reason, message) => events.Record(pod, "Warning", reason, message)), time, loggers.CreateLogger<PodSyncer>())
         {
             HostIp = () => node.Address,
+            Volumes = volumes,
         };
         await using var workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>());
         var dispatcher = new PodDispatcher(podConfig, workers, statuses, new PodAdmission(config.MaxPods), events,
-            new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>()), time, loggers.CreateLogger<PodDispatcher>());
+            new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes), time, loggers.CreateLogger<PodDispatcher>());
         var router = new RuntimeEventRouter(runtime, workers, loggers.CreateLogger<RuntimeEventRouter>());
 
         await using var server = config.ReadOnlyPort > 0

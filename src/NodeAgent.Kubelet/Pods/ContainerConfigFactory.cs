@@ -19,7 +19,7 @@ public static class ContainerConfigFactory
     public const string GracePeriodLabel = "io.kubernetes.pod.terminationGracePeriod";
 
     /// <exception cref="ContainerConfigException">An env var that cannot be resolved (CreateContainerConfigError).</exception>
-    public static ContainerConfig Create(V1Pod pod, V1Container container, uint attempt, PodEnvContext? context = null)
+    public static ContainerConfig Create(V1Pod pod, V1Container container, uint attempt, PodEnvContext? context = null, IReadOnlyList<VolumeMount>? mounts = null)
     {
         var podSecurity = pod.Spec.SecurityContext;
         var security = container.SecurityContext;
@@ -33,6 +33,7 @@ public static class ContainerConfigFactory
             Args = container.Args?.ToList(),
             WorkingDir = container.WorkingDir,
             Env = EnvResolver.Resolve(pod, container, context ?? PodEnvContext.Empty),
+            Mounts = mounts ?? [],
             LogPath = PodPaths.ContainerLog(container.Name, attempt),
             Resources = Resources(container),
             Labels = new Dictionary<string, string>

@@ -10,7 +10,7 @@ namespace NodeAgent.Kubelet.Pods;
 /// their sandboxes removed. Only sandboxes the kubelet made (labelled with a pod UID) are touched, never
 /// <c>nodeagent ctr run</c> containers.
 /// </summary>
-public sealed partial class OrphanPodKiller(IRuntimeService runtime, ILogger<OrphanPodKiller> logger)
+public sealed partial class OrphanPodKiller(IRuntimeService runtime, ILogger<OrphanPodKiller> logger, PodVolumes? volumes = null)
 {
     public async Task KillOrphansAsync(IReadOnlySet<string> wantedUids, CancellationToken cancellationToken)
     {
@@ -26,6 +26,7 @@ public sealed partial class OrphanPodKiller(IRuntimeService runtime, ILogger<Orp
         var running = runtime.ListContainers().Where(c => c.SandboxId == sandbox.Id && c.State == ContainerState.Running);
         await Task.WhenAll(running.Select(c => runtime.StopContainerAsync(c.Id, Grace(c), cancellationToken)));
         await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken);
+        volumes?.Remove(sandbox.Config.Uid);
         LogRemoved(sandbox.Config.Name, sandbox.Config.Namespace, sandbox.Config.Uid);
     }
 

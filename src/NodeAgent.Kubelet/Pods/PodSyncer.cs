@@ -18,6 +18,9 @@ public sealed partial class PodSyncer(
     TimeProvider time,
     ILogger<PodSyncer> logger)
 {
+    /// <summary>hostPath and emptyDir volumes; null: pods with volume mounts fail to create their containers.</summary>
+    public PodVolumes? Volumes { get; set; }
+
     /// <summary>The node's address, for the downward API's status.hostIP.</summary>
     public Func<string?> HostIp { get; set; } = () => null;
 
@@ -96,6 +99,7 @@ public sealed partial class PodSyncer(
         }
 
         backoff.Forget(pod.Metadata.Uid);
+        Volumes?.Remove(pod.Metadata.Uid);
     }
 
     public PodRuntimeView View(V1Pod pod)
@@ -157,7 +161,8 @@ public sealed partial class PodSyncer(
         try
         {
             var env = new PodEnvContext(HostIp(), runtime.PodSandboxStatus(sandboxId)?.PodIps ?? []);
-            id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt, env), cancellationToken);
+            var mounts = Volumes?.MountsFor(pod, container) ?? [];
+            id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt, env, mounts), cancellationToken);
         }
         catch (ContainerConfigException ex)
         {

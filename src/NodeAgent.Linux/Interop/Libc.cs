@@ -13,6 +13,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Umount2(string target, int flags);
 
+    // struct stat on x86_64 is 144 bytes with st_mode (32 bits) at offset 24.
+    [LibraryImport(Lib, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int Stat(string path, byte* buffer);
+
     [LibraryImport(Lib, EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Mknod(string path, uint mode, ulong dev);
 

@@ -88,21 +88,51 @@ public sealed class RtNetlink : IDisposable
         IfInfo(m, 0, 0);
         m.Attr(IFLA_IFNAME, name);
         _socket.Send(m.Complete());
-        var n = _socket.Receive(_receive);
-        var reply = _receive.AsSpan(0, n);
-        var type = BinaryPrimitives.ReadUInt16LittleEndian(reply[4..]);
-        if (type == NLMSG_ERROR)
+        // The kernel answers with the link, then (NLM_F_ACK) an ack of the same sequence number; both are read
+        // here so that nothing of this request is left for the next one. Stale messages are skipped.
+        int? index = null;
+        while (true)
         {
-            var errno = -BinaryPrimitives.ReadInt32LittleEndian(reply[16..]);
-            if (errno == NetlinkException.ENODEV)
+            var n = _socket.Receive(_receive);
+            var offset = 0;
+            while (offset + 16 <= n)
             {
-                return null;
+                var msg = _receive.AsSpan(offset, n - offset);
+                var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(msg);
+                var type = BinaryPrimitives.ReadUInt16LittleEndian(msg[4..]);
+                var seq = BinaryPrimitives.ReadUInt32LittleEndian(msg[8..]);
+                if (seq == _sequence)
+                {
+                    if (type == NLMSG_ERROR)
+                    {
+                        var errno = -BinaryPrimitives.ReadInt32LittleEndian(msg[16..]);
+                        if (errno == 0)
+                        {
+                            return index;
+                        }
+
+                        if (errno == NetlinkException.ENODEV)
+                        {
+                            return null;
+                        }
+
+                        throw new NetlinkException("get link", name, errno);
+                    }
+
+                    if (type == RTM_NEWLINK)
+                    {
+                        index = BinaryPrimitives.ReadInt32LittleEndian(msg[(16 + 4)..]);
+                    }
+                }
+
+                if (length < 16)
+                {
+                    break;
+                }
+
+                offset += (length + 3) & ~3;
             }
-
-            throw new NetlinkException("get link", name, errno);
         }
-
-        return BinaryPrimitives.ReadInt32LittleEndian(reply[(16 + 4)..]);
     }
 
     /// <summary>Sets a link up.</summary>

@@ -90,7 +90,9 @@ public sealed class PodNetworkAgentTests : IAsyncLifetime
         Assert.NotEqual(server.Status.PodIP, client.Status.PodIP);
         Assert.Contains($"{server.Status.PodIP}\tserver-node1", log, StringComparison.Ordinal);
 
-        // The network resync notices a pod whose interface went away (here: the pod's eth0 deleted from inside).
+        // The network resync finds the server's network as it was set up, then notices when its interface goes away.
+        await _agent.WaitForLogAsync(l => l.Contains("pod default/server-node1: network of sandbox", StringComparison.Ordinal) && l.EndsWith("checked", StringComparison.Ordinal));
+        Assert.DoesNotContain(_agent.Lines, l => l.Contains("network check of sandbox", StringComparison.Ordinal));
         var netns = Directory.GetFiles(Path.Combine(_rt.Root, "sandboxes"), "net", SearchOption.AllDirectories)
             .Single(f => File.ReadAllText(Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(f)!)!, "sandbox.json")).Contains("\"server-node1\"", StringComparison.Ordinal));
         Nsenter(netns, "ip", "link", "del", "eth0");

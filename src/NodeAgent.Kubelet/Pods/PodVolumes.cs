@@ -1,0 +1,134 @@
+using k8s.Models;
+using NodeAgent.Linux;
+using NodeAgent.Runtime.Cri;
+
+namespace NodeAgent.Kubelet.Pods;
+
+/// <summary>
+/// The pod volumes a node can provide without an API server, as kubelet's volume plugins do:
+/// <c>hostPath</c> (with its type checks, DirectoryOrCreate/FileOrCreate creating what is missing) and
+/// <c>emptyDir</c> (a directory under <c>&lt;root&gt;/pods/&lt;uid&gt;/volumes/kubernetes.io~empty-dir/</c>, kept across
+/// container restarts, deleted with the pod). A volume type that needs the API server (secret, configMap,
+/// projected, persistentVolumeClaim…) or a bad mount fails the container with a message naming the volume.
+/// </summary>
+public sealed class PodVolumes(string podsRoot)
+{
+    public string PodDirectory(string uid) => Path.Combine(podsRoot, uid);
+
+    /// <summary>The bind mounts of <paramref name="container"/>; creates emptyDir and *OrCreate hostPath targets.</summary>
+    /// <exception cref="ContainerConfigException">An unsupported volume type, a missing volume or a failed type check.</exception>
+    public IReadOnlyList<VolumeMount> MountsFor(V1Pod pod, V1Container container)
+    {
+        var mounts = new List<VolumeMount>();
+        foreach (var m in container.VolumeMounts ?? [])
+        {
+            var volume = pod.Spec.Volumes?.FirstOrDefault(v => v.Name == m.Name)
+                ?? throw new ContainerConfigException($"volumeMount {m.Name}: the pod has no volume named \"{m.Name}\"");
+            var source = Source(pod, volume);
+            if (!string.IsNullOrEmpty(m.SubPath))
+            {
+                if (Path.IsPathRooted(m.SubPath) || m.SubPath.Split('/').Contains(".."))
+                {
+                    throw new ContainerConfigException($"volumeMount {m.Name}: subPath \"{m.SubPath}\" must be a relative path without \"..\"");
+                }
+
+                source = Path.Combine(source, m.SubPath);
+                if (!File.Exists(source))
+                {
+                    Directory.CreateDirectory(source);
+                }
+            }
+
+            mounts.Add(new VolumeMount(source, m.MountPath, m.ReadOnlyProperty == true));
+        }
+
+        return mounts;
+    }
+
+    /// <summary>Removes the pod's volume directories (emptyDir contents); hostPath data is the host's and stays.</summary>
+    public void Remove(string uid)
+    {
+        var dir = PodDirectory(uid);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private string Source(V1Pod pod, V1Volume volume)
+    {
+        if (volume.EmptyDir is not null)
+        {
+            var dir = Path.Combine(PodDirectory(pod.Metadata.Uid), "volumes", "kubernetes.io~empty-dir", volume.Name);
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+
+        if (volume.HostPath is { } hostPath)
+        {
+            CheckHostPath(volume.Name, hostPath.Path, hostPath.Type ?? string.Empty);
+            return hostPath.Path;
+        }
+
+        var kind = volume.Secret is not null ? "secret"
+            : volume.ConfigMap is not null ? "configMap"
+            : volume.Projected is not null ? "projected"
+            : volume.PersistentVolumeClaim is not null ? "persistentVolumeClaim"
+            : volume.DownwardAPI is not null ? "downwardAPI"
+            : "this";
+        throw new ContainerConfigException($"volume {volume.Name}: {kind} volumes are not supported for static pods (only hostPath and emptyDir)");
+    }
+
+    private static void CheckHostPath(string name, string path, string type)
+    {
+        if (!Path.IsPathRooted(path))
+        {
+            throw new ContainerConfigException($"volume {name}: hostPath \"{path}\" is not an absolute path");
+        }
+
+        var kind = FileSystemOps.KindOf(path);
+        switch (type)
+        {
+            case "":
+                return;
+            case "DirectoryOrCreate" when kind == FileKind.Missing:
+                Directory.CreateDirectory(path);
+                return;
+            case "FileOrCreate" when kind == FileKind.Missing:
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllBytes(path, []);
+                return;
+            case "DirectoryOrCreate" or "Directory":
+                Expect(FileKind.Directory, "a directory");
+                return;
+            case "FileOrCreate" or "File":
+                Expect(FileKind.Regular, "a file");
+                return;
+            case "Socket":
+                Expect(FileKind.Socket, "a socket");
+                return;
+            case "CharDevice":
+                Expect(FileKind.CharDevice, "a character device");
+                return;
+            case "BlockDevice":
+                Expect(FileKind.BlockDevice, "a block device");
+                return;
+            default:
+                throw new ContainerConfigException($"volume {name}: unknown hostPath type \"{type}\"");
+        }
+
+        void Expect(FileKind wanted, string what)
+        {
+            if (kind != wanted)
+            {
+                throw kind == FileKind.Missing ? Missing(name, path) : Mismatch(name, path, what);
+            }
+        }
+    }
+
+    private static ContainerConfigException Missing(string name, string path) =>
+        new($"volume {name}: hostPath \"{path}\" does not exist");
+
+    private static ContainerConfigException Mismatch(string name, string path, string what) =>
+        new($"volume {name}: hostPath \"{path}\" is not {what}");
+}
