@@ -79,7 +79,7 @@ public sealed class RegistryClient(HttpClient http, RegistryEndpoint endpoint, s
             }
             catch (HttpRequestException e)
             {
-                throw new RegistryException(RegistryErrorKind.Unavailable, $"{what}: {e.Message}", e);
+                throw new RegistryException(RegistryErrorKind.Unavailable, $"{what}: {Describe(e)}", e);
             }
             if (response.IsSuccessStatusCode)
             {
@@ -143,7 +143,7 @@ public sealed class RegistryClient(HttpClient http, RegistryEndpoint endpoint, s
             }
             catch (HttpRequestException e)
             {
-                throw new RegistryException(RegistryErrorKind.Unavailable, $"{what}: token endpoint {realmUri.GetLeftPart(UriPartial.Path)}: {e.Message}", e);
+                throw new RegistryException(RegistryErrorKind.Unavailable, $"{what}: token endpoint {realmUri.GetLeftPart(UriPartial.Path)}: {Describe(e)}", e);
             }
             using (response)
             {
@@ -172,6 +172,21 @@ public sealed class RegistryClient(HttpClient http, RegistryEndpoint endpoint, s
             }
         }
         throw new RegistryException(RegistryErrorKind.Unauthorized, $"{what}: authentication failed: {lastError}");
+    }
+
+    /// <summary>The message with its inner causes ("The SSL connection could not be established: …").</summary>
+    internal static string Describe(Exception e)
+    {
+        var parts = new List<string>();
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            var m = x.Message.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.');
+            if (!parts.Contains(m))
+            {
+                parts.Add(m);
+            }
+        }
+        return string.Join(": ", parts);
     }
 
     private static AuthenticationHeaderValue Basic(RegistryCredentials c) =>
