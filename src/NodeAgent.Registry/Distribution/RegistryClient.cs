@@ -127,7 +127,7 @@ public sealed class RegistryClient(HttpClient http, RegistryEndpoint endpoint, s
         }
         query.Append("scope=").Append(Uri.EscapeDataString($"repository:{repository}:pull"));
         var tokenUri = new UriBuilder(realmUri) { Query = query.ToString() }.Uri;
-        var lastError = "";
+        var failures = new List<string>();
         // Each matching credential in turn (as kubelet does with several pull secrets), then anonymously.
         foreach (var creds in credentials.Cast<RegistryCredentials?>().Append(null))
         {
@@ -149,8 +149,8 @@ public sealed class RegistryClient(HttpClient http, RegistryEndpoint endpoint, s
             {
                 if (!response.IsSuccessStatusCode)
                 {
-                    lastError = $"token endpoint {realmUri.GetLeftPart(UriPartial.Path)} answered {(int)response.StatusCode} {response.ReasonPhrase}" +
-                        (creds is null ? " without credentials" : $" for user {creds.Username}");
+                    failures.Add($"token endpoint {realmUri.GetLeftPart(UriPartial.Path)} answered {(int)response.StatusCode} {response.ReasonPhrase}" +
+                        (creds is null ? " without credentials" : $" for user {creds.Username}"));
                     continue;
                 }
                 var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
@@ -171,7 +171,7 @@ public sealed class RegistryClient(HttpClient http, RegistryEndpoint endpoint, s
                 throw new RegistryException(RegistryErrorKind.Unauthorized, $"{what}: token endpoint {realmUri.GetLeftPart(UriPartial.Path)} returned no token");
             }
         }
-        throw new RegistryException(RegistryErrorKind.Unauthorized, $"{what}: authentication failed: {lastError}");
+        throw new RegistryException(RegistryErrorKind.Unauthorized, $"{what}: authentication failed: {string.Join("; ", failures)}");
     }
 
     /// <summary>The message with its inner causes ("The SSL connection could not be established: …").</summary>
