@@ -167,7 +167,8 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
             {
                 creds.Add(explicitCreds);
             }
-            if (request.Keyring is { } keyring && !endpoint.IsMirror)
+            // Pull secrets name the registry, so they go to it (also when it is listed as its own mirror, e.g. for plain http).
+            if (request.Keyring is { } keyring && (!endpoint.IsMirror || endpoint.Host == reference.Domain))
             {
                 creds.AddRange(keyring.Lookup(reference));
             }
