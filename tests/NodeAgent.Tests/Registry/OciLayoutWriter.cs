@@ -60,7 +60,7 @@ public static class OciLayoutWriter
         File.WriteAllText(Path.Combine(dir, "index.json"), $"{{\"schemaVersion\":2,\"manifests\":[{top}]}}");
     }
 
-    /// <summary>A layer of one file with <paramref name="size"/> pseudo-random (incompressible) bytes.</summary>
+    /// <summary>A layer of one file of <paramref name="size"/> pseudo-random base64 characters.</summary>
     public static byte[] RandomLayer(string name, int size, int seed)
     {
         var data = new byte[size];
