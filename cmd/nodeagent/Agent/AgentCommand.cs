@@ -19,6 +19,7 @@ internal static class AgentCommand
     public static Command Build()
     {
         var cmd = new Command("agent", "Run the node agent daemon");
+        AgentImageOptions.AddTo(cmd);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             var root = pr.GetValue(CommonOptions.RootDir)!;
@@ -40,6 +41,7 @@ internal static class AgentCommand
                 sp.GetRequiredService<IImageStore>(),
                 sp.GetRequiredService<OverlaySnapshotter>(),
                 sp.GetRequiredService<ICgroupManager>()));
+            AgentImageOptions.Register(builder.Services, pr);
             builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), root, sp.GetRequiredService<ILogger<ImageImportService>>()));
             builder.Services.AddHostedService(sp => new ContainerEventService(sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<ILogger<ContainerEventService>>()));
             builder.Services.AddHostedService(sp => new SystemdNotifier(sp.GetRequiredService<ILogger<SystemdNotifier>>()));

@@ -44,7 +44,7 @@ internal static class ImagePullCommands
         cmd.Options.Add(config);
         cmd.Options.Add(creds);
         cmd.Options.Add(quiet);
-        cmd.SetAction((pr, ct) => RunAsync(async () =>
+        cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             var store = RuntimeComposition.OpenImages(pr);
             using var puller = new ImagePuller(store, new OverlaySnapshotter(store), LoadRegistryConfig(pr.GetValue(config)));
@@ -65,7 +65,7 @@ internal static class ImagePullCommands
     public static Command BuildPrune()
     {
         var cmd = new Command("prune", "Remove every image no container uses");
-        cmd.SetAction((pr, ct) => RunAsync(async () =>
+        cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             using var host = RuntimeComposition.Open(pr);
             var gc = new ImageGarbageCollector(host.Images, () => host.Runtime.ListContainers().Select(c => c.ImageId).ToHashSet());
@@ -79,19 +79,6 @@ internal static class ImagePullCommands
         }));
         return cmd;
     }
-
-    private static Task<int> RunAsync(Func<Task<int>> action) => CliErrors.RunAsync(async () =>
-    {
-        try
-        {
-            return await action();
-        }
-        catch (Exception e) when (e is RegistryException or FormatException or ArgumentException)
-        {
-            await Console.Error.WriteLineAsync($"nodeagent: {e.Message}");
-            return 125;
-        }
-    });
 
     /// <summary>One line per report on stderr (rewritten in place on a terminal).</summary>
     private sealed class StderrProgress : IProgress<PullProgress>
