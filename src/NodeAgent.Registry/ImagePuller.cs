@@ -269,12 +269,14 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
             try
             {
                 using var response = await client.GetBlobAsync(blob.Digest, ct);
-                await using var body = new BlobReadStream(await response.Content.ReadAsStreamAsync(ct), _options.IdleTimeout, n =>
-                {
-                    got += n;
-                    tracker?.Read(n);
-                });
-                var (_, isNew) = await _store.Content.IngestAsync(body, blob.Digest, blob.Size >= 0 ? blob.Size : null, $"image {name} blob", ct);
+                await using var body = await response.Content.ReadAsStreamAsync(ct);
+                var (_, isNew) = await _store.Content.IngestAsync(body, blob.Digest, blob.Size >= 0 ? blob.Size : null, $"image {name} blob", ct,
+                    n =>
+                    {
+                        got += n;
+                        tracker?.Read(n);
+                    },
+                    _options.IdleTimeout);
                 if (isNew)
                 {
                     created.Add(blob.Digest);

@@ -18,8 +18,7 @@ public sealed class ImageGarbageCollectorTests : IDisposable
     {
         var target = _dir.Combine("fs");
         Directory.CreateDirectory(target);
-        var (code, output) = RegistryServer.RunAsync("mount", ["-t", "tmpfs", "-o", $"size={size}", "nodeagent-gc-test", target]).GetAwaiter().GetResult();
-        Assert.True(code == 0, output);
+        RepoPaths.Run("mount", "-t", "tmpfs", "-o", $"size={size}", "nodeagent-gc-test", target);
         _mounted = true;
         return target;
     }
@@ -108,7 +107,7 @@ public sealed class ImageGarbageCollectorTests : IDisposable
     {
         if (_mounted)
         {
-            RegistryServer.RunAsync("umount", [_dir.Combine("fs")]).GetAwaiter().GetResult();
+            RepoPaths.Run("umount", _dir.Combine("fs"));
         }
         _dir.Dispose();
     }

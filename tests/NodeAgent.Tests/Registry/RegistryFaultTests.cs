@@ -130,6 +130,20 @@ public sealed class RegistryFaultTests(RegistryFixture registry) : IClassFixture
     }
 
     [Fact]
+    public async Task StalledDownloadTimesOutAndIsRestarted()
+    {
+        var layers = await LayerDigestsAsync("app:multi");
+        _proxy.Stall[layers[0]] = 1;
+        using var s = new PullStore(options: new PullerOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+
+        var r = await s.Puller.PullAsync(Ref("app:multi"), Http, CancellationToken.None);
+
+        Assert.Equal(2, _proxy.Hits[$"/v2/app/blobs/{layers[0]}"]);
+        Assert.Equal(3, r.Image.DiffIds.Count);
+        Assert.Empty(s.Leftovers());
+    }
+
+    [Fact]
     public async Task ConnectionCutEveryTimeFailsCleanlyWhileAnotherPullSucceeds()
     {
         var layers = await LayerDigestsAsync("app:multi");

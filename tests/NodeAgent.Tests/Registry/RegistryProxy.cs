@@ -43,7 +43,12 @@ public sealed class RegistryProxy : IAsyncDisposable
     /// <summary>Blob digest → how many more times to cut the connection halfway through it.</summary>
     public ConcurrentDictionary<string, int> Cut { get; } = new();
 
+    /// <summary>Blob digest → how many more times to send half of it and then nothing (the connection stays open).</summary>
+    public ConcurrentDictionary<string, int> Stall { get; } = new();
+
     public ConcurrentDictionary<string, int> Hits { get; } = new();
+
+    private readonly TaskCompletionSource _closing = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ConcurrentQueue<string> TokenScopes { get; } = new();
 
@@ -142,6 +147,14 @@ public sealed class RegistryProxy : IAsyncDisposable
             response.Abort(); // reset mid-body
             return;
         }
+        if (digest is not null && Stall.TryGetValue(digest, out var stalls) && stalls > 0 && Stall.TryUpdate(digest, stalls - 1, stalls))
+        {
+            await response.OutputStream.WriteAsync(body.AsMemory(0, body.Length / 2));
+            await response.OutputStream.FlushAsync();
+            await _closing.Task; // hold the connection open without sending more, until the proxy is disposed
+            response.Abort();
+            return;
+        }
         await response.OutputStream.WriteAsync(body);
         response.Close();
     }
@@ -162,6 +175,7 @@ public sealed class RegistryProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _closing.TrySetResult();
         _listener.Stop();
         _listener.Close();
         await _loop;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NodeAgent.Tests.Kubelet;
+using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Registry;
 
@@ -35,12 +36,7 @@ public sealed class RegistryServer : IAsyncDisposable
         if (auth is { } a)
         {
             var htpasswd = Path.Combine(dir, "htpasswd");
-            var (code, output) = await RunAsync("htpasswd", ["-Bbn", a.User, a.Password]);
-            if (code != 0)
-            {
-                throw new InvalidOperationException($"htpasswd failed: {output}");
-            }
-            await File.WriteAllTextAsync(htpasswd, output.Trim() + "\n");
+            await File.WriteAllTextAsync(htpasswd, RepoPaths.Run("htpasswd", "-Bbn", a.User, a.Password).Trim() + "\n");
             authYaml = $"auth:\n  htpasswd:\n    realm: nodeagent-test\n    path: {htpasswd}\n";
         }
         var config = Path.Combine(dir, "config.yml");
@@ -85,7 +81,7 @@ public sealed class RegistryServer : IAsyncDisposable
     }
 
     /// <summary>Pushes with skopeo: <paramref name="source"/> is a skopeo source (<c>oci-archive:F</c>, <c>oci:DIR:TAG</c>).</summary>
-    public async Task PushAsync(string source, string name, bool all = false, string? format = null)
+    public Task PushAsync(string source, string name, bool all = false, string? format = null)
     {
         var args = new List<string> { "copy", "--quiet", "--dest-tls-verify=false" };
         if (all)
@@ -101,25 +97,7 @@ public sealed class RegistryServer : IAsyncDisposable
             args.Add($"--dest-creds={a.User}:{a.Password}");
         }
         args.AddRange([source, $"docker://{Host}/{name}"]);
-        var (code, output) = await RunAsync("skopeo", args);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"skopeo {string.Join(' ', args)}: {output}");
-        }
-    }
-
-    internal static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (p.ExitCode, await stdout + await stderr);
+        return Task.Run(() => RepoPaths.Run("skopeo", [.. args]));
     }
 
     public async ValueTask DisposeAsync()
