@@ -33,6 +33,7 @@ public sealed class RegistryFixture : IAsyncLifetime
         ], asIndex: true);
         await PushLayoutAsync("s390x", [new PlatformImage("linux", "s390x", null, [OciLayoutWriter.TextLayer("platform", "s390x\n")])], asIndex: true);
         await Server.PushAsync($"oci-archive:{TestImages.BusyboxOci}", "docker:v2s2", format: "v2s2");
+        await Server.PushAsync($"oci:{_layouts.Combine("index")}:index", "app:dockerlist", all: true, format: "v2s2"); // a Docker manifest list
     }
 
     private async Task PushLayoutAsync(string tag, IReadOnlyList<PlatformImage> images, bool asIndex = false)

@@ -81,6 +81,17 @@ public sealed class RegistryPullTests(RegistryFixture registry) : IClassFixture<
     }
 
     [Fact]
+    public async Task DockerManifestListYieldsTheAmd64Image()
+    {
+        using var s = new PullStore(options: new PullerOptions { Platform = new PlatformMatcher("linux", "amd64", 1) });
+        var result = await s.Puller.PullAsync(Ref("app:dockerlist"), Http, CancellationToken.None);
+
+        Assert.Equal("amd64\n", File.ReadAllText(Path.Combine(s.Snapshotter.LayerPath(result.Image.DiffIds[0]), "platform")));
+        using var manifest = new StreamReader(s.Store.Content.OpenRead(result.Image.ManifestDigest));
+        Assert.Contains(MediaTypes.DockerManifest, await manifest.ReadToEndAsync());
+    }
+
+    [Fact]
     public async Task IndexWithoutThisPlatformIsUnsupportedAndLeavesNothing()
     {
         using var s = new PullStore();

@@ -28,7 +28,8 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public (string User, string Password)? Auth { get; }
 
-    public static async Task<RegistryServer> StartAsync((string User, string Password)? auth = null)
+    /// <param name="tls">Server certificate and key (PEM) to serve https instead of http.</param>
+    public static async Task<RegistryServer> StartAsync((string User, string Password)? auth = null, (string Certificate, string Key)? tls = null)
     {
         var dir = Directory.CreateTempSubdirectory("nodeagent-registry-").FullName;
         var port = LoopbackHttpServer.FreePort();
@@ -39,9 +40,10 @@ public sealed class RegistryServer : IAsyncDisposable
             await File.WriteAllTextAsync(htpasswd, RepoPaths.Run("htpasswd", "-Bbn", a.User, a.Password).Trim() + "\n");
             authYaml = $"auth:\n  htpasswd:\n    realm: nodeagent-test\n    path: {htpasswd}\n";
         }
+        var tlsYaml = tls is { } t ? $"  tls:\n    certificate: {t.Certificate}\n    key: {t.Key}\n" : "";
         var config = Path.Combine(dir, "config.yml");
         await File.WriteAllTextAsync(config,
-            $"version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{authYaml}");
+            $"version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{tlsYaml}{authYaml}");
         var psi = new ProcessStartInfo("docker-registry") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("serve");
         psi.ArgumentList.Add(config);
