@@ -52,7 +52,11 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
         {
             return Task.FromException<PullResult>(new RegistryException(RegistryErrorKind.InvalidReference, e.Message, e));
         }
-        var key = $"{parsed}|{request.Credentials?.Username}|{request.PlainHttp}|{request.Unpack}";
+        // Pulls share a task only when they would send the same credentials (a pod without the secret must not
+        // get another pod's image through it, nor its failure).
+        var creds = (request.Keyring?.Lookup(parsed) ?? []).Prepend(request.Credentials).Select(c => c is null ? "" : $"{c.Username}:{c.Password}:{c.IdentityToken}");
+        var fingerprint = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", creds))))[..16];
+        var key = $"{parsed}|{fingerprint}|{request.PlainHttp}|{request.Unpack}";
         var shared = _pulls.GetOrAdd(key, _ => RunSharedAsync(key, parsed, request));
         return shared.WaitAsync(cancellationToken);
     }
@@ -95,10 +99,10 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
         var tracker = new ProgressTracker(reference.ToString(), layers.Sum(l => Math.Max(0, l.Size)), layers.Count, request.Progress, _logger, _time);
         Lease(digests, +1);
         var leased = true;
+        using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reporting = tracker.RunAsync(_options.ProgressInterval, _options.LogInterval, stopProgress.Token);
         try
         {
-            using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var reporting = tracker.RunAsync(_options.ProgressInterval, _options.LogInterval, stopProgress.Token);
             await FetchBlobAsync(client, name, configDesc, created, null, ct);
             var configBytes = await File.ReadAllBytesAsync(_store.Content.BlobPath(configDesc.Digest), ct);
             var diffIds = ManifestParser.ParseDiffIds(configBytes, $"image {name} config {configDesc.Digest}");
@@ -106,8 +110,7 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
             {
                 throw new RegistryException(RegistryErrorKind.Corrupt, $"image {name}: config {configDesc.Digest} lists {diffIds.Count} diff_ids for {layers.Count} layers");
             }
-            using var slots = new SemaphoreSlim(_options.MaxConcurrentDownloads);
-            await Task.WhenAll(layers.Select((layer, i) => LayerAsync(client, name, layer, diffIds[i], slots, created, unpacked, tracker, request.Unpack, ct)));
+            await LayersAsync(client, name, layers, diffIds, created, unpacked, tracker, request.Unpack, ct);
             await using (var manifestStream = new MemoryStream(manifestBody, writable: false))
             {
                 if ((await _store.Content.IngestAsync(manifestStream, manifestDigest, manifestBody.Length, $"image {name} manifest", ct)).Created)
@@ -127,6 +130,8 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
         }
         catch (Exception e)
         {
+            await stopProgress.CancelAsync();
+            await reporting;
             Lease(digests, -1);
             leased = false;
             await CleanupAsync(created, unpacked);
@@ -225,6 +230,40 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
             throw new RegistryException(RegistryErrorKind.Unsupported, $"image {name}: unsupported manifest media type \"{current.MediaType}\" ({current.Digest})");
         }
         return (current.Body, current.Digest);
+    }
+
+    /// <summary>All layers at once (downloads bounded by the semaphore); the first failure cancels the rest and is
+    /// the one reported.</summary>
+    private async Task LayersAsync(RegistryClient client, string name, IReadOnlyList<Descriptor> layers, IReadOnlyList<string> diffIds,
+        ConcurrentBag<string> created, ConcurrentBag<string> unpacked, ProgressTracker tracker, bool unpack, CancellationToken ct)
+    {
+        using var slots = new SemaphoreSlim(_options.MaxConcurrentDownloads);
+        using var failFast = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var tasks = layers.Select(async (layer, i) =>
+        {
+            try
+            {
+                await LayerAsync(client, name, layer, diffIds[i], slots, created, unpacked, tracker, unpack, failFast.Token);
+            }
+            catch
+            {
+                await failFast.CancelAsync();
+                throw;
+            }
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch when (!ct.IsCancellationRequested)
+        {
+            var first = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+            throw;
+        }
     }
 
     private async Task LayerAsync(RegistryClient client, string name, Descriptor layer, string diffId, SemaphoreSlim slots,

@@ -97,10 +97,7 @@ public sealed partial class ImageManager(
             var total = time.GetElapsedTime(started);
             events.Record(pod, "Normal", "Pulled",
                 $"Successfully pulled image \"{image}\" in {Duration(result.Duration)} ({Duration(total)} including waiting). Image size: {result.Size} bytes.", field);
-            if (store is ImageStore local)
-            {
-                await local.TouchAsync(result.Image.Id, time.GetUtcNow(), cancellationToken);
-            }
+            await store.TouchAsync(result.Image.Id, time.GetUtcNow(), cancellationToken);
             return ImageEnsureResult.Ready(result.Image);
         }
         catch (RegistryException ex)
