@@ -27,6 +27,7 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
     private readonly RegistryHttp _http;
     private readonly ConcurrentDictionary<string, Task<PullResult>> _pulls = new();
     private readonly ConcurrentDictionary<string, int> _leases = new();
+    private readonly ConcurrentDictionary<string, Task> _blobFetches = new();
     private readonly CancellationTokenSource _disposed = new();
 
     public ImagePuller(ImageStore store, OverlaySnapshotter? snapshotter, RegistryConfig? config = null, PullerOptions? options = null,
@@ -278,7 +279,7 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
             await slots.WaitAsync(ct);
             try
             {
-                await FetchBlobAsync(client, name, layer, created, tracker, ct);
+                await SharedFetchAsync(client, name, layer, created, tracker, ct);
             }
             finally
             {
@@ -297,11 +298,60 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
         tracker.LayerDone();
     }
 
+    /// <summary>A layer that another running pull (of another image sharing it) is already downloading is awaited, not
+    /// downloaded again. If that pull gives up (cancelled), the waiter downloads the layer itself; a real failure of the
+    /// shared download fails both. New blobs belong to the pull that fetched them; the others hold leases on them.</summary>
+    private async Task SharedFetchAsync(RegistryClient client, string name, Descriptor layer, ConcurrentBag<string> created, ProgressTracker tracker, CancellationToken ct)
+    {
+        while (true)
+        {
+            var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var running = _blobFetches.GetOrAdd(layer.Digest, mine.Task);
+            if (running != mine.Task)
+            {
+                try
+                {
+                    await running.WaitAsync(ct);
+                    tracker.Skipped(layer.Size);
+                    return;
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    continue; // the pull that was fetching it gave up: fetch it here
+                }
+            }
+            try
+            {
+                await FetchBlobAsync(client, name, layer, created, tracker, ct);
+                mine.SetResult();
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                mine.TrySetCanceled();
+                throw;
+            }
+            catch (Exception e)
+            {
+                mine.TrySetException(e);
+                throw;
+            }
+            finally
+            {
+                _blobFetches.TryRemove(new KeyValuePair<string, Task>(layer.Digest, mine.Task));
+            }
+        }
+    }
+
     /// <summary>Streams one blob into the content store; a connection cut or stalled mid-blob restarts it, a digest
     /// mismatch does not (the registry would serve the same bytes again).</summary>
     private async Task FetchBlobAsync(RegistryClient client, string name, Descriptor blob, ConcurrentBag<string> created, ProgressTracker? tracker, CancellationToken ct)
     {
         var what = $"image {name} blob {blob.Digest} from {client.Endpoint}";
+        if (_store.Content.Exists(blob.Digest))
+        {
+            return; // another pull has just finished fetching it
+        }
         for (var attempt = 1; ; attempt++)
         {
             long got = 0;

@@ -135,6 +135,22 @@ public sealed class RegistryPullTests(RegistryFixture registry) : IClassFixture<
     }
 
     [Fact]
+    public async Task ConcurrentPullsOfImagesSharingALayerDownloadItOnce()
+    {
+        await using var proxy = new RegistryProxy(registry.Server);
+        using var s = new PullStore();
+
+        var both = await Task.WhenAll(
+            s.Puller.PullAsync($"{proxy.Host}/app:multi", Http, CancellationToken.None),
+            s.Puller.PullAsync($"{proxy.Host}/app:shared", Http, CancellationToken.None));
+
+        var shared = both[0].Image.LayerDigests[0];
+        Assert.Equal(shared, both[1].Image.LayerDigests[0]);
+        Assert.Equal(1, proxy.Hits[$"/v2/app/blobs/{shared}"]);
+        Assert.Equal(2, s.Store.List().Count);
+    }
+
+    [Fact]
     public async Task UnknownTagIsNotFoundNamingImageAndRegistry()
     {
         using var s = new PullStore();
