@@ -33,8 +33,12 @@ public sealed class ContentStore
 
     /// <summary>Writes a blob, verifying the digest (and size when given). Returns the digest and whether the
     /// blob was newly created. When <paramref name="expectedDigest"/> is null the computed digest is used.</summary>
+    /// <param name="onRead">Told the size of every chunk read (progress of a download).</param>
+    /// <param name="readTimeout">A read from <paramref name="source"/> that yields nothing for this long fails with an
+    /// <see cref="IOException"/> (a stalled network stream must not hold the caller forever).</param>
     /// <exception cref="ImageException">Corrupt when the content does not match; nothing is left behind.</exception>
-    public async Task<(string Digest, bool Created)> IngestAsync(Stream source, string? expectedDigest, long? expectedSize, string what, CancellationToken cancellationToken)
+    public async Task<(string Digest, bool Created)> IngestAsync(Stream source, string? expectedDigest, long? expectedSize, string what,
+        CancellationToken cancellationToken, Action<int>? onRead = null, TimeSpan? readTimeout = null)
     {
         if (expectedDigest is not null)
         {
@@ -53,9 +57,11 @@ public sealed class ContentStore
             using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {
                 var buffer = new byte[1 << 16];
+                using var idle = readTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 int n;
-                while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
+                while ((n = await ReadAsync(source, buffer, idle, readTimeout, cancellationToken)) > 0)
                 {
+                    onRead?.Invoke(n);
                     hash.AppendData(buffer, 0, n);
                     await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
                     size += n;
@@ -84,6 +90,27 @@ public sealed class ContentStore
         {
             File.Delete(temp);
             throw;
+        }
+    }
+
+    private static async ValueTask<int> ReadAsync(Stream source, byte[] buffer, CancellationTokenSource? idle, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (idle is null)
+        {
+            return await source.ReadAsync(buffer, cancellationToken);
+        }
+        idle.CancelAfter(timeout!.Value);
+        try
+        {
+            return await source.ReadAsync(buffer, idle.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException($"no data received for {timeout.Value.TotalSeconds:0} s");
+        }
+        finally
+        {
+            idle.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 

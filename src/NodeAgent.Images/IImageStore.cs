@@ -18,4 +18,7 @@ public interface IImageStore
 
     /// <summary>Removes the image (all its names) and the blobs and snapshots no other image uses.</summary>
     Task RemoveAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>Records that the image (by ID) is being used now; image GC removes least recently used images first.</summary>
+    Task TouchAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
 }

@@ -17,4 +17,8 @@ public sealed record ImageRecord(
     IReadOnlyList<string> DiffIds,
     IReadOnlyList<string> LayerDigests,
     ImageConfig Config,
-    DateTimeOffset? Created);
+    DateTimeOffset? Created)
+{
+    /// <summary>When a pull, an import or a container last used the image (for image GC); null when unknown.</summary>
+    public DateTimeOffset? LastUsed { get; init; }
+}

@@ -120,6 +120,71 @@ public sealed class ImageStore : IImageStore
         _logger.LogInformation("removed image {Id} ({Names})", image.Id, string.Join(", ", image.RepoTags));
     }
 
+    /// <summary>
+    /// Records an image whose manifest, config and layer blobs a registry pull has verified into the content store.
+    /// All or nothing: every blob must be present, the config must list one diff ID per layer; then the record
+    /// appears in one atomic metadata write. A reference with a tag names the image; name@digest goes to RepoDigests.
+    /// </summary>
+    public async Task<ImageRecord> CommitPullAsync(PulledImage pulled, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var reference = ImageReference.Parse(pulled.Reference);
+        var what = $"image {reference.Familiar}";
+        using var held = await FileLock.AcquireAsync(_metadata.LockPath, cancellationToken);
+        foreach (var digest in pulled.LayerDigests.Append(pulled.ConfigDigest).Append(pulled.ManifestDigest))
+        {
+            if (!Content.Exists(digest))
+            {
+                throw new ImageException(ImageErrorKind.NotFound, $"{what}: blob {digest} disappeared from the content store before the pull was committed");
+            }
+        }
+        var configBytes = await File.ReadAllBytesAsync(Content.BlobPath(pulled.ConfigDigest), cancellationToken);
+        var (config, diffIds, created) = ImageConfigParser.Parse(configBytes, $"{what} config {pulled.ConfigDigest}");
+        if (diffIds.Count != pulled.LayerDigests.Count)
+        {
+            throw new ImageException(ImageErrorKind.Corrupt,
+                $"{what}: config {pulled.ConfigDigest} lists {diffIds.Count} diff_ids for {pulled.LayerDigests.Count} layers");
+        }
+        var tags = reference.Digest is null ? new List<string> { reference.ToString() } : [];
+        var record = new ImageRecord(pulled.ConfigDigest, tags, [reference.Name + "@" + pulled.RepoDigest], pulled.ManifestDigest,
+            pulled.Size, diffIds, pulled.LayerDigests, config, created) { LastUsed = now };
+        var images = _metadata.Load();
+        Merge(images, record);
+        _metadata.Save(images);
+        _logger.LogInformation("pulled image {Id} ({Reference})", record.Id, reference);
+        return images.First(i => i.Id == record.Id);
+    }
+
+    /// <summary>Deletes the given blobs and layer snapshots unless an image references them or
+    /// <paramref name="keep"/> says a pull in progress still needs them: the cleanup after a failed pull.</summary>
+    public async Task DeleteUnreferencedAsync(IEnumerable<string> digests, IEnumerable<string> diffIds, Func<string, bool> keep, CancellationToken cancellationToken)
+    {
+        using var held = await FileLock.AcquireAsync(_metadata.LockPath, cancellationToken);
+        var images = _metadata.Load();
+        var referenced = Referenced(images);
+        foreach (var digest in digests.Where(d => !referenced.Contains(d) && !keep(d)))
+        {
+            Content.Delete(digest);
+        }
+        var liveLayers = images.SelectMany(i => i.DiffIds).ToHashSet();
+        foreach (var diffId in diffIds.Where(d => !liveLayers.Contains(d) && !keep(d)))
+        {
+            OverlaySnapshotter.DeleteLayer(Root, diffId);
+        }
+    }
+
+    /// <summary>Records that a container is using the image now (image GC removes least recently used first).</summary>
+    public async Task TouchAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        using var held = await FileLock.AcquireAsync(_metadata.LockPath, cancellationToken);
+        var images = _metadata.Load();
+        var index = images.FindIndex(i => i.Id == id);
+        if (index >= 0)
+        {
+            images[index] = images[index] with { LastUsed = now };
+            _metadata.Save(images);
+        }
+    }
+
     internal static ImageRecord? Resolve(List<ImageRecord> images, string reference)
     {
         if (ImageReference.TryParse(reference, out var parsed, out _))
@@ -179,6 +244,7 @@ public sealed class ImageStore : IImageStore
             var old = images[existing];
             images[existing] = record with
             {
+                LastUsed = record.LastUsed ?? old.LastUsed,
                 RepoTags = old.RepoTags.Union(record.RepoTags).ToList(),
                 RepoDigests = old.RepoDigests.Union(record.RepoDigests).ToList(),
             };

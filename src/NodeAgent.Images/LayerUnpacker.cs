@@ -6,7 +6,7 @@ using System.Text;
 namespace NodeAgent.Images;
 
 /// <summary>
-/// Unpacks one layer tar (plain or gzip) into a directory with full tar semantics (owners, modes, mtimes,
+/// Unpacks one layer tar (plain, gzip or zstd) into a directory with full tar semantics (owners, modes, mtimes,
 /// devices, fifos, hard and symbolic links, PAX xattrs) and overlayfs whiteouts, verifying the diff ID.
 /// Never writes outside the target: <c>..</c>, absolute names, writes through symlinks that leave the
 /// target and hardlinks to outside are rejected with <see cref="ImageErrorKind.PathEscape"/>. Every path
@@ -30,17 +30,15 @@ public sealed class LayerUnpacker
         _what = what;
     }
 
-    /// <summary>Unpacks <paramref name="blob"/> (gzip detected by its magic) and checks the uncompressed digest.</summary>
+    /// <summary>Unpacks <paramref name="blob"/> (gzip and zstd detected by their magic) and checks the uncompressed digest.</summary>
     public async Task UnpackAsync(Stream blob, string expectedDiffId, CancellationToken cancellationToken)
     {
         var magic = new byte[4];
         var n = await blob.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken);
         blob.Seek(0, SeekOrigin.Begin);
-        if (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
-        {
-            throw new ImageException(ImageErrorKind.Unsupported, $"{_what}: zstd-compressed layer is not supported");
-        }
-        Stream plain = n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(blob, CompressionMode.Decompress, leaveOpen: true) : blob;
+        Stream plain = n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd
+            ? new ZstdSharp.DecompressionStream(blob, leaveOpen: true)
+            : n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(blob, CompressionMode.Decompress, leaveOpen: true) : blob;
         using var hashing = new HashingReadStream(plain);
         try
         {

@@ -27,12 +27,10 @@ public static class MediaTypes
             case DockerLayer:
             case DockerLayerGzip:
             case "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip":
+            case "application/vnd.oci.image.layer.v1.tar+zstd":
+            case "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd":
                 return;
             default:
-                if (mediaType is not null && mediaType.Contains("zstd", StringComparison.Ordinal))
-                {
-                    throw new ImageException(ImageErrorKind.Unsupported, $"{what}: zstd-compressed layers are not supported (media type {mediaType})");
-                }
                 throw new ImageException(ImageErrorKind.Unsupported, $"{what}: unsupported layer media type \"{mediaType}\"");
         }
     }

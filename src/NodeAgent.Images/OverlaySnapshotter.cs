@@ -48,7 +48,9 @@ public sealed class OverlaySnapshotter : ISnapshotter
         return dirs;
     }
 
-    private async Task<string> EnsureLayerAsync(string diffId, string blobDigest, string what, CancellationToken cancellationToken)
+    /// <summary>Unpacks one layer blob into its snapshot unless it is already there (a pull unpacks each layer as
+    /// soon as it is downloaded, in parallel with the others: layer snapshots are independent directories).</summary>
+    public async Task<string> EnsureLayerAsync(string diffId, string blobDigest, string what, CancellationToken cancellationToken)
     {
         var final = LayerPath(diffId);
         if (Directory.Exists(final))

@@ -26,6 +26,7 @@ internal static class AgentCommand
         }
 
         NetworkFlags.AddTo(cmd);
+        AgentImageOptions.AddTo(cmd);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             var root = pr.GetValue(CommonOptions.RootDir)!;
@@ -59,6 +60,7 @@ internal static class AgentCommand
                 sp.GetRequiredService<OverlaySnapshotter>(),
                 sp.GetRequiredService<ICgroupManager>(),
                 network));
+            AgentImageOptions.Register(builder.Services, pr);
             builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), root, sp.GetRequiredService<ILogger<ImageImportService>>()));
             if (network is not null)
             {
@@ -66,7 +68,7 @@ internal static class AgentCommand
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
             }
             builder.Services.AddHostedService(sp => new KubeletService(config, node, root, podLogRoot,
-                sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+                sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<NodeAgent.Registry.IImagePuller>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService(sp => new SystemdNotifier(sp.GetRequiredService<ILogger<SystemdNotifier>>()));
             using var host = builder.Build();
             var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using NodeAgent.Images;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Events;
+using NodeAgent.Kubelet.Images;
+using NodeAgent.Registry;
 using NodeAgent.Kubelet.Pods;
 using NodeAgent.Runtime.Cri;
 using NodeAgent.Server;
@@ -22,6 +24,7 @@ internal sealed partial class KubeletService(
     string podLogRoot,
     IRuntimeService runtime,
     IImageStore images,
+    IImagePuller puller,
     ILoggerFactory loggers,
     TimeProvider time) : BackgroundService
 {
@@ -39,7 +42,8 @@ internal sealed partial class KubeletService(
         var statuses = new PodStatusManager();
         var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time), events, new PodSandboxFactory(podLogRoot,
             new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf },
-            (pod, reason, message) => events.Record(pod, "Warning", reason, message)), time, loggers.CreateLogger<PodSyncer>())
+            (pod, reason, message) => events.Record(pod, "Warning", reason, message)), time, loggers.CreateLogger<PodSyncer>(),
+            new ImageManager(images, puller, events, time, logger: loggers.CreateLogger<ImageManager>()))
         {
             HostIp = () => node.Address,
             Volumes = volumes,

@@ -1,6 +1,7 @@
 using NodeAgent.Cgroups;
 using NodeAgent.Images;
 using NodeAgent.Linux;
+using NodeAgent.Registry;
 using NodeAgent.Runtime.Cri;
 
 namespace NodeAgent.Cli.Commands;
@@ -14,7 +15,8 @@ internal static class CliErrors
         {
             return await action();
         }
-        catch (Exception ex) when (ex is NodeAgent.Kubelet.Config.KubeletConfigurationException or RuntimeException or ImageException or CgroupException or LinuxException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (ex is NodeAgent.Kubelet.Config.KubeletConfigurationException or RuntimeException or ImageException or RegistryException or CgroupException or LinuxException or IOException or
+            UnauthorizedAccessException or InvalidOperationException or FormatException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"nodeagent: {ex.Message}");
             return 125;

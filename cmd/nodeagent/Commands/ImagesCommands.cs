@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace NodeAgent.Cli.Commands;
 
-/// <summary><c>nodeagent images</c>: import, list and remove images in the local store.</summary>
+/// <summary><c>nodeagent images</c>: import, list, remove, pull and prune images in the local store.</summary>
 internal static class ImagesCommands
 {
     public static Command Build()
@@ -11,6 +11,8 @@ internal static class ImagesCommands
         images.Subcommands.Add(BuildImport());
         images.Subcommands.Add(BuildList());
         images.Subcommands.Add(BuildRemove());
+        images.Subcommands.Add(ImagePullCommands.BuildPull());
+        images.Subcommands.Add(ImagePullCommands.BuildPrune());
         return images;
     }
 

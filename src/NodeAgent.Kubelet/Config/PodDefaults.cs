@@ -38,28 +38,13 @@ public static class PodDefaults
         }
     }
 
-    /// <summary>Always for <c>:latest</c> or an image without tag, IfNotPresent otherwise (a digest counts as pinned).</summary>
-    public static string DefaultPullPolicy(string? image)
-    {
-        if (string.IsNullOrEmpty(image))
-        {
-            return "IfNotPresent";
-        }
-
-        if (image.Contains('@', StringComparison.Ordinal))
-        {
-            return "IfNotPresent";
-        }
-
-        var lastSlash = image.LastIndexOf('/');
-        var colon = image.LastIndexOf(':');
-        if (colon <= lastSlash)
-        {
-            return "Always";
-        }
-
-        return image[(colon + 1)..] == "latest" ? "Always" : "IfNotPresent";
-    }
+    /// <summary>The API server's rule (<c>parsers.ParseImageName</c>): Always when the tag is <c>latest</c>, written
+    /// (also <c>name:latest@digest</c>) or implied (no tag and no digest); IfNotPresent otherwise (<c>name@digest</c>,
+    /// other tags, a name that does not parse).</summary>
+    public static string DefaultPullPolicy(string? image) =>
+        !string.IsNullOrEmpty(image) && NodeAgent.Images.ImageReference.TryParse(image, out var parsed, out _) && parsed.Tag == "latest"
+            ? "Always"
+            : "IfNotPresent";
 
     private static void ApplyContainer(V1Container c, bool hostNetwork)
     {

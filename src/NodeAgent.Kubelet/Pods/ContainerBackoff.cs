@@ -32,6 +32,23 @@ public sealed class ContainerBackoff(TimeProvider time)
         }
     }
 
+    /// <summary>flowcontrol's IsInBackOffSinceUpdate: true while less than the current delay has passed since the
+    /// last <see cref="Next"/> (image pulls back off this way, per pod and image).</summary>
+    public bool IsInBackoffSinceUpdate(string key, out TimeSpan remaining)
+    {
+        lock (_lock)
+        {
+            remaining = TimeSpan.Zero;
+            if (!_entries.TryGetValue(key, out var entry))
+            {
+                return false;
+            }
+
+            remaining = entry.LastUpdate + entry.Delay - time.GetUtcNow();
+            return remaining > TimeSpan.Zero;
+        }
+    }
+
     /// <summary>Records a restart and returns the delay the next restart must wait.</summary>
     public TimeSpan Next(string key)
     {

@@ -1,6 +1,7 @@
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Images;
+using NodeAgent.Kubelet.Images;
 using NodeAgent.Runtime.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
@@ -16,13 +17,17 @@ public sealed partial class PodSyncer(
     IPodEventRecorder events,
     PodSandboxFactory sandboxes,
     TimeProvider time,
-    ILogger<PodSyncer> logger)
+    ILogger<PodSyncer> logger,
+    IImageManager? imageManager = null)
 {
     /// <summary>hostPath and emptyDir volumes; null: pods with volume mounts fail to create their containers.</summary>
     public PodVolumes? Volumes { get; set; }
 
     /// <summary>The node's address, for the downward API's status.hostIP.</summary>
     public Func<string?> HostIp { get; set; } = () => null;
+
+    // Without an image manager (no registry puller), only images already in the store can run.
+    private readonly IImageManager _imageManager = imageManager ?? new ImageManager(images, null, events, time);
 
     public async Task<PodSyncResult> SyncAsync(V1Pod pod, CancellationToken cancellationToken)
     {
@@ -146,9 +151,11 @@ public sealed partial class PodSyncer(
             return remaining;
         }
 
-        if (!ImagePresent(pod, container, waiting))
+        var ensured = await _imageManager.EnsureImageExistsAsync(pod, container, cancellationToken);
+        if (ensured.Waiting is { } imageWaiting)
         {
-            return ContainerBackoff.Initial;
+            waiting[container.Name] = imageWaiting;
+            return ensured.RetryAfter ?? ContainerBackoff.Initial;
         }
 
         var attempt = latest is null ? 0u : latest.Attempt + 1;
@@ -196,40 +203,6 @@ public sealed partial class PodSyncer(
         }
 
         return null;
-    }
-
-    private bool ImagePresent(V1Pod pod, V1Container container, Dictionary<string, ContainerWaiting> waiting)
-    {
-        ImageRecord? image;
-        try
-        {
-            image = images.Resolve(container.Image);
-        }
-        catch (ImageException ex)
-        {
-            waiting[container.Name] = new ContainerWaiting("InvalidImageName", $"Failed to apply default image tag \"{container.Image}\": {ex.Message}");
-            events.Record(pod, "Warning", "InspectFailed", waiting[container.Name].Message!, FieldPath(pod, container));
-            return false;
-        }
-
-        if (image is not null)
-        {
-            events.Record(pod, "Normal", "Pulled", $"Container image \"{container.Image}\" already present on machine", FieldPath(pod, container));
-            return true;
-        }
-
-        if (container.ImagePullPolicy == "Never")
-        {
-            var message = $"Container image \"{container.Image}\" is not present with pull policy of Never";
-            waiting[container.Name] = new ContainerWaiting("ErrImageNeverPull", message);
-            events.Record(pod, "Warning", "ErrImageNeverPull", message, FieldPath(pod, container));
-            return false;
-        }
-
-        var pullMessage = $"Failed to pull image \"{container.Image}\": image is not present and registry pulls are not available in this build";
-        waiting[container.Name] = new ContainerWaiting("ErrImagePull", pullMessage);
-        events.Record(pod, "Warning", "Failed", pullMessage, FieldPath(pod, container));
-        return false;
     }
 
     private static bool ShouldRestart(V1Pod pod, ContainerStatus exited) => pod.Spec.RestartPolicy switch

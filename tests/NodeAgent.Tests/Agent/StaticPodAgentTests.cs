@@ -282,6 +282,69 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
     }
 
     [PrivilegedFact]
+    public async Task HostPathAndEmptyDirVolumesAreMountedAndUnsupportedOnesFailClearly()
+    {
+        var host = Path.Combine(_manifests.Path, "..", $"hostpath-{Guid.NewGuid():N}");
+        try
+        {
+            var agent = await StartAgentAsync();
+            Write("vol.yaml", $$$"""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: vol}
+                spec:
+                  restartPolicy: Never
+                  volumes:
+                  - name: data
+                    hostPath:
+                      path: {{{host}}}
+                      type: DirectoryOrCreate
+                  - name: scratch
+                    emptyDir: {}
+                  containers:
+                  - name: main
+                    image: localhost/busybox:latest
+                    imagePullPolicy: Never
+                    command: ["sh", "-c", "echo from-pod > /data/out && echo tmp > /scratch/x && cat /scratch/x"]
+                    volumeMounts:
+                    - {name: data, mountPath: /data}
+                    - {name: scratch, mountPath: /scratch}
+                """);
+            Write("secretvol.yaml", Pod("secretvol", "Always", "true").Replace("  containers:", """
+                  volumes:
+                  - {name: creds, secret: {secretName: db}}
+                  containers:
+                """, StringComparison.Ordinal).Replace("    command:", """
+                    volumeMounts:
+                    - {name: creds, mountPath: /creds}
+                    command:
+                """, StringComparison.Ordinal));
+            await WaitForPhaseAsync(agent, "vol-node1", "Succeeded");
+            Assert.Equal("from-pod\n", File.ReadAllText(Path.Combine(host, "out")));
+
+            await agent.WaitForEventAsync("secretvol-node1", "Failed");
+            var waiting = (await agent.PodAsync("secretvol-node1"))!.Status.ContainerStatuses.Single().State.Waiting;
+            Assert.Equal("CreateContainerConfigError", waiting.Reason);
+            Assert.Equal("volume creds: secret volumes are not supported for static pods (only hostPath and emptyDir)", waiting.Message);
+
+            // Deleting the pod deletes its emptyDir; the hostPath data stays, it is the host's.
+            var uid = (await agent.PodAsync("vol-node1"))!.Metadata.Uid;
+            Assert.True(Directory.Exists(Path.Combine(_rt.Root, "pods", uid)));
+            File.Delete(Path.Combine(_manifests.Path, "vol.yaml"));
+            await agent.WaitForLogAsync(l => l.Contains($"({uid}): stopped and removed", StringComparison.Ordinal));
+            Assert.False(Directory.Exists(Path.Combine(_rt.Root, "pods", uid)));
+            Assert.True(File.Exists(Path.Combine(host, "out")));
+        }
+        finally
+        {
+            if (Directory.Exists(host))
+            {
+                Directory.Delete(host, recursive: true);
+            }
+        }
+    }
+
+    [PrivilegedFact]
     public async Task GetPodsPrintsLikeKubectl()
     {
         var agent = await StartAgentAsync();

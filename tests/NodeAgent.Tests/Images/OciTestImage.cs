@@ -58,13 +58,14 @@ internal static class OciTestImage
     /// <summary>Writes an OCI image archive (oci-layout, index.json, blobs) holding one image.</summary>
     /// <param name="layers">Uncompressed layer tars, base first; stored gzip'd.</param>
     public static void WriteOciArchive(string path, string? name, IReadOnlyList<byte[]> layers, string cmd = "sh",
-        string layerMediaType = LayerTarGzip, Func<byte[], byte[]>? corruptBlob = null, string annotationKey = "io.containerd.image.name", bool nestedIndex = false)
+        string layerMediaType = LayerTarGzip, Func<byte[], byte[]>? corruptBlob = null, string annotationKey = "io.containerd.image.name", bool nestedIndex = false,
+        Func<byte[], byte[]>? compress = null)
     {
         var blobs = new List<(string Digest, byte[] Data)>();
         var layerDescs = new List<string>();
         foreach (var layer in layers)
         {
-            var gz = Gzip(layer);
+            var gz = (compress ?? Gzip)(layer);
             blobs.Add((Digest(gz), gz));
             layerDescs.Add($"{{\"mediaType\":\"{layerMediaType}\",\"digest\":\"{Digest(gz)}\",\"size\":{gz.Length}}}");
         }

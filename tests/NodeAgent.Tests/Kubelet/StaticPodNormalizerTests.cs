@@ -136,6 +136,8 @@ public class StaticPodNormalizerTests
     [InlineData("registry:5000/nginx:1.27", "IfNotPresent")]
     [InlineData("nginx:1.27", "IfNotPresent")]
     [InlineData("nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "IfNotPresent")]
+    [InlineData("nginx:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "Always")]
+    [InlineData("Not/Valid", "IfNotPresent")]
     public void ImagePullPolicyDefaultsFromTheTag(string image, string policy) =>
         Assert.Equal(policy, PodDefaults.DefaultPullPolicy(image));
 
