@@ -87,52 +87,11 @@ public sealed class RtNetlink : IDisposable
         var m = New(RTM_GETLINK, 0);
         IfInfo(m, 0, 0);
         m.Attr(IFLA_IFNAME, name);
-        _socket.Send(m.Complete());
-        // The kernel answers with the link, then (NLM_F_ACK) an ack of the same sequence number; both are read
-        // here so that nothing of this request is left for the next one. Stale messages are skipped.
+        // The kernel answers with the link, then (NLM_F_ACK) the ack; both are read so nothing is left for the next request.
         int? index = null;
-        while (true)
-        {
-            var n = _socket.Receive(_receive);
-            var offset = 0;
-            while (offset + 16 <= n)
-            {
-                var msg = _receive.AsSpan(offset, n - offset);
-                var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(msg);
-                var type = BinaryPrimitives.ReadUInt16LittleEndian(msg[4..]);
-                var seq = BinaryPrimitives.ReadUInt32LittleEndian(msg[8..]);
-                if (seq == _sequence)
-                {
-                    if (type == NLMSG_ERROR)
-                    {
-                        var errno = -BinaryPrimitives.ReadInt32LittleEndian(msg[16..]);
-                        if (errno == 0)
-                        {
-                            return index;
-                        }
-
-                        if (errno == NetlinkException.ENODEV)
-                        {
-                            return null;
-                        }
-
-                        throw new NetlinkException("get link", name, errno);
-                    }
-
-                    if (type == RTM_NEWLINK)
-                    {
-                        index = BinaryPrimitives.ReadInt32LittleEndian(msg[(16 + 4)..]);
-                    }
-                }
-
-                if (length < 16)
-                {
-                    break;
-                }
-
-                offset += (length + 3) & ~3;
-            }
-        }
+        var found = Execute(m, "get link", name, NetlinkException.ENODEV,
+            (type, msg) => index = type == RTM_NEWLINK ? BinaryPrimitives.ReadInt32LittleEndian(msg[(16 + 4)..]) : index);
+        return found ? index : null;
     }
 
     /// <summary>Sets a link up.</summary>
@@ -210,8 +169,12 @@ public sealed class RtNetlink : IDisposable
             ? address.GetAddressBytes()
             : throw new ArgumentException($"{address} is not an IPv4 address", nameof(address));
 
-    /// <summary>Sends and waits for the ack; false when the kernel answered with <paramref name="tolerated"/>.</summary>
-    private bool Execute(NetlinkMessage m, string operation, string target, int tolerated = 0)
+    /// <summary>Answers to the current request other than its ack, by message type.</summary>
+    private delegate void ReplyHandler(ushort type, ReadOnlySpan<byte> message);
+
+    /// <summary>Sends and waits for the ack, skipping stale messages of earlier requests; false when the kernel
+    /// answered with <paramref name="tolerated"/>. Other replies to this request go to <paramref name="onReply"/>.</summary>
+    private bool Execute(NetlinkMessage m, string operation, string target, int tolerated = 0, ReplyHandler? onReply = null)
     {
         _socket.Send(m.Complete());
         while (true)
@@ -238,6 +201,11 @@ public sealed class RtNetlink : IDisposable
                     }
 
                     throw new NetlinkException(operation, target, errno);
+                }
+
+                if (seq == _sequence && type != NLMSG_ERROR)
+                {
+                    onReply?.Invoke(type, msg);
                 }
 
                 if (type == NLMSG_DONE || length < 16)
