@@ -37,7 +37,8 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone: Stop first would release the port, and Close then binds it again to remove the prefix,
+        // failing with "address already in use" when a parallel test has just taken that port.
         _listener.Close();
         try
         {

@@ -176,7 +176,8 @@ public sealed class RegistryProxy : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _closing.TrySetResult();
-        _listener.Stop();
+        // Close alone: Stop first would release the port, and Close then binds it again to remove the prefix,
+        // failing with "address already in use" when a parallel test has just taken that port.
         _listener.Close();
         await _loop;
         _upstream.Dispose();
