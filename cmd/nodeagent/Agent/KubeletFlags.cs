@@ -127,7 +127,8 @@ internal static class KubeletFlags
 
     private static bool Given(ParseResult pr, Option option) => pr.GetResult(option) is { Implicit: false };
 
-    private static TimeSpan Duration(ParseResult pr, Option<string> option)
+    /// <summary>A duration flag (<c>20s</c>, <c>1m</c>); a bad or non-positive value names the flag.</summary>
+    public static TimeSpan Duration(ParseResult pr, Option<string> option)
     {
         var text = pr.GetValue(option)!;
         return KubeletConfiguration.TryParseDuration(text, out var d) && d > TimeSpan.Zero

@@ -30,9 +30,6 @@ internal sealed partial class KubeletService(
 {
     private readonly ILogger _logger = loggers.CreateLogger<KubeletService>();
 
-    /// <summary>Completes when the first snapshot of every source has been applied (the pods are being started).</summary>
-    public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sources = Sources();
@@ -81,7 +78,6 @@ internal sealed partial class KubeletService(
             tasks.Add(Guard($"{s.Name} source", s.RunAsync(podConfig.Input, stoppingToken)));
         }
 
-        _ = dispatcher.Ready.ContinueWith(_ => Ready.TrySetResult(), TaskScheduler.Default);
         await Task.WhenAll(tasks);
         LogStopped(workers.Count);
     }

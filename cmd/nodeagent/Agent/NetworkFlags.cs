@@ -36,13 +36,7 @@ internal static class NetworkFlags
     public static IEnumerable<Option> All => [PodCidr, NetworkPlugin, CniConfDir, CniBinDir, BridgeName, Mtu, ClusterDns, ClusterDomain, ResolvConf, CheckFrequency];
 
     /// <summary>The <c>--network-check-frequency</c> period.</summary>
-    public static TimeSpan CheckPeriod(ParseResult pr)
-    {
-        var text = pr.GetValue(CheckFrequency)!;
-        return NodeAgent.Kubelet.Config.KubeletConfiguration.TryParseDuration(text, out var d) && d > TimeSpan.Zero
-            ? d
-            : throw new NodeAgent.Kubelet.Config.KubeletConfigurationException($"--network-check-frequency: \"{text}\" is not a duration such as 1m");
-    }
+    public static TimeSpan CheckPeriod(ParseResult pr) => KubeletFlags.Duration(pr, CheckFrequency);
 
     public static void AddTo(Command command)
     {

@@ -25,11 +25,6 @@ public sealed partial class PodDispatcher(
     private readonly Dictionary<string, V1Pod> _rejected = new(StringComparer.Ordinal);
     private bool _cleanedUp;
 
-    /// <summary>Completes after the first cleanup of orphaned runtime pods (every source seen once).</summary>
-    public Task Ready => _ready.Task;
-
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await foreach (var update in config.Updates.ReadAllAsync(cancellationToken))
@@ -68,7 +63,6 @@ public sealed partial class PodDispatcher(
             {
                 _cleanedUp = true;
                 await orphans.KillOrphansAsync(WantedUids(), cancellationToken);
-                _ready.TrySetResult();
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using k8s;
 using k8s.Models;
 using NodeAgent.Tests.Kubelet;
