@@ -1,6 +1,7 @@
 using NodeAgent.Linux;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Images;
 

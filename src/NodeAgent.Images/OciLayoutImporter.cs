@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Images;
 

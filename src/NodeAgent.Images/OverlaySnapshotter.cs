@@ -1,4 +1,5 @@
 using NodeAgent.Linux;
+using NodeAgent.Cri;
 namespace NodeAgent.Images;
 
 /// <summary>

@@ -5,6 +5,7 @@ using NodeAgent.Images;
 using NodeAgent.Registry.Auth;
 using NodeAgent.Registry.Config;
 using NodeAgent.Registry.Distribution;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Registry;
 
@@ -49,7 +50,7 @@ public sealed partial class ImagePuller : IImagePuller, IDisposable
         {
             parsed = ImageReference.Parse(reference);
         }
-        catch (ImageException e)
+        catch (InvalidImageReferenceException e)
         {
             return Task.FromException<PullResult>(new RegistryException(RegistryErrorKind.InvalidReference, e.Message, e));
         }

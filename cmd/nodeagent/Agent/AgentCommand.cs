@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using NodeAgent.Cgroups;
 using NodeAgent.Cli.Commands;
 using NodeAgent.Images;
+using NodeAgent.Registry;
 using NodeAgent.Runtime;
 
 namespace NodeAgent.Cli.Agent;
@@ -68,7 +69,10 @@ internal static class AgentCommand
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
             }
             builder.Services.AddHostedService(sp => new KubeletService(config, node, root, podLogRoot,
-                sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<NodeAgent.Registry.IImagePuller>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+                sp.GetRequiredService<LinuxRuntimeService>(),
+                new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<NodeAgent.Registry.IImagePuller>(), root,
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RegistryImageService>>()),
+                HostFiles.Instance, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService(sp => new SystemdNotifier(sp.GetRequiredService<ILogger<SystemdNotifier>>()));
             using var host = builder.Build();
             var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");

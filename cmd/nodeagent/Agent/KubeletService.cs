@@ -1,13 +1,11 @@
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using NodeAgent.Images;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Images;
-using NodeAgent.Registry;
 using NodeAgent.Kubelet.Pods;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Server;
 
 namespace NodeAgent.Cli.Agent;
@@ -23,8 +21,8 @@ internal sealed partial class KubeletService(
     string rootDir,
     string podLogRoot,
     IRuntimeService runtime,
-    IImageStore images,
-    IImagePuller puller,
+    IImageService images,
+    IHostFiles hostFiles,
     ILoggerFactory loggers,
     TimeProvider time) : BackgroundService
 {
@@ -34,13 +32,13 @@ internal sealed partial class KubeletService(
     {
         var sources = Sources();
         var podConfig = new PodConfig(sources.Select(s => s.Name), loggers.CreateLogger<PodConfig>(), time);
-        var volumes = new PodVolumes(Path.Combine(rootDir, "pods"));
+        var volumes = new PodVolumes(Path.Combine(rootDir, "pods"), hostFiles);
         var events = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
         var statuses = new PodStatusManager();
         var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time), events, new PodSandboxFactory(podLogRoot,
             new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf },
             (pod, reason, message) => events.Record(pod, "Warning", reason, message)), time, loggers.CreateLogger<PodSyncer>(),
-            new ImageManager(images, puller, events, time, logger: loggers.CreateLogger<ImageManager>()))
+            new ImageManager(images, events, time, logger: loggers.CreateLogger<ImageManager>()))
         {
             HostIp = () => node.Address,
             Volumes = volumes,

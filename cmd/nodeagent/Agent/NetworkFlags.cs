@@ -2,7 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Network.Bridge;
 using NodeAgent.Network.Cni;
-using NodeAgent.Runtime.Network;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Cli.Agent;
 

@@ -4,7 +4,7 @@ using NodeAgent.Cli.Agent;
 using NodeAgent.Linux;
 using NodeAgent.Network.Bridge;
 using NodeAgent.Network.Cni;
-using NodeAgent.Runtime.Network;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Cli.Commands;
 

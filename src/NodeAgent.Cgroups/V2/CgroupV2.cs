@@ -24,7 +24,7 @@ public sealed class CgroupV2 : ICgroup
         ArgumentNullException.ThrowIfNull(resources);
         if (resources.CpuShares is long shares && HasFile("cpu.weight"))
         {
-            Write("cpu.weight", KubepodsLayout.SharesToWeight(shares).ToString(CultureInfo.InvariantCulture));
+            Write("cpu.weight", CpuWeight.FromShares(shares).ToString(CultureInfo.InvariantCulture));
         }
 
         if (HasFile("cpu.max"))

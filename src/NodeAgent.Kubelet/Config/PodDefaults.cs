@@ -1,4 +1,5 @@
 using k8s.Models;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Config;
 
@@ -42,7 +43,7 @@ public static class PodDefaults
     /// (also <c>name:latest@digest</c>) or implied (no tag and no digest); IfNotPresent otherwise (<c>name@digest</c>,
     /// other tags, a name that does not parse).</summary>
     public static string DefaultPullPolicy(string? image) =>
-        !string.IsNullOrEmpty(image) && NodeAgent.Images.ImageReference.TryParse(image, out var parsed, out _) && parsed.Tag == "latest"
+        !string.IsNullOrEmpty(image) && NodeAgent.Cri.ImageReference.TryParse(image, out var parsed, out _) && parsed.Tag == "latest"
             ? "Always"
             : "IfNotPresent";
 

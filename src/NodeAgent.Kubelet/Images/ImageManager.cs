@@ -1,11 +1,9 @@
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using NodeAgent.Images;
+using NodeAgent.Cri;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Pods;
-using NodeAgent.Registry;
-using NodeAgent.Registry.Auth;
 
 namespace NodeAgent.Kubelet.Images;
 
@@ -18,13 +16,15 @@ namespace NodeAgent.Kubelet.Images;
 /// other pods' workers are never blocked, and concurrent pulls of one image share one download.
 /// </summary>
 public sealed partial class ImageManager(
-    IImageStore store,
-    IImagePuller? puller,
+    IImageService images,
     IPodEventRecorder events,
     TimeProvider time,
     IPullSecretSource? secrets = null,
-    ILogger<ImageManager>? logger = null) : IImageManager
+    ILogger<ImageManager>? logger = null,
+    bool canPull = true) : IImageManager
 {
+    private const string DockerConfigJsonType = "kubernetes.io/dockerconfigjson";
+
     private readonly ContainerBackoff _backoff = new(time);
     private readonly IPullSecretSource _secrets = secrets ?? NoPullSecrets.Instance;
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -33,13 +33,13 @@ public sealed partial class ImageManager(
     {
         var field = FieldPath(pod, container);
         var image = container.Image;
-        ImageRecord? present;
+        ImageInfo? present;
         try
         {
             ImageReference.Parse(image);
-            present = store.Resolve(image);
+            present = images.ImageStatus(image);
         }
-        catch (ImageException ex)
+        catch (InvalidImageReferenceException ex)
         {
             var message = $"Failed to apply default image tag \"{image}\": {ex.Message}";
             events.Record(pod, "Warning", "InspectFailed", message, field);
@@ -73,15 +73,14 @@ public sealed partial class ImageManager(
             return ImageEnsureResult.Wait("ImagePullBackOff", message, Min(remaining, ContainerBackoff.Initial));
         }
 
-        if (puller is null && present is not null)
+        if (!canPull)
         {
-            // No registry access configured (an air-gapped node): the local image is the only one there is.
-            events.Record(pod, "Normal", "Pulled", $"Container image \"{image}\" already present on machine", field);
-            return ImageEnsureResult.Ready(present);
-        }
-
-        if (puller is null)
-        {
+            if (present is not null)
+            {
+                // No registry access configured (an air-gapped node): the local image is the only one there is.
+                events.Record(pod, "Normal", "Pulled", $"Container image \"{image}\" already present on machine", field);
+                return ImageEnsureResult.Ready(present);
+            }
             var message = $"Failed to pull image \"{image}\": this node has no registry puller configured";
             events.Record(pod, "Warning", "Failed", message, field);
             _backoff.Next(key);
@@ -92,20 +91,19 @@ public sealed partial class ImageManager(
         var started = time.GetTimestamp();
         try
         {
-            var keyring = await KeyringAsync(pod, cancellationToken);
-            var result = await puller.PullAsync(image, new PullRequest { Keyring = keyring }, cancellationToken);
+            var secrets = await PullSecretsAsync(pod, cancellationToken);
+            var result = await images.PullImageAsync(image, secrets, cancellationToken);
             var total = time.GetElapsedTime(started);
             events.Record(pod, "Normal", "Pulled",
                 $"Successfully pulled image \"{image}\" in {Duration(result.Duration)} ({Duration(total)} including waiting). Image size: {result.Size} bytes.", field);
-            await store.TouchAsync(result.Image.Id, time.GetUtcNow(), cancellationToken);
             return ImageEnsureResult.Ready(result.Image);
         }
-        catch (RegistryException ex)
+        catch (ImageServiceException ex)
         {
             var message = $"Failed to pull image \"{image}\": {ex.Message}";
             events.Record(pod, "Warning", "Failed", message, field);
             _backoff.Next(key);
-            var reason = ex.Kind == RegistryErrorKind.InvalidReference ? "InvalidImageName" : "ErrImagePull";
+            var reason = ex.Kind == ImageServiceErrorKind.InvalidReference ? "InvalidImageName" : "ErrImagePull";
             return ImageEnsureResult.Wait(reason, message, ContainerBackoff.Initial);
         }
     }
@@ -113,13 +111,13 @@ public sealed partial class ImageManager(
     /// <summary>Forgets the pod's pull backoffs (the pod is gone).</summary>
     public void Forget(string podUid) => _backoff.Forget(podUid);
 
-    private async Task<DockerKeyring?> KeyringAsync(V1Pod pod, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<PullSecretData>> PullSecretsAsync(V1Pod pod, CancellationToken cancellationToken)
     {
         if (pod.Spec.ImagePullSecrets is not { Count: > 0 } refs)
         {
-            return null;
+            return [];
         }
-        var keyring = new DockerKeyring();
+        var found = new List<PullSecretData>();
         foreach (var r in refs.Where(r => !string.IsNullOrEmpty(r.Name)))
         {
             var secret = await _secrets.GetAsync(pod.Metadata.NamespaceProperty ?? "default", r.Name, cancellationToken);
@@ -129,22 +127,15 @@ public sealed partial class ImageManager(
                 LogSecretMissing(PodPaths.FullName(pod), what);
                 continue;
             }
-            var dataKey = secret.Type == DockerKeyring.DockerConfigJsonType ? DockerKeyring.DockerConfigJsonKey : DockerKeyring.DockerCfgKey;
+            var dataKey = secret.Type == DockerConfigJsonType ? ".dockerconfigjson" : ".dockercfg";
             if (!secret.Data.TryGetValue(dataKey, out var data))
             {
                 LogSecretInvalid(PodPaths.FullName(pod), what, $"type {secret.Type} without key {dataKey}");
                 continue;
             }
-            try
-            {
-                keyring.Add(secret.Type, data, what);
-            }
-            catch (FormatException ex)
-            {
-                LogSecretInvalid(PodPaths.FullName(pod), what, ex.Message);
-            }
+            found.Add(new PullSecretData(secret.Type, data, what));
         }
-        return keyring;
+        return found;
     }
 
     private static string FieldPath(V1Pod pod, V1Container container) =>

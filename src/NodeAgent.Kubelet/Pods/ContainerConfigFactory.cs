@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using k8s.Models;
-using NodeAgent.Cgroups;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -24,15 +23,23 @@ public static class ContainerConfigFactory
         var podSecurity = pod.Spec.SecurityContext;
         var security = container.SecurityContext;
         var caps = security?.Capabilities;
+        var env = EnvResolver.Resolve(pod, container, context ?? PodEnvContext.Empty);
+        // kubelet's ExpandContainerCommandAndArgs: $(VAR) in command and args from the container's environment.
+        var lookup = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in env)
+        {
+            lookup[key] = value;
+        }
+        List<string>? Expand(IList<string>? items) => items?.Select(a => EnvExpansion.Expand(a, n => lookup.TryGetValue(n, out var v) ? v : null)).ToList();
         return new ContainerConfig
         {
             Name = container.Name,
             Attempt = attempt,
             Image = container.Image,
-            Command = container.Command?.ToList(),
-            Args = container.Args?.ToList(),
+            Command = Expand(container.Command),
+            Args = Expand(container.Args),
             WorkingDir = container.WorkingDir,
-            Env = EnvResolver.Resolve(pod, container, context ?? PodEnvContext.Empty),
+            Env = env,
             Mounts = mounts ?? [],
             LogPath = PodPaths.ContainerLog(container.Name, attempt),
             Resources = Resources(container),
@@ -60,7 +67,7 @@ public static class ContainerConfigFactory
     }
 
     /// <summary>Cgroup limits from the container's requests and limits, with kubelet's conversions.</summary>
-    public static CgroupResources Resources(V1Container container)
+    public static LinuxContainerResources Resources(V1Container container)
     {
         var requests = container.Resources?.Requests;
         var limits = container.Resources?.Limits;
@@ -70,7 +77,7 @@ public static class ContainerConfigFactory
         var cpuRequest = MilliCpu(requests) ?? MilliCpu(limits);
         var cpuLimit = MilliCpu(limits);
         long? memory = limits?.TryGetValue("memory", out var m) == true ? (long)m.ToDecimal() : null;
-        return new CgroupResources
+        return new LinuxContainerResources
         {
             CpuShares = KubepodsLayout.MilliCpuToShares(cpuRequest ?? 0),
             CpuQuotaMicros = KubepodsLayout.MilliCpuToQuota(cpuLimit ?? 0),

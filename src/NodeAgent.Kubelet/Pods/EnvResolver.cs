@@ -24,22 +24,30 @@ public static class EnvResolver
     public static List<KeyValuePair<string, string>> Resolve(V1Pod pod, V1Container container, PodEnvContext context)
     {
         var env = new List<KeyValuePair<string, string>>();
+        // kubelet's makeEnvironmentVariables: a literal value may refer to the variables defined before it.
+        var defined = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in container.Env ?? [])
         {
             if (e.ValueFrom is null)
             {
-                env.Add(new(e.Name, e.Value ?? string.Empty));
+                var value = EnvExpansion.Expand(e.Value ?? string.Empty, n => defined.TryGetValue(n, out var v) ? v : null);
+                env.Add(new(e.Name, value));
+                defined[e.Name] = value;
                 continue;
             }
 
             var from = e.ValueFrom;
             if (from.FieldRef is { } field)
             {
-                env.Add(new(e.Name, Field(pod, field.FieldPath, context, e.Name)));
+                var value = Field(pod, field.FieldPath, context, e.Name);
+                env.Add(new(e.Name, value));
+                defined[e.Name] = value;
             }
             else if (from.ResourceFieldRef is { } resource)
             {
-                env.Add(new(e.Name, Resource(pod, container, resource, e.Name)));
+                var value = Resource(pod, container, resource, e.Name);
+                env.Add(new(e.Name, value));
+                defined[e.Name] = value;
             }
             else if (from.SecretKeyRef is { } secret)
             {

@@ -1,6 +1,7 @@
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Kubelet.Config;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 

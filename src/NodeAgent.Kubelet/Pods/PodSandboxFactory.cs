@@ -1,6 +1,5 @@
 using k8s.Models;
-using NodeAgent.Cgroups;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 

@@ -1,5 +1,5 @@
 using k8s.Models;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 

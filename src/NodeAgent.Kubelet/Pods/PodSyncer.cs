@@ -1,8 +1,8 @@
 using k8s.Models;
 using Microsoft.Extensions.Logging;
-using NodeAgent.Images;
+
 using NodeAgent.Kubelet.Images;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -12,7 +12,7 @@ namespace NodeAgent.Kubelet.Pods;
 /// </summary>
 public sealed partial class PodSyncer(
     IRuntimeService runtime,
-    IImageStore images,
+    IImageService images,
     ContainerBackoff backoff,
     IPodEventRecorder events,
     PodSandboxFactory sandboxes,
@@ -27,7 +27,7 @@ public sealed partial class PodSyncer(
     public Func<string?> HostIp { get; set; } = () => null;
 
     // Without an image manager (no registry puller), only images already in the store can run.
-    private readonly IImageManager _imageManager = imageManager ?? new ImageManager(images, null, events, time);
+    private readonly IImageManager _imageManager = imageManager ?? new ImageManager(images, events, time, canPull: false);
 
     public async Task<PodSyncResult> SyncAsync(V1Pod pod, CancellationToken cancellationToken)
     {

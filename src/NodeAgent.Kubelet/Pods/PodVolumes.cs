@@ -1,6 +1,6 @@
 using k8s.Models;
-using NodeAgent.Linux;
-using NodeAgent.Runtime.Cri;
+
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -11,7 +11,7 @@ namespace NodeAgent.Kubelet.Pods;
 /// container restarts, deleted with the pod). A volume type that needs the API server (secret, configMap,
 /// projected, persistentVolumeClaim…) or a bad mount fails the container with a message naming the volume.
 /// </summary>
-public sealed class PodVolumes(string podsRoot)
+public sealed class PodVolumes(string podsRoot, IHostFiles host)
 {
     public string PodDirectory(string uid) => Path.Combine(podsRoot, uid);
 
@@ -79,49 +79,49 @@ public sealed class PodVolumes(string podsRoot)
         throw new ContainerConfigException($"volume {volume.Name}: {kind} volumes are not supported for static pods (only hostPath and emptyDir)");
     }
 
-    private static void CheckHostPath(string name, string path, string type)
+    private void CheckHostPath(string name, string path, string type)
     {
         if (!Path.IsPathRooted(path))
         {
             throw new ContainerConfigException($"volume {name}: hostPath \"{path}\" is not an absolute path");
         }
 
-        var kind = FileSystemOps.KindOf(path);
+        var kind = host.KindOf(path);
         switch (type)
         {
             case "":
                 return;
-            case "DirectoryOrCreate" when kind == FileKind.Missing:
+            case "DirectoryOrCreate" when kind == HostFileKind.Missing:
                 Directory.CreateDirectory(path);
                 return;
-            case "FileOrCreate" when kind == FileKind.Missing:
+            case "FileOrCreate" when kind == HostFileKind.Missing:
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 File.WriteAllBytes(path, []);
                 return;
             case "DirectoryOrCreate" or "Directory":
-                Expect(FileKind.Directory, "a directory");
+                Expect(HostFileKind.Directory, "a directory");
                 return;
             case "FileOrCreate" or "File":
-                Expect(FileKind.Regular, "a file");
+                Expect(HostFileKind.Regular, "a file");
                 return;
             case "Socket":
-                Expect(FileKind.Socket, "a socket");
+                Expect(HostFileKind.Socket, "a socket");
                 return;
             case "CharDevice":
-                Expect(FileKind.CharDevice, "a character device");
+                Expect(HostFileKind.CharDevice, "a character device");
                 return;
             case "BlockDevice":
-                Expect(FileKind.BlockDevice, "a block device");
+                Expect(HostFileKind.BlockDevice, "a block device");
                 return;
             default:
                 throw new ContainerConfigException($"volume {name}: unknown hostPath type \"{type}\"");
         }
 
-        void Expect(FileKind wanted, string what)
+        void Expect(HostFileKind wanted, string what)
         {
             if (kind != wanted)
             {
-                throw kind == FileKind.Missing ? Missing(name, path) : Mismatch(name, path, what);
+                throw kind == HostFileKind.Missing ? Missing(name, path) : Mismatch(name, path, what);
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -82,7 +83,7 @@ public sealed partial class PodWorkers(
                 {
                     result = await syncer.SyncAsync(pod, token);
                 }
-                catch (Exception ex) when (ex is NodeAgent.Runtime.Cri.RuntimeException or IOException)
+                catch (Exception ex) when (ex is NodeAgent.Cri.RuntimeException or IOException)
                 {
                     LogSyncFailed(PodPaths.FullName(pod), ex.Message);
                     result = new PodSyncResult(new Dictionary<string, ContainerWaiting>(), ContainerBackoff.Initial);

@@ -1,5 +1,5 @@
 using k8s.Models;
-using NodeAgent.Cgroups;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 

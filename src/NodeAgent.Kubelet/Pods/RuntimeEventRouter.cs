@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 

@@ -6,7 +6,7 @@ using NodeAgent.Linux;
 using NodeAgent.Network.Iptables;
 using NodeAgent.Network.Ipam;
 using NodeAgent.Network.Netlink;
-using NodeAgent.Runtime.Network;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Network.Bridge;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NodeAgent.Linux;
-using NodeAgent.Runtime.Network;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Network.Cni;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using NodeAgent.Images;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Registry.Auth;
 

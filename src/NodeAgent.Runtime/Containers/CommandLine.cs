@@ -2,21 +2,23 @@ using NodeAgent.Images;
 
 namespace NodeAgent.Runtime.Containers;
 
-/// <summary>Kubernetes' entrypoint rules: <c>command</c> replaces ENTRYPOINT and drops CMD; <c>args</c> alone replaces CMD.</summary>
+/// <summary>
+/// The OCI/CRI rules for combining the image ENTRYPOINT/CMD with the config's command/args: <c>command</c> replaces
+/// ENTRYPOINT and drops CMD; <c>args</c> alone replaces CMD. Arguments are passed as given: <c>$(VAR)</c> expansion is
+/// Kubernetes' and the kubelet applies it before it calls the runtime (docker, ctr and crictl pass arguments unchanged).
+/// </summary>
 public static class CommandLine
 {
-    public static List<string> Resolve(ImageConfig image, IReadOnlyList<string>? command, IReadOnlyList<string>? args, Func<string, string?> lookup)
+    public static List<string> Resolve(ImageConfig image, IReadOnlyList<string>? command, IReadOnlyList<string>? args)
     {
-        IEnumerable<string> Expand(IEnumerable<string> items) => items.Select(a => EnvExpansion.Expand(a, lookup));
-
         if (command is { Count: > 0 })
         {
-            return [.. Expand(command), .. Expand(args ?? [])];
+            return [.. command, .. args ?? []];
         }
 
         if (args is { Count: > 0 })
         {
-            return [.. image.Entrypoint ?? [], .. Expand(args)];
+            return [.. image.Entrypoint ?? [], .. args];
         }
 
         return [.. image.Entrypoint ?? [], .. image.Cmd ?? []];

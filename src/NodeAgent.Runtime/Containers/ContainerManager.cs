@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using NodeAgent.Cgroups;
 using NodeAgent.Images;
 using NodeAgent.Linux;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Runtime.Persistence;
 using NodeAgent.Runtime.Supervision;
 
@@ -44,7 +44,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
             {
                 // Undo first: CreateOrUpdate may make the directories and then fail on a limit.
                 undo.Push(() => cgroups.Remove(cgroupPath));
-                var resources = config.Security.Privileged ? config.Resources : config.Resources with { DeviceRules = DefaultDevices.Rules };
+                var resources = config.Resources.ToCgroup(config.Security.Privileged ? null : DefaultDevices.Rules);
                 var cgroup = cgroups.CreateOrUpdate(cgroupPath, resources);
                 procs = cgroup.ProcsFiles;
             }

@@ -1,7 +1,7 @@
 using NodeAgent.ContainerSpec;
 using NodeAgent.Images;
 using NodeAgent.Linux;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Runtime.Persistence;
 
 namespace NodeAgent.Runtime.Containers;
@@ -37,8 +37,7 @@ public static class ContainerSpecBuilder
         var hostname = File.Exists(sandbox.HostnamePath) ? File.ReadAllText(sandbox.HostnamePath).Trim() : sandbox.Config.Name;
 
         var env = EnvironmentBuilder.Build(input.Image, config.Env, hostname);
-        var lookup = env.ToDictionary(kv => kv.Key, kv => kv.Value);
-        var args = CommandLine.Resolve(input.Image, config.Command, config.Args, n => lookup.TryGetValue(n, out var v) ? v : null);
+        var args = CommandLine.Resolve(input.Image, config.Command, config.Args);
         if (args.Count == 0)
         {
             throw new RuntimeException(RuntimeErrorKind.CreateContainerError,

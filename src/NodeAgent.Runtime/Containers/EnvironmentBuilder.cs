@@ -2,7 +2,7 @@ using NodeAgent.Images;
 
 namespace NodeAgent.Runtime.Containers;
 
-/// <summary>The container environment: the image's, then the container's (expanded, later wins), PATH and HOSTNAME defaulted.</summary>
+/// <summary>The container environment: the image's, then the config's (later wins), PATH and HOSTNAME defaulted.</summary>
 public static class EnvironmentBuilder
 {
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -42,13 +42,10 @@ public static class EnvironmentBuilder
             Set("HOSTNAME", hostname);
         }
 
-        // Container variables may refer to image variables and to earlier container variables.
-        var defined = result.ToDictionary(kv => kv.Key, kv => kv.Value);
+        // The config's variables win over the image's, taken as given (the kubelet has expanded them).
         foreach (var (key, value) in env)
         {
-            var expanded = EnvExpansion.Expand(value, n => defined.TryGetValue(n, out var v) ? v : null);
-            Set(key, expanded);
-            defined[key] = expanded;
+            Set(key, value);
         }
 
         return result;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Runtime.Persistence;
 

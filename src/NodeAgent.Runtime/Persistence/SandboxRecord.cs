@@ -1,4 +1,4 @@
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Runtime.Persistence;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Runtime.Sandboxes;
 

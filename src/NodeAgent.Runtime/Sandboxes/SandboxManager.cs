@@ -1,7 +1,8 @@
+using NodeAgent.Runtime.Containers;
 using System.Security.Cryptography;
 using NodeAgent.Cgroups;
 using NodeAgent.Linux;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Runtime.Persistence;
 
 namespace NodeAgent.Runtime.Sandboxes;
@@ -50,7 +51,7 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
 
             if (cgroups is not null)
             {
-                cgroups.CreateOrUpdate(config.CgroupParent, config.PodResources);
+                cgroups.CreateOrUpdate(config.CgroupParent, config.PodResources.ToCgroup());
             }
 
             var record = new SandboxRecord

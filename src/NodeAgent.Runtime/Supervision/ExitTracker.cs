@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using NodeAgent.ContainerSpec;
 using NodeAgent.Linux;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Runtime.Persistence;
 
 namespace NodeAgent.Runtime.Supervision;

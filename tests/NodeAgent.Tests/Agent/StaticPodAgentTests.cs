@@ -1,4 +1,4 @@
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Tests.Kubelet;
 using NodeAgent.Tests.Support;
 

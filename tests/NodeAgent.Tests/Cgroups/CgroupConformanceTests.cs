@@ -1,5 +1,6 @@
 using NodeAgent.Cgroups;
 using NodeAgent.Tests.Support;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Cgroups;
 

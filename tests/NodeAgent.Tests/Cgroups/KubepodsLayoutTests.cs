@@ -1,4 +1,6 @@
+using NodeAgent.Runtime.Containers;
 using NodeAgent.Cgroups;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Cgroups;
 
@@ -43,13 +45,13 @@ public sealed class KubepodsLayoutTests
     [InlineData(262144, 10000)]
     public void Weight_from_shares(long shares, long weight)
     {
-        Assert.Equal(weight, KubepodsLayout.SharesToWeight(shares));
+        Assert.Equal(weight, CpuWeight.FromShares(shares));
     }
 
     [Fact]
     public void BestEffort_gets_minimum_shares_and_no_quota()
     {
-        CgroupResources r = KubepodsLayout.Resources(QosClass.BestEffort, 500, 0, null);
+        CgroupResources r = KubepodsLayout.Resources(QosClass.BestEffort, 500, 0, null).ToCgroup();
         Assert.Equal(2, r.CpuShares);
         Assert.Null(r.CpuQuotaMicros);
         Assert.Equal(100_000, r.CpuPeriodMicros);

@@ -1,6 +1,8 @@
+using NodeAgent.Runtime.Containers;
 using NodeAgent.Cgroups;
 using NodeAgent.Cgroups.V1;
 using NodeAgent.Tests.Support;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Cgroups;
 
@@ -56,7 +58,7 @@ public sealed class V1KernelCgroupTests : CgroupConformanceTests
     [PrivilegedFact]
     public void Cpu_values_are_written_and_read_back()
     {
-        var cg = (CgroupV1)Manager.CreateOrUpdate("kubepods/burstable/podcpu", KubepodsLayout.Resources(QosClass.Burstable, 250, 500, null));
+        var cg = (CgroupV1)Manager.CreateOrUpdate("kubepods/burstable/podcpu", KubepodsLayout.Resources(QosClass.Burstable, 250, 500, null).ToCgroup());
         string cpu = cg.DirectoryOf("cpu")!;
         Assert.Equal("256", File.ReadAllText(Path.Combine(cpu, "cpu.shares")).Trim());
         Assert.Equal("50000", File.ReadAllText(Path.Combine(cpu, "cpu.cfs_quota_us")).Trim());

@@ -1,5 +1,7 @@
+using NodeAgent.Runtime.Containers;
 using NodeAgent.Cgroups;
 using NodeAgent.Cgroups.V2;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Cgroups;
 
@@ -47,7 +49,7 @@ public sealed class V2FixtureCgroupTests : IDisposable
     public void Fixture_limits_are_written_in_v2_units()
     {
         _fx.AddGroup("kubepods/burstable/pody");
-        Manager().CreateOrUpdate("kubepods/burstable/pody", KubepodsLayout.Resources(QosClass.Burstable, 500, 1500, 128L << 20, 100));
+        Manager().CreateOrUpdate("kubepods/burstable/pody", KubepodsLayout.Resources(QosClass.Burstable, 500, 1500, 128L << 20, 100).ToCgroup());
         Assert.Equal("20", _fx.Read("kubepods/burstable/pody", "cpu.weight")); // shares 512 → 1 + 510*9999/262142
         Assert.Equal("150000 100000", _fx.Read("kubepods/burstable/pody", "cpu.max"));
         Assert.Equal((128L << 20).ToString(), _fx.Read("kubepods/burstable/pody", "memory.max"));
@@ -58,7 +60,7 @@ public sealed class V2FixtureCgroupTests : IDisposable
     public void Fixture_no_limits_write_max()
     {
         _fx.AddGroup("kubepods/besteffort/podz");
-        ICgroup cg = Manager().CreateOrUpdate("kubepods/besteffort/podz", KubepodsLayout.Resources(QosClass.BestEffort, 0, 0, null));
+        ICgroup cg = Manager().CreateOrUpdate("kubepods/besteffort/podz", KubepodsLayout.Resources(QosClass.BestEffort, 0, 0, null).ToCgroup());
         Assert.Equal("1", _fx.Read("kubepods/besteffort/podz", "cpu.weight")); // shares 2 → weight 1
         Assert.Equal("max 100000", _fx.Read("kubepods/besteffort/podz", "cpu.max"));
         Assert.Equal("max", _fx.Read("kubepods/besteffort/podz", "memory.max"));

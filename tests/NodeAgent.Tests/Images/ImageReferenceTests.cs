@@ -1,4 +1,5 @@
 using NodeAgent.Images;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Images;
 

@@ -1,7 +1,6 @@
 using NodeAgent.Network.Bridge;
 using NodeAgent.Network.Ipam;
-using NodeAgent.Runtime.Cri;
-using NodeAgent.Runtime.Network;
+using NodeAgent.Cri;
 using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Network;

@@ -1,5 +1,5 @@
 using NodeAgent.Network.Cni;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Network;

@@ -23,6 +23,8 @@ public sealed class PullStore : IDisposable
 
     public ImagePuller Puller { get; }
 
+    public RegistryImageService Service => new(Store, Puller, Store.Root);
+
     public string[] Blobs() => Directory.GetFiles(Path.Combine(Store.Root, "content", "blobs", "sha256")).Select(Path.GetFileName).ToArray()!;
 
     public string[] Leftovers() =>

@@ -3,6 +3,7 @@ using NodeAgent.Images;
 using NodeAgent.Registry.Auth;
 using NodeAgent.Registry.Config;
 using NodeAgent.Registry.Distribution;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Registry;
 

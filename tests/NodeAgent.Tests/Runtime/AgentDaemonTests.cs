@@ -1,4 +1,4 @@
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Tests.Agent;
 using NodeAgent.Tests.Support;
 

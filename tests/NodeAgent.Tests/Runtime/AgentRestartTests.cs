@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using NodeAgent.Linux;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Runtime;

@@ -1,7 +1,7 @@
 using NodeAgent.Cgroups;
 using NodeAgent.Images;
 using NodeAgent.Linux;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Runtime;
@@ -17,7 +17,7 @@ public sealed class BadInputTests : IDisposable
         var sandbox = await _rt.Runtime.RunPodSandboxAsync(_rt.Pod("refused"), CancellationToken.None);
 
         // The kernel's CFS quota minimum is 1000 µs.
-        var config = RuntimeFixture.Container("main", "true") with { Resources = new CgroupResources { CpuQuotaMicros = 500 } };
+        var config = RuntimeFixture.Container("main", "true") with { Resources = new LinuxContainerResources { CpuQuotaMicros = 500 } };
         var ex = await Assert.ThrowsAsync<RuntimeException>(() => _rt.Runtime.CreateContainerAsync(sandbox, config, CancellationToken.None));
         Assert.Equal(RuntimeErrorKind.CreateContainerError, ex.Kind);
         Assert.Contains("container main", ex.Message);

@@ -1,4 +1,5 @@
 using NodeAgent.Tests.Support;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Runtime;
 
@@ -19,6 +20,14 @@ public sealed class CliTests : IDisposable
         Assert.Equal("out\n", await stdout);
         Assert.Equal("err\n", await stderr);
         Assert.Empty(_rt.Runtime.ListContainers());
+    }
+
+    [PrivilegedFact]
+    public async Task ArgumentsReachTheContainerUnexpanded()
+    {
+        // As with docker, ctr and crictl: $$ is the shell's PID (1, the container's init), $(X) stays as written.
+        var output = await CliProcess.RunAsync(_rt, "ctr", "run", "--rm", "localhost/busybox:latest", "sh", "-c", "echo $$ '$(HOME)'");
+        Assert.Equal("1 $(HOME)\n", output);
     }
 
     [PrivilegedFact]

@@ -1,6 +1,6 @@
 using NodeAgent.Images;
 using NodeAgent.Runtime.Containers;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Runtime.Persistence;
 using NodeAgent.Tests.Support;
 

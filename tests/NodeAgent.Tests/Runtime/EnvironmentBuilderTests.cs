@@ -6,12 +6,12 @@ namespace NodeAgent.Tests.Runtime;
 public class EnvironmentBuilderTests
 {
     [Fact]
-    public void ContainerEnvOverridesImageEnvAndMayReferToIt()
+    public void ConfigEnvOverridesImageEnvAndIsNotExpanded()
     {
         var image = new ImageConfig { Env = ["PATH=/bin", "A=image"] };
-        var env = EnvironmentBuilder.Build(image, [new("A", "container"), new("B", "$(A)-$(PATH)")], "pod1");
+        var env = EnvironmentBuilder.Build(image, [new("A", "container"), new("B", "$(A)-$$")], "pod1");
         Assert.Contains(new KeyValuePair<string, string>("A", "container"), env);
-        Assert.Contains(new KeyValuePair<string, string>("B", "container-/bin"), env);
+        Assert.Contains(new KeyValuePair<string, string>("B", "$(A)-$$"), env);
         Assert.Contains(new KeyValuePair<string, string>("HOSTNAME", "pod1"), env);
         Assert.Single(env, kv => kv.Key == "A");
     }

@@ -1,6 +1,6 @@
 using NodeAgent.Cgroups;
 using NodeAgent.Linux;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Runtime;
@@ -107,7 +107,7 @@ public sealed class RuntimeServiceTests : IDisposable
     {
         var config = RuntimeFixture.Container("hog", "sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\000' a); echo survived") with
         {
-            Resources = new CgroupResources { MemoryLimitBytes = 32 * 1024 * 1024 },
+            Resources = new LinuxContainerResources { MemoryLimitBytes = 32 * 1024 * 1024 },
         };
         var (_, id) = await _rt.StartAsync("oom", config);
         var status = await _rt.WaitAsync(id);
@@ -120,7 +120,7 @@ public sealed class RuntimeServiceTests : IDisposable
     {
         var config = RuntimeFixture.Container("forker", "sh", "-c", "for i in $(seq 1 30); do sleep 60 & done; echo all-forked") with
         {
-            Resources = new CgroupResources { PidsLimit = 10 },
+            Resources = new LinuxContainerResources { PidsLimit = 10 },
         };
         var (_, id) = await _rt.StartAsync("pids", config);
         var status = await _rt.WaitAsync(id);
@@ -165,7 +165,7 @@ public sealed class RuntimeServiceTests : IDisposable
     [PrivilegedFact]
     public async Task RemoveLeavesNoMountsCgroupsOrFiles()
     {
-        var config = RuntimeFixture.Container("main", "true") with { Resources = new CgroupResources { MemoryLimitBytes = 64 << 20 } };
+        var config = RuntimeFixture.Container("main", "true") with { Resources = new LinuxContainerResources { MemoryLimitBytes = 64 << 20 } };
         var (sandbox, id) = await _rt.StartAsync("cleanup", config);
         await _rt.WaitAsync(id);
         var cgroupPath = $"kubepods/besteffort/podcleanup/{id}";

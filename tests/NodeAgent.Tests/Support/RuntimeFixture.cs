@@ -1,9 +1,9 @@
+using NodeAgent.Registry;
 using NodeAgent.Cgroups;
 using NodeAgent.Images;
 using NodeAgent.Linux;
 using NodeAgent.Runtime;
-using NodeAgent.Runtime.Cri;
-using NodeAgent.Runtime.Network;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Support;
 
@@ -40,6 +40,9 @@ public sealed class RuntimeFixture : IDisposable
     public ImageStore Images { get; }
 
     public OverlaySnapshotter Snapshotter { get; }
+
+    /// <summary>The image service over <see cref="Images"/> without a registry (only present images run).</summary>
+    public RegistryImageService ImageService => new(Images, null, Root);
 
     public ICgroupManager Cgroups { get; }
 

@@ -1,3 +1,4 @@
+using NodeAgent.Registry;
 using System.Text;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,7 +21,7 @@ public sealed class ImageManagerTests(RegistryFixture registry) : IClassFixture<
 
     private PodEventLog Events => _events ??= new PodEventLog(NullLogger<PodEventLog>.Instance, _time);
 
-    private ImageManager Manager(IPullSecretSource? secrets = null) => new(_store.Store, _store.Puller, Events, _time, secrets);
+    private ImageManager Manager(IPullSecretSource? secrets = null) => new(new RegistryImageService(_store.Store, _store.Puller, _store.Store.Root, _time), Events, _time, secrets);
 
     private static V1Pod Pod(string image, string? policy, params string[] pullSecrets) => new()
     {
@@ -130,7 +131,7 @@ public sealed class ImageManagerTests(RegistryFixture registry) : IClassFixture<
         using var store = new PullStore(config);
         var docker = Encoding.UTF8.GetBytes($"{{\"auths\":{{\"{auth.Host}\":{{\"username\":\"carol\",\"password\":\"pw\"}}}}}}");
         var secrets = new DictionaryPullSecrets(new() { ["default/regcred"] = new PullSecret(DockerKeyring.DockerConfigJsonType, new Dictionary<string, byte[]> { [".dockerconfigjson"] = docker }) });
-        var manager = new ImageManager(store.Store, store.Puller, Events, _time, secrets);
+        var manager = new ImageManager(new RegistryImageService(store.Store, store.Puller, store.Store.Root, _time), Events, _time, secrets);
 
         var without = Pod($"{auth.Host}/secret/busybox:1", "IfNotPresent", "absent");
         var with = Pod($"{auth.Host}/secret/busybox:1", "IfNotPresent", "absent", "regcred");

@@ -22,8 +22,8 @@ public sealed class PodImagePullTests(RegistryFixture registry) : IClassFixture<
     {
         var config = RegistryConfigParser.Parse($"mirrors:\n  \"{registry.Server.Host}\":\n    endpoint: [\"http://{registry.Server.Host}\"]\n", "registries.yaml");
         _puller = new ImagePuller(_rt.Images, _rt.Snapshotter, config);
-        var images = new ImageManager(_rt.Images, _puller, _events, TimeProvider.System);
-        return new PodSyncer(_rt.Runtime, _rt.Images, new ContainerBackoff(TimeProvider.System), _events,
+        var images = new ImageManager(new RegistryImageService(_rt.Images, _puller, _rt.Root), _events, TimeProvider.System);
+        return new PodSyncer(_rt.Runtime, _rt.ImageService, new ContainerBackoff(TimeProvider.System), _events,
             new PodSandboxFactory(_rt.Logs), TimeProvider.System, NullLogger<PodSyncer>.Instance, images);
     }
 

@@ -1,6 +1,6 @@
 using k8s.Models;
 using NodeAgent.Kubelet.Pods;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Runtime.Sandboxes;
 using NodeAgent.Tests.Support;
 

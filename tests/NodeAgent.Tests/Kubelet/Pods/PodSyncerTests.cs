@@ -2,7 +2,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Pods;
-using NodeAgent.Runtime.Cri;
+using NodeAgent.Cri;
 using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Kubelet.Pods;
@@ -16,7 +16,7 @@ public sealed class PodSyncerTests : IDisposable
 
     public PodSyncerTests()
     {
-        _syncer = new PodSyncer(_rt.Runtime, _rt.Images, new ContainerBackoff(TimeProvider.System), _events,
+        _syncer = new PodSyncer(_rt.Runtime, _rt.ImageService, new ContainerBackoff(TimeProvider.System), _events,
             new PodSandboxFactory(_rt.Logs), TimeProvider.System, NullLogger<PodSyncer>.Instance);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Pods;
 using NodeAgent.Tests.Support;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Tests.Kubelet.Pods;
 
@@ -16,7 +17,7 @@ public sealed class PodWorkersTests : IAsyncLifetime
 
     public PodWorkersTests()
     {
-        _syncer = new PodSyncer(_rt.Runtime, _rt.Images, new ContainerBackoff(TimeProvider.System),
+        _syncer = new PodSyncer(_rt.Runtime, _rt.ImageService, new ContainerBackoff(TimeProvider.System),
             new PodEventLog(NullLogger<PodEventLog>.Instance, TimeProvider.System), new PodSandboxFactory(_rt.Logs),
             TimeProvider.System, NullLogger<PodSyncer>.Instance);
         _workers = new PodWorkers(_syncer, _statuses, () => "127.0.0.1", TimeProvider.System, NullLogger<PodWorkers>.Instance);

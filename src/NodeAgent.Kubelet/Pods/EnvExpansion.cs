@@ -1,4 +1,4 @@
-namespace NodeAgent.Runtime.Containers;
+namespace NodeAgent.Kubelet.Pods;
 
 /// <summary>
 /// Kubernetes' <c>$(VAR)</c> expansion for command, args and env values: a defined variable is replaced,

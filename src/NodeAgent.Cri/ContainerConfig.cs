@@ -1,6 +1,5 @@
-using NodeAgent.Cgroups;
 
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 /// <summary>What the kubelet side asks of a container (the CRI's ContainerConfig, trimmed).</summary>
 public sealed record ContainerConfig
@@ -32,7 +31,7 @@ public sealed record ContainerConfig
     /// <summary>Log file path relative to the sandbox's log directory, e.g. <c>app/0.log</c>.</summary>
     public required string LogPath { get; init; }
 
-    public CgroupResources Resources { get; init; } = new();
+    public LinuxContainerResources Resources { get; init; } = new();
 
     public ContainerSecurity Security { get; init; } = new();
 }

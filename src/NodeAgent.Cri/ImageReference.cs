@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace NodeAgent.Images;
+namespace NodeAgent.Cri;
 
 /// <summary>
 /// A parsed image reference, normalised as Docker and containerd do: <c>busybox</c> is
@@ -36,14 +36,14 @@ public sealed partial record ImageReference(string Domain, string Path, string? 
     }
 
     /// <summary>Parses and normalises; a reference without tag or digest gets <c>:latest</c>.</summary>
-    /// <exception cref="ImageException">Kind InvalidReference, naming the reference and the reason.</exception>
+    /// <exception cref="InvalidImageReferenceException">Naming the reference and the reason.</exception>
     public static ImageReference Parse(string reference)
     {
         if (TryParse(reference, out var parsed, out var reason))
         {
             return parsed;
         }
-        throw new ImageException(ImageErrorKind.InvalidReference, $"invalid image reference \"{reference}\": {reason}");
+        throw new InvalidImageReferenceException($"invalid image reference \"{reference}\": {reason}");
     }
 
     public static bool TryParse(string reference, out ImageReference parsed, out string reason)

@@ -1,4 +1,4 @@
-namespace NodeAgent.Cgroups;
+namespace NodeAgent.Cri;
 
 /// <summary>A pod's Kubernetes QoS class, which decides where its cgroup lives under <c>kubepods</c>.</summary>
 public enum QosClass

@@ -1,4 +1,4 @@
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 /// <summary>A container port published on the node (the CRI's PortMapping; from a container port with hostPort).</summary>
 public sealed record PortMapping

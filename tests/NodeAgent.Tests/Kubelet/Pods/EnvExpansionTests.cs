@@ -1,6 +1,6 @@
-using NodeAgent.Runtime.Containers;
+using NodeAgent.Kubelet.Pods;
 
-namespace NodeAgent.Tests.Runtime;
+namespace NodeAgent.Tests.Kubelet.Pods;
 
 public class EnvExpansionTests
 {

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 /// <summary>
 /// The CRI's RuntimeService as a C# interface: the pod workers drive sandboxes and containers through it, and a

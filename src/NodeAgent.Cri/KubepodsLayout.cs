@@ -1,4 +1,4 @@
-namespace NodeAgent.Cgroups;
+namespace NodeAgent.Cri;
 
 /// <summary>kubelet's cgroupfs naming and CPU arithmetic (pkg/kubelet/cm: qos_container_manager, helpers_linux).</summary>
 public static class KubepodsLayout
@@ -58,20 +58,8 @@ public static class KubepodsLayout
         return Math.Max(quota, MinQuotaPeriodMicros);
     }
 
-    /// <summary>cgroup v2 cpu.weight from v1 shares: <c>1 + ((shares - 2) * 9999) / 262142</c>.</summary>
-    public static long SharesToWeight(long shares)
-    {
-        if (shares == 0)
-        {
-            return 0;
-        }
-
-        shares = Math.Clamp(shares, MinShares, MaxShares);
-        return 1 + ((shares - 2) * 9999) / 262142;
-    }
-
     /// <summary>Resources for a container (or pod) cgroup from its CPU request/limit in millicores, memory limit and pids limit.</summary>
-    public static CgroupResources Resources(QosClass qos, long cpuRequestMilli, long cpuLimitMilli, long? memoryLimitBytes, long? pidsLimit = null) => new()
+    public static LinuxContainerResources Resources(QosClass qos, long cpuRequestMilli, long cpuLimitMilli, long? memoryLimitBytes, long? pidsLimit = null) => new()
     {
         CpuShares = qos == QosClass.BestEffort ? MinShares : MilliCpuToShares(cpuRequestMilli),
         CpuQuotaMicros = MilliCpuToQuota(cpuLimitMilli),

@@ -1,4 +1,4 @@
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 public enum RuntimeErrorKind { NotFound, InvalidArgument, FailedPrecondition, CreateContainerError, StartError, SandboxError, Io }
 

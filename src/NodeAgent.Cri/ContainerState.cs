@@ -1,3 +1,3 @@
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 public enum ContainerState { Created, Running, Exited, Unknown }

@@ -1,6 +1,5 @@
-using NodeAgent.Runtime.Cri;
 
-namespace NodeAgent.Runtime.Network;
+namespace NodeAgent.Cri;
 
 /// <summary>One sandbox as the pod network sees it.</summary>
 public sealed record PodNetworkRequest

@@ -1,4 +1,4 @@
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 /// <summary>A container as the runtime reports it (the CRI's ContainerStatus).</summary>
 public sealed record ContainerStatus

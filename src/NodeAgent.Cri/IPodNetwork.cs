@@ -1,4 +1,4 @@
-namespace NodeAgent.Runtime.Network;
+namespace NodeAgent.Cri;
 
 /// <summary>
 /// Attaches pod sandboxes to the node's pod network. The runtime calls it once a sandbox's network namespace

@@ -1,6 +1,5 @@
-using NodeAgent.Cgroups;
 
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 /// <summary>What the kubelet side asks of a pod sandbox (the CRI's PodSandboxConfig, trimmed to what NodeAgent uses).</summary>
 public sealed record PodSandboxConfig
@@ -25,7 +24,7 @@ public sealed record PodSandboxConfig
     /// <summary>Cgroup parent of the pod relative to the cgroup root (e.g. <c>kubepods/burstable/pod&lt;uid&gt;</c>).</summary>
     public required string CgroupParent { get; init; }
 
-    public CgroupResources PodResources { get; init; } = new();
+    public LinuxContainerResources PodResources { get; init; } = new();
 
     public bool HostNetwork { get; init; }
 

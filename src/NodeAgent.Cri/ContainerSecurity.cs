@@ -1,4 +1,4 @@
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 /// <summary>The securityContext fields the runtime applies.</summary>
 public sealed record ContainerSecurity

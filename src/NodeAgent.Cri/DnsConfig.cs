@@ -1,4 +1,4 @@
-namespace NodeAgent.Runtime.Cri;
+namespace NodeAgent.Cri;
 
 /// <summary>The pod's resolv.conf (the CRI's DNSConfig): the kubelet side computes it from dnsPolicy.</summary>
 public sealed record DnsConfig
