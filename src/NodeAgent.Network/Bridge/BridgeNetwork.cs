@@ -55,6 +55,15 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
 
     public async Task<PodNetworkStatus> SetUpAsync(PodNetworkRequest request, CancellationToken cancellationToken)
     {
+        try
+        {
+            // The pod IP is not known yet: check the mappings' own values against a placeholder address.
+            NatRules.Validate(request.PortMappings, "0.0.0.0");
+        }
+        catch (ArgumentException ex)
+        {
+            throw new IOException($"sandbox {request.SandboxId[..Math.Min(12, request.SandboxId.Length)]} (pod {request.PodNamespace}/{request.PodName}): {ex.Message}", ex);
+        }
         await EnsureNodeAsync(cancellationToken);
         var hostVeth = HostVethName(request.SandboxId);
         try
@@ -244,7 +253,7 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
                 .Select(f => ReadRecord(Path.GetFileNameWithoutExtension(f)))
                 .Where(r => r is { Ports.Count: > 0 })
                 .Select(r => new NatRules.PodPorts(r!.SandboxId, r.Ip, r.Ports));
-            await _nat.SyncHostPortsAsync(pods, cancellationToken);
+            await _nat.SyncHostPortsAsync(pods, cancellationToken, (sandbox, error) => LogInvalidPort(sandbox, error));
         }
         finally
         {
@@ -272,4 +281,7 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pod network: reclaimed the address of sandbox {Sandbox}, which no longer exists")]
     private partial void LogReclaimed(string sandbox);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "pod network: sandbox {Sandbox}: hostPort mapping left out of the rules: {Error}")]
+    private partial void LogInvalidPort(string sandbox, string error);
 }

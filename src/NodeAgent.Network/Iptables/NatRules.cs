@@ -63,25 +63,48 @@ public sealed class NatRules(NodeCommand node)
         await RestoreAsync(sb.ToString(), cancellationToken);
     }
 
-    /// <summary>Rewrites the hostPort chain for exactly these pods.</summary>
-    public Task SyncHostPortsAsync(IEnumerable<PodPorts> pods, CancellationToken cancellationToken)
+    /// <summary>Rewrites the hostPort chain for exactly these pods. A mapping with an invalid value is left out and
+    /// reported to <paramref name="invalid"/> (sandbox ID and reason); the rule text holds parsed values only.</summary>
+    public Task SyncHostPortsAsync(IEnumerable<PodPorts> pods, CancellationToken cancellationToken, Action<string, string>? invalid = null)
     {
         var sb = new StringBuilder("*nat\n").Append($":{HostPorts} - [0:0]\n");
         foreach (var pod in pods)
         {
-            foreach (var port in pod.Ports.Where(p => p.HostPort > 0))
+            if (!IsSandboxId(pod.SandboxId))
             {
-                var proto = port.Protocol.ToLowerInvariant();
-                var dest = string.IsNullOrEmpty(port.HostIp) || port.HostIp is "0.0.0.0" ? string.Empty : $"-d {port.HostIp}/32 ";
-                var match = $"-A {HostPorts} {dest}-p {proto} -m {proto} --dport {port.HostPort} -m comment --comment \"sandbox {pod.SandboxId[..12]} hostport {port.HostPort}\"";
-                sb.Append($"{match} -s {pod.PodIp}/32 -j MARK --set-xmark {MasqMark}\n");
-                sb.Append($"{match} -j DNAT --to-destination {pod.PodIp}:{port.ContainerPort}\n");
+                invalid?.Invoke(pod.SandboxId, "sandbox ID is not a hexadecimal ID");
+                continue;
+            }
+            foreach (var port in pod.Ports.Where(p => p.HostPort != 0))
+            {
+                if (!HostPortRule.TryParse(port, pod.PodIp, out var rule, out var error))
+                {
+                    invalid?.Invoke(pod.SandboxId, error);
+                    continue;
+                }
+                var match = $"-A {HostPorts} {rule.Match()} -m comment --comment \"sandbox {pod.SandboxId[..12]} hostport {rule.HostPort}\"";
+                sb.Append($"{match} -s {rule.PodIp}/32 -j MARK --set-xmark {MasqMark}\n");
+                sb.Append($"{match} -j DNAT --to-destination {rule.Destination()}\n");
             }
         }
 
         sb.Append("COMMIT\n");
         return RestoreAsync(sb.ToString(), cancellationToken);
     }
+
+    /// <summary>Checks every mapping before a sandbox is set up; throws naming the first invalid value.</summary>
+    public static void Validate(IEnumerable<PortMapping> ports, string podIp)
+    {
+        foreach (var port in ports.Where(p => p.HostPort != 0))
+        {
+            if (!HostPortRule.TryParse(port, podIp, out _, out var error))
+            {
+                throw new ArgumentException($"port mapping {error}");
+            }
+        }
+    }
+
+    private static bool IsSandboxId(string id) => id.Length >= 12 && id.All(char.IsAsciiHexDigitLower);
 
     /// <summary>Removes the jumps and the agent's chains. Idempotent.</summary>
     public async Task CleanupAsync(CancellationToken cancellationToken)

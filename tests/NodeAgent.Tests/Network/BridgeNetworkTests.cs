@@ -107,6 +107,20 @@ public sealed class BridgeNetworkTests : IAsyncLifetime
     }
 
     [PrivilegedFact]
+    public async Task A_hostIP_carrying_rule_text_fails_the_sandbox_and_never_reaches_iptables()
+    {
+        var injected = "10.9.9.9\n-A OUTPUT -m comment --comment INJECTED -j ACCEPT\n#";
+        var config = _rt.Pod("evil") with { PortMappings = [new PortMapping { ContainerPort = 8080, HostPort = 18081, HostIp = injected }] };
+        var ex = await Assert.ThrowsAsync<RuntimeException>(() => _rt.Runtime.RunPodSandboxAsync(config, CancellationToken.None));
+        Assert.Contains("hostIP \"10.9.9.9?-A OUTPUT", ex.Message);
+        Assert.Contains("must be an IPv4 address", ex.Message);
+        Assert.Empty(_rt.Runtime.ListPodSandboxes());
+        var nat = NodeNetns.Exec(_node.NodePath, "iptables-save", "-t", "nat");
+        Assert.DoesNotContain("INJECTED", nat);
+        Assert.DoesNotContain("18081", nat);
+    }
+
+    [PrivilegedFact]
     public async Task Addresses_survive_a_restart_are_released_on_removal_and_leaks_are_reclaimed()
     {
         var (first, ip1) = await PodAsync("one");
