@@ -1,64 +1,21 @@
-using System.Runtime.InteropServices;
 using System.Text;
+using NodeAgent.Linux;
 
 namespace NodeAgent.Cgroups;
 
 /// <summary>Reads and writes cgroupfs interface files, turning the kernel's errno into a <see cref="CgroupException"/>.</summary>
 internal static class CgroupFs
 {
-    public const int EEXIST = 17;
-    public const int ENOENT = 2;
-    public const int EBUSY = 16;
-    public const int ESRCH = 3;
-    public const int EINTR = 4;
-
-    public static string ErrnoName(int errno) => errno switch
-    {
-        1 => "EPERM",
-        2 => "ENOENT",
-        3 => "ESRCH",
-        4 => "EINTR",
-        5 => "EIO",
-        11 => "EAGAIN",
-        12 => "ENOMEM",
-        13 => "EACCES",
-        16 => "EBUSY",
-        17 => "EEXIST",
-        22 => "EINVAL",
-        28 => "ENOSPC",
-        30 => "EROFS",
-        39 => "ENOTEMPTY",
-        95 => "EOPNOTSUPP",
-        _ => "errno " + errno,
-    };
-
-    public static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} ({ErrnoName(errno)})";
-
     /// <summary>Writes <paramref name="value"/> to <paramref name="dir"/>/<paramref name="file"/> with a single write(2).</summary>
-    public static unsafe void Write(string cgroup, string dir, string file, string value)
+    public static void Write(string cgroup, string dir, string file, string value)
     {
-        string path = Path.Combine(dir, file);
-        int fd = Interop.open(path, Interop.O_WRONLY | Interop.O_TRUNC | Interop.O_CLOEXEC, 0);
-        if (fd < 0)
-        {
-            throw Error(cgroup, $"opening {file} for writing", Marshal.GetLastPInvokeError());
-        }
-
         try
         {
-            byte[] bytes = Encoding.ASCII.GetBytes(value);
-            fixed (byte* p = bytes)
-            {
-                nint n = Interop.write(fd, p, bytes.Length);
-                if (n < 0)
-                {
-                    throw Error(cgroup, $"writing {file} = \"{value}\"", Marshal.GetLastPInvokeError());
-                }
-            }
+            FileSystemOps.WriteOnce(Path.Combine(dir, file), Encoding.ASCII.GetBytes(value));
         }
-        finally
+        catch (LinuxException e)
         {
-            Interop.close(fd);
+            throw Error(cgroup, e.Operation == "open" ? $"opening {file} for writing" : $"writing {file} = \"{value}\"", e.Errno);
         }
     }
 
@@ -165,15 +122,17 @@ internal static class CgroupFs
             string dir = Path.Combine(parent, part);
             if (!Directory.Exists(dir))
             {
-                if (Interop.mkdir(dir, 0x1ED /* 0755 */) != 0)
+                bool made;
+                try
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno != EEXIST)
-                    {
-                        throw Error(cgroup, $"creating directory {dir}", errno);
-                    }
+                    made = FileSystemOps.MakeDirectory(dir, 0x1ED /* 0755 */);
                 }
-                else
+                catch (LinuxException e)
+                {
+                    throw Error(cgroup, $"creating directory {dir}", e.Errno);
+                }
+
+                if (made)
                 {
                     created?.Invoke(parent, dir);
                 }
@@ -184,5 +143,5 @@ internal static class CgroupFs
     }
 
     public static CgroupException Error(string cgroup, string what, int errno) =>
-        new($"cgroup {cgroup}: {what}: {Describe(errno)}") { Errno = errno };
+        new($"cgroup {cgroup}: {what}: {LinuxException.Describe(errno)}") { Errno = errno };
 }

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using NodeAgent.Linux;
 
 namespace NodeAgent.Cgroups;
 
@@ -63,9 +63,10 @@ internal static class CgroupTree
             {
                 beforeKill?.Invoke();
                 pids = AllPids(dirs); // frozen now: no new forks escape the list.
-                ProcessReaper.KillAll(pids);
+                using var reaper = new ProcessReaper(pids);
+                reaper.KillAll();
                 afterKill?.Invoke();
-                ProcessReaper.WaitForExit(pids, 1000);
+                reaper.WaitForExit(TimeSpan.FromSeconds(1));
             }
 
             int busy = 0;
@@ -73,21 +74,19 @@ internal static class CgroupTree
             string lastDir = "";
             foreach (string dir in dirs)
             {
-                if (Interop.rmdir(dir) != 0)
+                try
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == CgroupFs.ENOENT)
-                    {
-                        continue;
-                    }
-
+                    FileSystemOps.RemoveDirectory(dir); // false: already gone.
+                }
+                catch (LinuxException e) when (e.Errno == ErrnoNames.EBUSY)
+                {
                     busy++;
-                    lastErrno = errno;
+                    lastErrno = e.Errno;
                     lastDir = dir;
-                    if (errno != CgroupFs.EBUSY)
-                    {
-                        throw CgroupFs.Error(cgroup, $"removing {dir}", errno);
-                    }
+                }
+                catch (LinuxException e)
+                {
+                    throw CgroupFs.Error(cgroup, $"removing {dir}", e.Errno);
                 }
             }
 

@@ -1,85 +1,68 @@
-using System.Runtime.InteropServices;
+using NodeAgent.Linux;
 
 namespace NodeAgent.Cgroups;
 
 /// <summary>
-/// Kills processes and waits for them to exit using pidfds (poll(2) on a pidfd returns when the process
-/// exits), so waiting is driven by the kernel rather than by sleeping.
+/// Kills the processes of a cgroup through pidfds (a recycled PID is never signalled) and waits for them to exit:
+/// a pidfd turns readable when its process exits, so waiting is driven by the kernel rather than by sleeping.
 /// </summary>
-internal static class ProcessReaper
+internal sealed class ProcessReaper : IDisposable
 {
-    public static void KillAll(IEnumerable<int> pids)
+    private const int SIGKILL = 9;
+    private readonly List<PidFd> _processes = [];
+
+    /// <summary>Takes a pidfd of each process still alive; one already gone (or not ours to see) is skipped.</summary>
+    public ProcessReaper(IEnumerable<int> pids)
     {
-        foreach (int pid in pids)
+        foreach (var pid in pids)
         {
-            Interop.kill(pid, Interop.SIGKILL); // ESRCH: already gone.
+            try
+            {
+                if (PidFd.TryOpen(pid) is { } handle)
+                {
+                    _processes.Add(handle);
+                }
+            }
+            catch (LinuxException)
+            {
+                // Not ours to wait for; removal reports EBUSY if it keeps the cgroup alive.
+            }
         }
     }
 
-    /// <summary>Waits until every pid has exited or <paramref name="timeoutMs"/> elapses; true when all exited.</summary>
-    public static unsafe bool WaitForExit(IReadOnlyList<int> pids, int timeoutMs)
+    public void KillAll()
     {
-        var fds = new List<int>(pids.Count);
+        foreach (var process in _processes)
+        {
+            try
+            {
+                process.Signal(SIGKILL); // false: already gone.
+            }
+            catch (LinuxException)
+            {
+                // As above: the rmdir that follows names the cgroup that stays busy.
+            }
+        }
+    }
+
+    /// <summary>Waits until every process has exited or <paramref name="timeout"/> elapses; true when all exited.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
         try
         {
-            foreach (int pid in pids)
-            {
-                int fd = Interop.pidfd_open(pid, 0);
-                if (fd >= 0)
-                {
-                    fds.Add(fd);
-                }
-                else if (Marshal.GetLastPInvokeError() != CgroupFs.ESRCH)
-                {
-                    return false;
-                }
-            }
-
-            long deadline = Environment.TickCount64 + timeoutMs;
-            var poll = new Interop.PollFd[fds.Count];
-            int remaining = fds.Count;
-            for (int i = 0; i < fds.Count; i++)
-            {
-                poll[i] = new Interop.PollFd { Fd = fds[i], Events = Interop.POLLIN };
-            }
-
-            while (remaining > 0)
-            {
-                int wait = (int)Math.Max(0, deadline - Environment.TickCount64);
-                int n;
-                fixed (Interop.PollFd* p = poll)
-                {
-                    n = Interop.poll(p, (nuint)poll.Length, wait);
-                }
-
-                if (n < 0 && Marshal.GetLastPInvokeError() == CgroupFs.EINTR)
-                {
-                    continue;
-                }
-
-                if (n <= 0)
-                {
-                    return false;
-                }
-
-                for (int i = 0; i < poll.Length; i++)
-                {
-                    if (poll[i].Fd >= 0 && poll[i].REvents != 0)
-                    {
-                        poll[i].Fd = -1; // poll(2) ignores negative descriptors.
-                        remaining--;
-                    }
-                }
-            }
-
-            return true;
+            return PidFd.WaitForAllExited(_processes, timeout);
         }
-        finally
+        catch (LinuxException)
         {
-            foreach (int fd in fds)
-            {
-                Interop.close(fd);
-            }
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _processes)
+        {
+            process.Dispose();
         }
     }
 }

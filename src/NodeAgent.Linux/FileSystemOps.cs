@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using NodeAgent.Linux.Interop;
+using Tmds.Linux;
 
 namespace NodeAgent.Linux;
 
@@ -58,6 +59,59 @@ public static class FileSystemOps
         times[1] = times[3] = ticks % TimeSpan.TicksPerSecond * 100;
         LinuxException.ThrowIfError(Libc.Utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW), "utimensat", path);
     }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> to an existing file with one open(2) and one write(2), as kernel interface files
+    /// (cgroupfs, procfs, sysfs) need: the kernel's verdict on the value is that write's errno. The exception's
+    /// <see cref="LinuxException.Operation"/> is "open" or "write".
+    /// </summary>
+    public static unsafe void WriteOnce(string path, ReadOnlySpan<byte> data)
+    {
+        var fd = LinuxException.ThrowIfError(Libc.Open(path, LibC.O_WRONLY | LibC.O_TRUNC | LibC.O_CLOEXEC, 0), "open", path);
+        try
+        {
+            fixed (byte* p = data)
+            {
+                LinuxException.ThrowIfError((nint)(long)LibC.write(fd, p, data.Length), "write", path);
+            }
+        }
+        finally
+        {
+            LibC.close(fd);
+        }
+    }
+
+    /// <summary>mkdir(2) of one directory; false when something already exists there (EEXIST).</summary>
+    public static unsafe bool MakeDirectory(string path, uint mode)
+    {
+        fixed (byte* p = NativePath(path))
+        {
+            if (LibC.mkdir(p, (ushort)mode) == 0)
+            {
+                return true;
+            }
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == ErrnoNames.EEXIST ? false : throw new LinuxException("mkdir", path, errno);
+    }
+
+    /// <summary>rmdir(2); false when the directory is already gone (ENOENT). EBUSY and others throw with their errno.</summary>
+    public static unsafe bool RemoveDirectory(string path)
+    {
+        fixed (byte* p = NativePath(path))
+        {
+            if (LibC.rmdir(p) == 0)
+            {
+                return true;
+            }
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == ErrnoNames.ENOENT ? false : throw new LinuxException("rmdir", path, errno);
+    }
+
+    internal static byte[] NativePath(string path) => System.Text.Encoding.UTF8.GetBytes(path + "\0");
 
     /// <summary>An overlayfs whiteout: a character device 0:0.</summary>
     public static void MakeWhiteout(string path) => MakeNode(path, S_IFCHR, 0, 0);
