@@ -26,6 +26,27 @@ public static class Mounts
         }
     }
 
+    /// <summary>
+    /// Bind-mounts (not recursively) the object an open handle names onto <paramref name="target"/>, through its
+    /// /proc/self/fd entry: what is mounted is what was opened, whatever has happened to its path since.
+    /// </summary>
+    public static void BindHandle(PathHandle source, string target)
+    {
+        var added = false;
+        source.DangerousAddRef(ref added);
+        try
+        {
+            Mount($"/proc/self/fd/{source.Fd}", target, null, MountFlags.Bind);
+        }
+        finally
+        {
+            if (added)
+            {
+                source.DangerousRelease();
+            }
+        }
+    }
+
     public static void SetPropagation(string target, MountFlags propagation, bool recursive = true) =>
         Mount(null, target, null, propagation | (recursive ? MountFlags.Recursive : 0));
 
