@@ -179,7 +179,8 @@ public sealed partial class PodSyncer(
         }
         catch (RuntimeException ex)
         {
-            waiting[container.Name] = new ContainerWaiting("CreateContainerError", ex.Message);
+            var reason = ex.Kind == RuntimeErrorKind.CreateContainerConfigError ? "CreateContainerConfigError" : "CreateContainerError";
+            waiting[container.Name] = new ContainerWaiting(reason, ex.Message);
             events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
             return backoff.Next(key);
         }

@@ -15,7 +15,10 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host)
 {
     public string PodDirectory(string uid) => Path.Combine(podsRoot, uid);
 
-    /// <summary>The bind mounts of <paramref name="container"/>; creates emptyDir and *OrCreate hostPath targets.</summary>
+    /// <summary>
+    /// The bind mounts of <paramref name="container"/>; creates emptyDir and *OrCreate hostPath targets. A subPath
+    /// is checked lexically here and passed on in <see cref="VolumeMount.SubPath"/> with the volume's directory.
+    /// </summary>
     /// <exception cref="ContainerConfigException">An unsupported volume type, a missing volume or a failed type check.</exception>
     public IReadOnlyList<VolumeMount> MountsFor(V1Pod pod, V1Container container)
     {
@@ -25,21 +28,15 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host)
             var volume = pod.Spec.Volumes?.FirstOrDefault(v => v.Name == m.Name)
                 ?? throw new ContainerConfigException($"volumeMount {m.Name}: the pod has no volume named \"{m.Name}\"");
             var source = Source(pod, volume);
-            if (!string.IsNullOrEmpty(m.SubPath))
+            var subPath = string.IsNullOrEmpty(m.SubPath) ? null : m.SubPath;
+            if (subPath is not null && (Path.IsPathRooted(subPath) || subPath.Split('/').Contains("..") || subPath.Contains('\0')))
             {
-                if (Path.IsPathRooted(m.SubPath) || m.SubPath.Split('/').Contains(".."))
-                {
-                    throw new ContainerConfigException($"volumeMount {m.Name}: subPath \"{m.SubPath}\" must be a relative path without \"..\"");
-                }
-
-                source = Path.Combine(source, m.SubPath);
-                if (!File.Exists(source))
-                {
-                    Directory.CreateDirectory(source);
-                }
+                throw new ContainerConfigException($"volumeMount {m.Name}: subPath \"{subPath}\" must be a relative path without \"..\"");
             }
 
-            mounts.Add(new VolumeMount(source, m.MountPath, m.ReadOnlyProperty == true));
+            // The subPath is resolved by the runtime, beneath the volume, when it creates the container: the volume's
+            // content is the containers' to write, so resolving (or creating) it here would follow their symlinks.
+            mounts.Add(new VolumeMount(source, m.MountPath, m.ReadOnlyProperty == true) { SubPath = subPath, Name = m.Name });
         }
 
         return mounts;

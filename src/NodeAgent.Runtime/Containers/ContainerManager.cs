@@ -31,7 +31,17 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
         try
         {
             Directory.CreateDirectory(rootfs);
-            undo.Push(() => Directory.Delete(dir, recursive: true));
+            // Never delete through a mount that failed to go (a subPath staging mount holds a volume's content).
+            undo.Push(() =>
+            {
+                if (Mounts.ListUnder(dir).Count == 0)
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+            });
+
+            // First, before any slow work: a subPath that cannot be prepared is a configuration error.
+            var mounts = SubPathMounts.Prepare(dir, config, undo);
 
             var lowers = await snapshotter.EnsureLayersAsync(image, cancellationToken);
             var overlay = snapshotter.PrepareContainer(id, lowers);
@@ -53,7 +63,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
             Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
 
             var spec = ContainerSpecBuilder.Build(new ContainerSpecBuilder.Inputs(
-                id, rootfs, image.Config, config, sandbox, procs, logPath, options.ContainerLogMaxSizeBytes, options.ContainerLogMaxFiles));
+                id, rootfs, image.Config, config with { Mounts = mounts }, sandbox, procs, logPath, options.ContainerLogMaxSizeBytes, options.ContainerLogMaxFiles));
             Bundle.WriteSpec(dir, spec);
 
             var record = new ContainerRecord
@@ -131,7 +141,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
         return result;
     }
 
-    /// <summary>Unmounts the rootfs, removes the cgroup, the writable layer and the directory. The container must not run.</summary>
+    /// <summary>Unmounts the rootfs and the subPath staging mounts, removes the cgroup, the writable layer and the directory. The container must not run.</summary>
     public void Remove(ContainerRecord record)
     {
         var dir = paths.Container(record.Id);
