@@ -43,9 +43,9 @@ internal static class AgentCommand
             var network = NetworkFlags.CreatePodNetwork(options);
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
 
-            // sd_notify (READY=1, STOPPING=1) through Microsoft.Extensions.Hosting.Systemd, which works under Native
-            // AOT; it is a no-op unless systemd started the agent (NOTIFY_SOCKET with SYSTEMD_EXEC_PID or a systemd
-            // parent). It picks its own console format, so the agent's format is added after it.
+            // sd_notify (READY=1 once started, STOPPING=1 on SIGTERM) through Microsoft.Extensions.Hosting.Systemd,
+            // which works under Native AOT (checked with hack/build.sh); a no-op without NOTIFY_SOCKET. Under systemd
+            // it picks its own console format, so the agent's format is added after it.
             builder.Services.AddSystemd();
             builder.Logging.AddAgentConsole(options.LoggingFormat);
             builder.Logging.SetMinimumLevel(LogLevel.Information);

@@ -61,18 +61,19 @@ public sealed class SystemdAgentTests : IAsyncLifetime
     }
 
     [PrivilegedFact]
-    public async Task WithoutSystemdNothingIsSentAndTheAgentRunsAsUsual()
+    public async Task NotifiesAnAbstractSocketAsSdNotifyDoes()
     {
-        var socketPath = _dir.Combine("notify.sock");
+        // NOTIFY_SOCKET alone is enough (as for sd_notify(3)); '@' names a socket in the abstract namespace.
+        var name = $"nodeagent-test-{Guid.NewGuid():N}";
         using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        socket.Bind(new UnixDomainSocketEndPoint(socketPath));
+        socket.Bind(new UnixDomainSocketEndPoint("\0" + name));
         var manifests = Directory.CreateDirectory(_dir.Combine("manifests")).FullName;
+        await using var agent = await AgentProcess.StartConfiguredAsync(null, _rt, manifests, psi => psi.Environment["NOTIFY_SOCKET"] = "@" + name);
 
-        // NOTIFY_SOCKET inherited by a process systemd did not start (a shell in a unit, a test): not for us.
-        await using var agent = await AgentProcess.StartConfiguredAsync(null, _rt, manifests, psi => psi.Environment["NOTIFY_SOCKET"] = socketPath);
-        await agent.WaitForLogAsync(l => l.Contains("nodeagent agent ready", StringComparison.Ordinal));
-        Assert.Equal(0, await agent.StopAsync());
-        Assert.Equal(0, socket.Available);
+        Assert.Equal("READY=1", await ReceiveAsync(socket));
+        var stopped = agent.StopAsync();
+        Assert.Equal("STOPPING=1", await ReceiveAsync(socket));
+        Assert.Equal(0, await stopped);
     }
 
     [PrivilegedFact]
