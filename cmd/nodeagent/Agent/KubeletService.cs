@@ -7,21 +7,23 @@ using NodeAgent.Server;
 namespace NodeAgent.Cli.Agent;
 
 /// <summary>
-/// Hosts the kubelet (<see cref="KubeletHost"/>, composed in src/) and its read-only API in the daemon: starts the
-/// server on <c>--address</c>:<c>--read-only-port</c> with the host's pods and the loops' health, then runs the host.
+/// Hosts the kubelet (<see cref="KubeletHost"/>, composed in src/) and its read-only API in the daemon. The server
+/// on <c>--address</c>:<c>--read-only-port</c> (the host's pods, the loops' health) is listening before start-up
+/// completes, so systemd's READY=1 means the API answers; then the host's loops run until shutdown.
 /// </summary>
 internal sealed partial class KubeletService(KubeletHost host, LoopSupervisor health, IPAddress address, int port, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<KubeletService>();
+    private ReadOnlyServer? _server;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await using var server = port > 0 ? new ReadOnlyServer(address, port, host.Pods, loggers, health) : null;
-        if (server is not null)
+        if (port > 0)
         {
+            _server = new ReadOnlyServer(address, port, host.Pods, loggers, health);
             try
             {
-                await server.StartAsync(stoppingToken);
+                await _server.StartAsync(cancellationToken);
             }
             catch (IOException e)
             {
@@ -30,8 +32,19 @@ internal sealed partial class KubeletService(KubeletHost host, LoopSupervisor he
             }
         }
 
-        await host.RunAsync(stoppingToken);
+        await base.StartAsync(cancellationToken);
     }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => host.RunAsync(stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "read-only API not started: cannot listen on {Address}:{Port}: {Error}")]
     private partial void LogServerFailed(string address, int port, string error);

@@ -37,13 +37,16 @@ public sealed class HostNetworkInfo(string procNet = "/proc/net") : IHostNetwork
 
     public async Task<IReadOnlyList<IPAddress>> LookupAsync(string hostName, CancellationToken cancellationToken)
     {
+        // Bounded: an unreachable DNS server must not hold the agent's start for the resolver's full retry time
+        // (the lookup itself may not honour cancellation once under way, hence WaitAsync as well).
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(LookupTimeout);
         try
         {
-            return await Dns.GetHostAddressesAsync(hostName, timeout.Token);
+            return await Dns.GetHostAddressesAsync(hostName, timeout.Token).WaitAsync(LookupTimeout, cancellationToken);
         }
-        catch (Exception e) when (e is SocketException or ArgumentException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is SocketException or ArgumentException or TimeoutException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return [];
         }

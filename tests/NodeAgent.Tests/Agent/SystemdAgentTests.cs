@@ -54,6 +54,12 @@ public sealed class SystemdAgentTests : IAsyncLifetime
 
         Assert.Equal("READY=1", await ReceiveAsync(socket));
         Assert.True(await agent.HealthyAsync());
+        // Ready only once the API listens (the log is asynchronous: wait for the line, then compare the order).
+        await agent.WaitForLogAsync(l => l.Contains("nodeagent agent ready", StringComparison.Ordinal));
+        var lines = agent.Lines.ToList();
+        var listening = lines.FindIndex(l => l.Contains("read-only API listening", StringComparison.Ordinal));
+        var ready = lines.FindIndex(l => l.Contains("nodeagent agent ready", StringComparison.Ordinal));
+        Assert.InRange(listening, 0, ready - 1);
 
         var stopped = agent.StopAsync();
         Assert.Equal("STOPPING=1", await ReceiveAsync(socket));
