@@ -3,12 +3,13 @@
 ends up in a file under DIR (a pod's CRI log, or a runc container's redirected stdout). Uses inotify (recursive,
 directories added as they appear), never a sleep loop.
 
-    readywatch.py DIR COUNT [TIMEOUT_S]
+    readywatch.py DIR COUNT [TIMEOUT_S [REGEX]]
 
 Prints "<path> <CLOCK_REALTIME ns>" for each file as soon as READY is in it, and exits 0 once COUNT files did
-(1 on timeout). Start it before the thing being timed; it reports "watching" on stderr when its watches are set.
+(1 on timeout). Only files whose path matches REGEX (re.search) count, so that each run waits for exactly its own
+containers. Start it before the thing being timed; it reports "watching" on stderr when its watches are set.
 """
-import ctypes, os, select, struct, sys, time
+import ctypes, os, re, select, struct, sys, time
 
 IN_MODIFY, IN_CLOSE_WRITE, IN_CREATE, IN_MOVED_TO, IN_ONLYDIR = 0x2, 0x8, 0x100, 0x80, 0x01000000
 IN_ISDIR = 0x40000000
@@ -16,6 +17,7 @@ libc = ctypes.CDLL("libc.so.6", use_errno=True)
 
 root, want = sys.argv[1], int(sys.argv[2])
 timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 120
+pattern = re.compile(sys.argv[4]) if len(sys.argv) > 4 else None
 fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
 watches, done, ignored = {}, set(), set()
 baseline = True  # files already READY when the watch starts belong to earlier runs
@@ -32,7 +34,7 @@ def watch(d):
             check(e.path)
 
 def check(path):
-    if path in done or path in ignored:
+    if path in done or path in ignored or (pattern is not None and not pattern.search(path)):
         return
     try:
         with open(path, "rb") as f:

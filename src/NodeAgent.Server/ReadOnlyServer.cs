@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using NodeAgent.Kubelet.Agent;
 using NodeAgent.Kubelet.Pods;
 
 namespace NodeAgent.Server;
@@ -13,14 +14,15 @@ namespace NodeAgent.Server;
 /// <summary>
 /// kubelet's read-only port (<c>--read-only-port</c>, 10255 by default): unauthenticated <c>GET /healthz</c> and
 /// <c>GET /pods</c> (a <c>v1.PodList</c> of the node's pods with live statuses). Kestrel with only the core
-/// services, so it stays small and Native AOT compatible.
+/// services, so it stays small and Native AOT compatible. <c>/healthz</c> answers 500 naming every agent loop that
+/// stopped (from <see cref="ILoopHealth"/>), with the reason withheld as kubelet does on unauthenticated ports.
 /// </summary>
 public sealed partial class ReadOnlyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ILogger _logger;
 
-    public ReadOnlyServer(IPAddress address, int port, IPodLister pods, ILoggerFactory loggerFactory)
+    public ReadOnlyServer(IPAddress address, int port, IPodLister pods, ILoggerFactory loggerFactory, ILoopHealth? health = null)
     {
         _logger = loggerFactory.CreateLogger<ReadOnlyServer>();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -33,11 +35,7 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         _app = builder.Build();
         _app.UseRouting();
-        _app.MapGet("/healthz", static ctx =>
-        {
-            ctx.Response.ContentType = "text/plain; charset=utf-8";
-            return ctx.Response.WriteAsync("ok");
-        });
+        _app.MapGet("/healthz", ctx => WriteHealthAsync(ctx, health));
         RequestDelegate podList = ctx => WriteJsonAsync(ctx, new V1PodList { ApiVersion = "v1", Kind = "PodList", Metadata = new V1ListMeta(), Items = pods.ListPods().ToList() });
         _app.MapGet("/pods", podList);
     }
@@ -56,6 +54,28 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    private static Task WriteHealthAsync(HttpContext ctx, ILoopHealth? health)
+    {
+        ctx.Response.ContentType = "text/plain; charset=utf-8";
+        ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        var failures = health?.Failures ?? [];
+        if (failures.Count == 0)
+        {
+            return ctx.Response.WriteAsync("ok");
+        }
+
+        // kubelet's healthz format for a failed check; the loop names are ours, not the request's, so they are safe.
+        ctx.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        var body = new System.Text.StringBuilder("[+]ping ok\n");
+        foreach (var f in failures)
+        {
+            body.Append("[-]").Append(f.Loop).Append(" failed: reason withheld\n");
+        }
+
+        body.Append("healthz check failed\n");
+        return ctx.Response.WriteAsync(body.ToString());
     }
 
     private static Task WriteJsonAsync(HttpContext ctx, V1PodList list)

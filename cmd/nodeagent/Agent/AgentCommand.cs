@@ -1,10 +1,14 @@
 using System.CommandLine;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Cgroups;
 using NodeAgent.Cli.Commands;
+using NodeAgent.Hosting;
 using NodeAgent.Images;
+using NodeAgent.Kubelet.Agent;
+using NodeAgent.Kubelet.Node;
 using NodeAgent.Registry;
 using NodeAgent.Runtime;
 
@@ -14,7 +18,8 @@ namespace NodeAgent.Cli.Agent;
 /// <c>nodeagent agent</c>: the long-running daemon, a kubelet for static pods. It runs the pods of the manifest
 /// directory and URL, re-adopts running containers, follows their exits as the kernel reports them, serves the
 /// read-only API, imports image archives dropped into <c>&lt;root&gt;/images/</c>, tells systemd it is ready, and on
-/// SIGTERM stops cleanly while the pods keep running (as kubelet does).
+/// SIGTERM stops cleanly while the pods keep running (as kubelet does). This is the composition root: settings come
+/// from <see cref="AgentOptionsResolver"/>, behaviour from the projects under src/.
 /// </summary>
 internal static class AgentCommand
 {
@@ -30,50 +35,52 @@ internal static class AgentCommand
         AgentImageOptions.AddTo(cmd);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
-            var root = pr.GetValue(CommonOptions.RootDir)!;
             var warnings = new List<string>();
-            var config = KubeletFlags.Resolve(pr, warnings);
-            var node = new NodeIdentity(KubeletFlags.NodeName(pr), KubeletFlags.NodeAddress(pr));
-            var podLogRoot = config.PodLogsDir is { Length: > 0 } dir && pr.GetResult(CommonOptions.LogRoot) is not { Implicit: false }
-                ? dir
-                : pr.GetValue(CommonOptions.LogRoot)!;
-            var network = NetworkFlags.CreatePodNetwork(pr, root);
-            var networkCheck = NetworkFlags.CheckPeriod(pr);
+            var options = AgentOptionsResolver.Resolve(pr, warnings);
+            var nodeName = NodeIdentityResolver.NodeName(options.HostnameOverride, Dns.GetHostName());
+            var nodeIps = await new NodeIdentityResolver(new HostNetworkInfo()).NodeAddressesAsync(options.NodeIp, options.HostnameOverride, nodeName, warnings, ct);
+            var node = new NodeIdentity(nodeName, nodeIps);
+            var network = NetworkFlags.CreatePodNetwork(options);
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                o.UseUtcTimestamp = true;
-            });
+
+            // sd_notify (READY=1 once started, STOPPING=1 on SIGTERM) through Microsoft.Extensions.Hosting.Systemd,
+            // which works under Native AOT (checked with hack/build.sh); a no-op without NOTIFY_SOCKET. Under systemd
+            // it picks its own console format, so the agent's format is added after it.
+            builder.Services.AddSystemd();
+            builder.Logging.AddAgentConsole(options.LoggingFormat);
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             // Kestrel's per-request lines and the second host's lifetime banner are noise in a node agent's log.
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
             builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton(sp => new ImageStore(root, sp.GetRequiredService<ILoggerFactory>().CreateLogger<ImageStore>()));
+            builder.Services.AddSingleton(sp => new ImageStore(options.RootDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger<ImageStore>()));
             builder.Services.AddSingleton<IImageStore>(sp => sp.GetRequiredService<ImageStore>());
             builder.Services.AddSingleton(sp => new OverlaySnapshotter(sp.GetRequiredService<ImageStore>()));
-            builder.Services.AddSingleton(_ => CgroupManagerFactory.Create(rootPrefix: pr.GetValue(CommonOptions.CgroupRoot)!));
+            builder.Services.AddSingleton(_ => CgroupManagerFactory.Create(rootPrefix: options.CgroupRoot));
             builder.Services.AddSingleton(sp => new LinuxRuntimeService(
-                new RuntimeOptions { RootDir = root },
+                new RuntimeOptions { RootDir = options.RootDir },
                 sp.GetRequiredService<IImageStore>(),
                 sp.GetRequiredService<OverlaySnapshotter>(),
                 sp.GetRequiredService<ICgroupManager>(),
                 network));
-            AgentImageOptions.Register(builder.Services, pr);
-            builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), root, sp.GetRequiredService<ILogger<ImageImportService>>()));
+            AgentImageOptions.Register(builder.Services, options);
+            builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), options.RootDir, sp.GetRequiredService<ILogger<ImageImportService>>()));
             if (network is not null)
             {
-                builder.Services.AddHostedService(sp => new NetworkCheckService(sp.GetRequiredService<LinuxRuntimeService>(), networkCheck,
+                builder.Services.AddHostedService(sp => new NetworkCheckService(sp.GetRequiredService<LinuxRuntimeService>(), options.NetworkCheckFrequency,
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
             }
-            builder.Services.AddHostedService(sp => new KubeletService(config, node, root, podLogRoot,
+
+            builder.Services.AddSingleton(sp => new LoopSupervisor(sp.GetRequiredService<ILogger<LoopSupervisor>>(), sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton(sp => new KubeletHost(
+                new KubeletHostOptions { Config = options.Kubelet, Node = node, RootDir = options.RootDir, PodLogDir = options.PodLogDir },
                 sp.GetRequiredService<LinuxRuntimeService>(),
-                new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<NodeAgent.Registry.IImagePuller>(), root,
+                new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RegistryImageService>>()),
-                HostFiles.Instance, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
-            builder.Services.AddHostedService(sp => new SystemdNotifier(sp.GetRequiredService<ILogger<SystemdNotifier>>()));
+                HostFiles.Instance, sp.GetRequiredService<LoopSupervisor>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddHostedService(sp => new KubeletService(sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
+                IPAddress.Parse(options.Kubelet.Address), options.Kubelet.ReadOnlyPort, sp.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddHostedService(sp => new ReadyLog(sp.GetRequiredService<ILogger<ReadyLog>>()));
             using var host = builder.Build();
             var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");
             foreach (var w in warnings)

@@ -10,20 +10,21 @@ namespace NodeAgent.Cli.Agent;
 
 /// <summary>
 /// The agent's image flags and services: <c>--registry-config</c> (k3s registries.yaml format), kubelet's
-/// <c>--image-gc-high-threshold</c> / <c>--image-gc-low-threshold</c>; registers the <see cref="ImagePuller"/>
+/// <c>--image-gc-high-threshold</c> / <c>--image-gc-low-threshold</c> (or the <c>--config</c> file's
+/// <c>imageGCHighThresholdPercent</c> / <c>imageGCLowThresholdPercent</c>); registers the <see cref="ImagePuller"/>
 /// (for the kubelet's image manager) and the periodic <see cref="ImageGcService"/>.
 /// </summary>
 internal static class AgentImageOptions
 {
-    private static readonly Option<string?> RegistryConfig = ImagePullCommands.RegistryConfigOption();
+    public static readonly Option<string?> RegistryConfig = ImagePullCommands.RegistryConfigOption();
 
-    private static readonly Option<int> HighThreshold = new("--image-gc-high-threshold")
+    public static readonly Option<int> HighThreshold = new("--image-gc-high-threshold")
     {
         Description = "Disk usage percent of the image filesystem at which image GC starts (kubelet's flag; 100 disables GC)",
         DefaultValueFactory = _ => 85,
     };
 
-    private static readonly Option<int> LowThreshold = new("--image-gc-low-threshold")
+    public static readonly Option<int> LowThreshold = new("--image-gc-low-threshold")
     {
         Description = "Disk usage percent image GC frees down to (kubelet's flag)",
         DefaultValueFactory = _ => 80,
@@ -36,12 +37,12 @@ internal static class AgentImageOptions
         agent.Options.Add(LowThreshold);
     }
 
-    /// <summary>Validates the flags (a bad value stops the agent with a clear message) and registers the services.</summary>
-    public static void Register(IServiceCollection services, ParseResult pr)
+    /// <summary>Registers the puller, the collector and its periodic service for the resolved options.</summary>
+    public static void Register(IServiceCollection services, AgentOptions options)
     {
-        var policy = new ImageGcPolicy { HighThresholdPercent = pr.GetValue(HighThreshold), LowThresholdPercent = pr.GetValue(LowThreshold) };
+        var policy = options.ImageGc;
         policy.Validate();
-        var config = ImagePullCommands.LoadRegistryConfig(pr.GetValue(RegistryConfig));
+        var config = ImagePullCommands.LoadRegistryConfig(options.RegistryConfig);
         services.AddSingleton(sp => new ImagePuller(sp.GetRequiredService<ImageStore>(), sp.GetRequiredService<OverlaySnapshotter>(), config,
             time: sp.GetRequiredService<TimeProvider>(), logger: sp.GetRequiredService<ILogger<ImagePuller>>()));
         services.AddSingleton<IImagePuller>(sp => sp.GetRequiredService<ImagePuller>());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using NodeAgent.Kubelet.Config;
 using NodeAgent.Network.Bridge;
 using NodeAgent.Network.Cni;
 using NodeAgent.Cri;
@@ -7,13 +8,15 @@ using NodeAgent.Cri;
 namespace NodeAgent.Cli.Agent;
 
 /// <summary>
-/// The pod network flags (kubelet's names where kubelet has one) and the factory that turns them into the
-/// runtime's <see cref="IPodNetwork"/>: the built-in bridge by default, CNI plugins with <c>--network-plugin=cni</c>,
-/// none with <c>--network-plugin=none</c> (sandboxes get loopback only).
+/// The pod network flags (kubelet's names where kubelet has one) and the factory that turns the resolved
+/// <see cref="AgentOptions"/> into the runtime's <see cref="IPodNetwork"/>: the built-in bridge by default, CNI
+/// plugins with <c>--network-plugin=cni</c>, none with <c>--network-plugin=none</c> (sandboxes get loopback only).
 /// </summary>
 internal static class NetworkFlags
 {
-    public static readonly Option<string> PodCidr = new("--pod-cidr") { Description = "The node's pod CIDR (built-in network)", DefaultValueFactory = _ => "10.88.0.0/16" };
+    private static readonly KubeletConfiguration Defaults = new();
+
+    public static readonly Option<string> PodCidr = new("--pod-cidr") { Description = "The node's pod CIDR (built-in network)", DefaultValueFactory = _ => AgentOptions.DefaultPodCidr };
 
     public static readonly Option<string> NetworkPlugin = new("--network-plugin") { Description = "Pod network: bridge (built-in, default), cni or none", DefaultValueFactory = _ => "bridge" };
 
@@ -27,16 +30,13 @@ internal static class NetworkFlags
 
     public static readonly Option<string[]> ClusterDns = new("--cluster-dns") { Description = "Cluster DNS server addresses for ClusterFirst pods", AllowMultipleArgumentsPerToken = true };
 
-    public static readonly Option<string> ClusterDomain = new("--cluster-domain") { Description = "The cluster's DNS domain", DefaultValueFactory = _ => "cluster.local" };
+    public static readonly Option<string> ClusterDomain = new("--cluster-domain") { Description = "The cluster's DNS domain", DefaultValueFactory = _ => Defaults.ClusterDomain };
 
-    public static readonly Option<string> ResolvConf = new("--resolv-conf") { Description = "resolv.conf for dnsPolicy Default pods; empty for none", DefaultValueFactory = _ => "/etc/resolv.conf" };
+    public static readonly Option<string> ResolvConf = new("--resolv-conf") { Description = "resolv.conf for dnsPolicy Default pods; empty for none", DefaultValueFactory = _ => Defaults.ResolvConf };
 
     public static readonly Option<string> CheckFrequency = new("--network-check-frequency") { Description = "Period of the pod network check (CNI CHECK) of every running sandbox", DefaultValueFactory = _ => "1m" };
 
     public static IEnumerable<Option> All => [PodCidr, NetworkPlugin, CniConfDir, CniBinDir, BridgeName, Mtu, ClusterDns, ClusterDomain, ResolvConf, CheckFrequency];
-
-    /// <summary>The <c>--network-check-frequency</c> period.</summary>
-    public static TimeSpan CheckPeriod(ParseResult pr) => KubeletFlags.Duration(pr, CheckFrequency);
 
     public static void AddTo(Command command)
     {
@@ -49,34 +49,31 @@ internal static class NetworkFlags
     /// <summary>State of the network under the root directory.</summary>
     public static string StateDir(string rootDir) => Path.Combine(rootDir, "network");
 
-    public static BridgeNetworkOptions BridgeOptions(ParseResult pr, string rootDir, string? nodeNetns = null) => new()
+    public static BridgeNetworkOptions BridgeOptions(AgentOptions o) => new()
     {
-        PodCidr = pr.GetValue(PodCidr)!,
-        BridgeName = pr.GetValue(BridgeName)!,
-        Mtu = pr.GetValue(Mtu),
-        StateDir = StateDir(rootDir),
-        NodeNetns = nodeNetns,
+        PodCidr = o.PodCidr,
+        BridgeName = o.BridgeName,
+        Mtu = o.NetworkMtu,
+        StateDir = StateDir(o.RootDir),
     };
 
-    public static CniOptions CniOptions(ParseResult pr, string rootDir, string? nodeNetns = null) => new()
+    public static CniOptions CniOptions(AgentOptions o) => new()
     {
-        ConfDir = pr.GetValue(CniConfDir)!,
-        BinDirs = pr.GetValue(CniBinDir)!.Split(':', StringSplitOptions.RemoveEmptyEntries),
-        StateDir = Path.Combine(StateDir(rootDir), "cni"),
-        NodeNetns = nodeNetns,
+        ConfDir = o.CniConfDir,
+        BinDirs = o.CniBinDir.Split(':', StringSplitOptions.RemoveEmptyEntries),
+        StateDir = Path.Combine(StateDir(o.RootDir), "cni"),
     };
 
-    /// <summary>The pod network the flags ask for; null for <c>none</c>. Bad values fail with a message naming the flag.</summary>
-    public static IPodNetwork? CreatePodNetwork(ParseResult pr, string rootDir, ILoggerFactory? logging = null)
+    /// <summary>The pod network the options ask for; null for <c>none</c>. Bad values fail with a message naming the flag or field.</summary>
+    public static IPodNetwork? CreatePodNetwork(AgentOptions o, ILoggerFactory? logging = null)
     {
         try
         {
-            return pr.GetValue(NetworkPlugin) switch
+            return o.NetworkPlugin switch
             {
-                "bridge" or "" or null => new BridgeNetwork(BridgeOptions(pr, rootDir), logging?.CreateLogger<BridgeNetwork>()),
-                "cni" => new CniNetwork(CniOptions(pr, rootDir)),
-                "none" => null,
-                var other => throw new FormatException($"--network-plugin {other}: expected bridge, cni or none"),
+                "bridge" => new BridgeNetwork(BridgeOptions(o), logging?.CreateLogger<BridgeNetwork>()),
+                "cni" => new CniNetwork(CniOptions(o)),
+                _ => null,
             };
         }
         catch (FormatException ex)
@@ -84,8 +81,4 @@ internal static class NetworkFlags
             throw new InvalidOperationException(ex.Message, ex);
         }
     }
-
-    /// <summary>The DNS flags, for the kubelet's <c>PodDnsOptions</c> (servers, cluster domain, resolv.conf for Default).</summary>
-    public static (IReadOnlyList<string> ClusterDns, string ClusterDomain, string ResolvConf) Dns(ParseResult pr) =>
-        (pr.GetValue(ClusterDns) ?? [], pr.GetValue(ClusterDomain)!, pr.GetValue(ResolvConf)!);
 }

@@ -52,7 +52,12 @@ public sealed class AgentProcess : IAsyncDisposable
     public static Task<AgentProcess> StartAsync(RuntimeFixture rt, string manifestDir, params string[] extra) => StartInAsync(null, rt, manifestDir, extra);
 
     /// <summary>Starts the agent inside a network namespace the test made (its pod network lives there too).</summary>
-    public static async Task<AgentProcess> StartInAsync(string? netns, RuntimeFixture rt, string manifestDir, params string[] extra)
+    public static Task<AgentProcess> StartInAsync(string? netns, RuntimeFixture rt, string manifestDir, params string[] extra) =>
+        StartConfiguredAsync(netns, rt, manifestDir, null, extra);
+
+    /// <summary>As <see cref="StartInAsync"/>, with a last change to the process start info (environment, a wrapper).</summary>
+    public static async Task<AgentProcess> StartConfiguredAsync(string? netns, RuntimeFixture rt, string manifestDir,
+        Action<ProcessStartInfo>? configure, params string[] extra)
     {
         var port = LoopbackHttpServer.FreePort();
         string[] args = ["agent", "--pod-manifest-path", manifestDir, "--hostname-override", "node1", "--node-ip", "192.0.2.10",
@@ -64,7 +69,7 @@ public sealed class AgentProcess : IAsyncDisposable
             args = [.. args, "--network-plugin", "none"];
         }
 
-        var agent = new AgentProcess(CliProcess.StartIn(netns, rt, args), port, rt, netns);
+        var agent = new AgentProcess(CliProcess.StartIn(netns, rt, configure, args), port, rt, netns);
         await agent.WaitForLogAsync(l => l.Contains("read-only API listening", StringComparison.Ordinal));
         return agent;
     }

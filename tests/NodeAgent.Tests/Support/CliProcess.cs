@@ -9,7 +9,10 @@ public static class CliProcess
 
     /// <summary>Runs the CLI inside the named network namespace when <paramref name="netns"/> is set: nsenter, not
     /// <c>ip netns exec</c>, which remounts /sys and so hides the cgroup hierarchies.</summary>
-    public static Process StartIn(string? netns, RuntimeFixture rt, params string[] args)
+    public static Process StartIn(string? netns, RuntimeFixture rt, params string[] args) => StartIn(netns, rt, null, args);
+
+    /// <summary>As <see cref="StartIn(string?, RuntimeFixture, string[])"/>, with a last change to the start info (environment, a wrapper).</summary>
+    public static Process StartIn(string? netns, RuntimeFixture rt, Action<ProcessStartInfo>? configure, params string[] args)
     {
         var binary = Path.Combine(AppContext.BaseDirectory, "nodeagent");
         var psi = new ProcessStartInfo(netns is null ? binary : "nsenter")
@@ -36,6 +39,7 @@ public static class CliProcess
         }
 
         psi.Environment["NODEAGENT_SHIM"] = RepoPaths.ShimPath;
+        configure?.Invoke(psi);
         return Process.Start(psi)!;
     }
 

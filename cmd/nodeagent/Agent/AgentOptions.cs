@@ -1,0 +1,60 @@
+using NodeAgent.Images;
+using NodeAgent.Kubelet.Config;
+
+namespace NodeAgent.Cli.Agent;
+
+/// <summary>
+/// The one typed model of the agent's settings, built by <see cref="AgentOptionsResolver"/>: kubelet's defaults,
+/// then the <c>--config</c> file, then the flags given on the command line. <see cref="Kubelet"/> holds every
+/// KubeletConfiguration field the agent accepts; the rest are flag-only settings (kubelet has no file field for
+/// them either).
+/// </summary>
+public sealed class AgentOptions
+{
+    public const string DefaultPodCidr = "10.88.0.0/16";
+
+    public const string DefaultPodLogDir = "/var/log/pods";
+
+    /// <summary>The KubeletConfiguration fields, after the file and the flags.</summary>
+    public KubeletConfiguration Kubelet { get; set; } = new();
+
+    /// <summary>The <c>--config</c> file, when one was given.</summary>
+    public string? ConfigFile { get; set; }
+
+    public string RootDir { get; set; } = "/var/lib/nodeagent";
+
+    public string CgroupRoot { get; set; } = string.Empty;
+
+    public string? HostnameOverride { get; set; }
+
+    public string? NodeIp { get; set; }
+
+    public string NetworkPlugin { get; set; } = "bridge";
+
+    public string CniConfDir { get; set; } = "/etc/cni/net.d";
+
+    public string CniBinDir { get; set; } = "/opt/cni/bin";
+
+    public string BridgeName { get; set; } = "nodeagent0";
+
+    public int NetworkMtu { get; set; } = 1500;
+
+    public TimeSpan NetworkCheckFrequency { get; set; } = TimeSpan.FromMinutes(1);
+
+    public string? RegistryConfig { get; set; }
+
+    public string LoggingFormat { get; set; } = "text";
+
+    /// <summary><c>podCIDR</c>, or the built-in network's default.</summary>
+    public string PodCidr => Kubelet.PodCidr is { Length: > 0 } cidr ? cidr : DefaultPodCidr;
+
+    /// <summary><c>podLogsDir</c> / <c>--pod-log-dir</c>, or kubelet's default.</summary>
+    public string PodLogDir => Kubelet.PodLogsDir is { Length: > 0 } dir ? dir : DefaultPodLogDir;
+
+    /// <summary>kubelet's image GC thresholds as the image collector's policy.</summary>
+    public ImageGcPolicy ImageGc => new()
+    {
+        HighThresholdPercent = Kubelet.ImageGcHighThresholdPercent,
+        LowThresholdPercent = Kubelet.ImageGcLowThresholdPercent,
+    };
+}

@@ -1,0 +1,116 @@
+using Microsoft.Extensions.Logging;
+using NodeAgent.Cri;
+using NodeAgent.Kubelet.Config;
+using NodeAgent.Kubelet.Events;
+using NodeAgent.Kubelet.Images;
+using NodeAgent.Kubelet.Pods;
+
+namespace NodeAgent.Kubelet.Agent;
+
+/// <summary>
+/// The kubelet composed from its parts: pod sources feed pod config, the dispatcher admits pods and hands them to
+/// their workers, runtime events wake the workers. It reaches the runtime and images only through their interfaces
+/// (the composition root passes the implementations: the contracts of NodeAgent.Cri). Every loop runs under the <see cref="LoopSupervisor"/>;
+/// <see cref="Pods"/> is what the read-only API serves. On shutdown the workers stop where they are and the pods
+/// keep running, as with kubelet.
+/// </summary>
+public sealed partial class KubeletHost
+{
+    private readonly KubeletHostOptions _options;
+    private readonly LoopSupervisor _supervisor;
+    private readonly ILogger _logger;
+    private readonly List<IPodSource> _sources;
+    private readonly HttpClient? _http;
+    private readonly PodConfig _podConfig;
+    private readonly PodWorkers _workers;
+    private readonly PodDispatcher _dispatcher;
+    private readonly RuntimeEventRouter _router;
+
+    public KubeletHost(KubeletHostOptions options, IRuntimeService runtime, IImageService images, IHostFiles hostFiles,
+        LoopSupervisor supervisor, ILoggerFactory loggers, TimeProvider time)
+    {
+        _options = options;
+        _supervisor = supervisor;
+        _logger = loggers.CreateLogger<KubeletHost>();
+        var config = options.Config;
+        var node = options.Node;
+        _sources = [];
+        if (!string.IsNullOrEmpty(config.StaticPodPath))
+        {
+            _sources.Add(new FilePodSource(
+                new FilePodSourceOptions { ManifestPath = config.StaticPodPath, NodeName = node.Name, CheckFrequency = config.FileCheckFrequency },
+                loggers.CreateLogger<FilePodSource>(), time));
+        }
+
+        if (config.StaticPodUrl is { } url)
+        {
+            _http = new HttpClient();
+            _sources.Add(new HttpPodSource(
+                new HttpPodSourceOptions
+                {
+                    Url = new Uri(url),
+                    NodeName = node.Name,
+                    CheckFrequency = config.HttpCheckFrequency,
+                    Headers = config.StaticPodUrlHeader.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.Ordinal),
+                },
+                _http, loggers.CreateLogger<HttpPodSource>(), time));
+        }
+
+        _podConfig = new PodConfig(_sources.Select(s => s.Name), loggers.CreateLogger<PodConfig>(), time);
+        var volumes = new PodVolumes(Path.Combine(options.RootDir, "pods"), hostFiles);
+        var events = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
+        var statuses = new PodStatusManager();
+        var dns = new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf };
+        var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time),
+            events, new PodSandboxFactory(options.PodLogDir, dns, (pod, reason, message) => events.Record(pod, "Warning", reason, message)),
+            time, loggers.CreateLogger<PodSyncer>(),
+            new ImageManager(images, events, time, logger: loggers.CreateLogger<ImageManager>()))
+        {
+            HostIp = () => node.Address,
+            Volumes = volumes,
+        };
+        _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>());
+        _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods), events,
+            new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes), time, loggers.CreateLogger<PodDispatcher>());
+        _router = new RuntimeEventRouter(runtime, _workers, loggers.CreateLogger<RuntimeEventRouter>());
+    }
+
+    /// <summary>The node's pods with their live statuses (for <c>/pods</c>).</summary>
+    public IPodLister Pods => _dispatcher;
+
+    /// <summary>Runs every kubelet loop until <paramref name="stoppingToken"/> is cancelled.</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            var node = _options.Node;
+            LogStarting(node.Name, node.Address ?? "(none)", string.Join(", ", _sources.Select(Describe)), _options.Config.MaxPods);
+            var loops = new List<Task>
+            {
+                _supervisor.RunAsync("pod config", _podConfig.RunAsync, stoppingToken),
+                _supervisor.RunAsync("pod dispatcher", _dispatcher.RunAsync, stoppingToken),
+                _supervisor.RunAsync("runtime events", _router.RunAsync, stoppingToken),
+            };
+            foreach (var s in _sources)
+            {
+                loops.Add(_supervisor.RunAsync($"{s.Name} source", ct => s.RunAsync(_podConfig.Input, ct), stoppingToken));
+            }
+
+            await Task.WhenAll(loops);
+            LogStopped(_workers.Count);
+        }
+        finally
+        {
+            await _workers.DisposeAsync();
+            _http?.Dispose();
+        }
+    }
+
+    private string Describe(IPodSource s) => s.Name == PodSourceNames.File ? $"file {_options.Config.StaticPodPath}" : $"http {_options.Config.StaticPodUrl}";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "kubelet starting: node {Node} ({Address}), sources: {Sources}, max pods {MaxPods}")]
+    private partial void LogStarting(string node, string address, string sources, int maxPods);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "kubelet stopped; {Count} pod worker(s) left their pods running")]
+    private partial void LogStopped(int count);
+}

@@ -1,0 +1,19 @@
+using NodeAgent.Kubelet.Config;
+using NodeAgent.Kubelet.Node;
+
+namespace NodeAgent.Kubelet.Agent;
+
+/// <summary>What <see cref="KubeletHost"/> is composed from besides its services: settings, node, directories.</summary>
+public sealed record KubeletHostOptions
+{
+    /// <summary>The effective settings (defaults, then the <c>--config</c> file, then flags).</summary>
+    public required KubeletConfiguration Config { get; init; }
+
+    public required NodeIdentity Node { get; init; }
+
+    /// <summary>The agent's state directory (pods' volumes live under <c>&lt;root&gt;/pods</c>).</summary>
+    public required string RootDir { get; init; }
+
+    /// <summary>Where container logs go (kubelet's <c>podLogsDir</c>, <c>/var/log/pods</c>).</summary>
+    public required string PodLogDir { get; init; }
+}

@@ -1,0 +1,188 @@
+using System.CommandLine;
+using NodeAgent.Cli.Agent;
+using NodeAgent.Cli.Commands;
+using NodeAgent.Kubelet.Config;
+using NodeAgent.Tests.Support;
+
+namespace NodeAgent.Tests.Cli;
+
+/// <summary>
+/// The agent's one options model: for every KubeletConfiguration field the agent accepts, the file alone sets it,
+/// the flag alone sets it, the flag wins over the file, and neither leaves kubelet's default (kubelet's precedence:
+/// defaults, then the --config file, then flags given on the command line).
+/// </summary>
+public sealed class AgentOptionsResolverTests : IDisposable
+{
+    private static readonly RootCommand Root = BuildRoot();
+    private readonly TempDir _dir = new("agent-options");
+
+    /// <summary>Field, its YAML in the file, its flag, what each yields, and kubelet's default.</summary>
+    public static TheoryData<string, string, string[], Func<AgentOptions, string>, string, string, string> Fields => new()
+    {
+        { "staticPodPath", "staticPodPath: /file/manifests", ["--pod-manifest-path", "/flag/manifests"], o => o.Kubelet.StaticPodPath, "/file/manifests", "/flag/manifests", "/etc/agent/manifests" },
+        { "staticPodURL", "staticPodURL: http://file.example/pods", ["--manifest-url", "http://flag.example/pods"], o => o.Kubelet.StaticPodUrl ?? "<none>", "http://file.example/pods", "http://flag.example/pods", "<none>" },
+        { "staticPodURLHeader", "staticPodURLHeader: {X-File: [a, b]}", ["--manifest-url-header", "X-Flag:c"], Headers, "X-File=a|b", "X-Flag=c", "" },
+        { "fileCheckFrequency", "fileCheckFrequency: 45s", ["--file-check-frequency", "1m30s"], o => $"{o.Kubelet.FileCheckFrequency}", "00:00:45", "00:01:30", "00:00:20" },
+        { "httpCheckFrequency", "httpCheckFrequency: 2m", ["--http-check-frequency", "500ms"], o => $"{o.Kubelet.HttpCheckFrequency}", "00:02:00", "00:00:00.5000000", "00:00:20" },
+        { "maxPods", "maxPods: 50", ["--max-pods", "60"], o => $"{o.Kubelet.MaxPods}", "50", "60", "110" },
+        { "readOnlyPort", "readOnlyPort: 0", ["--read-only-port", "10266"], o => $"{o.Kubelet.ReadOnlyPort}", "0", "10266", "10255" },
+        { "address", "address: 127.0.0.2", ["--address", "127.0.0.3"], o => o.Kubelet.Address, "127.0.0.2", "127.0.0.3", "0.0.0.0" },
+        { "clusterDNS", "clusterDNS: [10.0.0.10, 10.0.0.20]", ["--cluster-dns", "10.0.0.11"], o => string.Join(',', o.Kubelet.ClusterDns), "10.0.0.10,10.0.0.20", "10.0.0.11", "" },
+        { "clusterDomain", "clusterDomain: file.local", ["--cluster-domain", "flag.local"], o => o.Kubelet.ClusterDomain, "file.local", "flag.local", "cluster.local" },
+        { "resolvConf", "resolvConf: /file/resolv.conf", ["--resolv-conf", "/flag/resolv.conf"], o => o.Kubelet.ResolvConf, "/file/resolv.conf", "/flag/resolv.conf", "/etc/resolv.conf" },
+        { "podCIDR", "podCIDR: 10.1.0.0/16", ["--pod-cidr", "10.2.0.0/24"], o => o.PodCidr, "10.1.0.0/16", "10.2.0.0/24", "10.88.0.0/16" },
+        { "imageGCHighThresholdPercent", "imageGCHighThresholdPercent: 90", ["--image-gc-high-threshold", "95"], o => $"{o.ImageGc.HighThresholdPercent}", "90", "95", "85" },
+        { "imageGCLowThresholdPercent", "imageGCLowThresholdPercent: 70", ["--image-gc-low-threshold", "75"], o => $"{o.ImageGc.LowThresholdPercent}", "70", "75", "80" },
+        { "podLogsDir", "podLogsDir: /file/logs", ["--pod-log-dir", "/flag/logs"], o => o.PodLogDir, "/file/logs", "/flag/logs", "/var/log/pods" },
+    };
+
+    /// <summary>Flag-only settings (kubelet has no file field for them): given → its value, else the default.</summary>
+    public static TheoryData<string[], Func<AgentOptions, string>, string, string> FlagOnly => new()
+    {
+        { ["--hostname-override", "Node-A"], o => o.HostnameOverride ?? "<none>", "Node-A", "<none>" },
+        { ["--node-ip", "192.0.2.7"], o => o.NodeIp ?? "<none>", "192.0.2.7", "<none>" },
+        { ["--network-plugin", "cni"], o => o.NetworkPlugin, "cni", "bridge" },
+        { ["--cni-conf-dir", "/x/net.d"], o => o.CniConfDir, "/x/net.d", "/etc/cni/net.d" },
+        { ["--cni-bin-dir", "/x/bin:/y/bin"], o => o.CniBinDir, "/x/bin:/y/bin", "/opt/cni/bin" },
+        { ["--bridge-name", "br-test"], o => o.BridgeName, "br-test", "nodeagent0" },
+        { ["--network-mtu", "9000"], o => $"{o.NetworkMtu}", "9000", "1500" },
+        { ["--network-check-frequency", "30s"], o => $"{o.NetworkCheckFrequency}", "00:00:30", "00:01:00" },
+        { ["--registry-config", "/etc/x/registries.yaml"], o => o.RegistryConfig ?? "<none>", "/etc/x/registries.yaml", "<none>" },
+        { ["--logging-format", "json"], o => o.LoggingFormat, "json", "text" },
+        { ["--root-dir", "/x/state"], o => o.RootDir, "/x/state", "/var/lib/nodeagent" },
+        { ["--cgroup-root", "nodeagent-x"], o => o.CgroupRoot, "nodeagent-x", "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Fields))]
+    public void FileFlagBothNeither(string field, string yaml, string[] flag, Func<AgentOptions, string> get, string fromFile, string fromFlag, string byDefault)
+    {
+        Assert.Equal(fromFile, get(Resolve(yaml)));
+        Assert.Equal(fromFlag, get(Resolve(null, flag)));
+        Assert.Equal(fromFlag, get(Resolve(yaml, flag)));
+        Assert.Equal(byDefault, get(Resolve(null)));
+        Assert.Equal(byDefault, get(Resolve(string.Empty)));
+        Assert.Contains(AgentOptionsResolver.Bindings, b => b.FileField == field && b.Flag.Name == flag[0]);
+    }
+
+    [Theory]
+    [MemberData(nameof(FlagOnly))]
+    public void FlagOnlySettings(string[] flag, Func<AgentOptions, string> get, string given, string byDefault)
+    {
+        Assert.Equal(given, get(Resolve("maxPods: 7", flag)));
+        Assert.Equal(byDefault, get(Resolve("maxPods: 7")));
+        Assert.Contains(AgentOptionsResolver.Bindings, b => b.FileField is null && b.Flag.Name == flag[0]);
+    }
+
+    [Fact]
+    public void TheTablesCoverEveryFieldAndEveryAgentFlag()
+    {
+        var fields = Fields.Select(row => (string)row[0]).ToHashSet();
+        Assert.Equal(fields.Order(), AgentOptionsResolver.Bindings.Where(b => b.FileField is not null).Select(b => b.FileField!).Order());
+
+        // Every property of KubeletConfiguration is a file field with a flag (kubelet's names, compared without case).
+        var properties = typeof(KubeletConfiguration).GetProperties().Where(p => p.CanWrite).Select(p => p.Name.ToLowerInvariant()).Order();
+        Assert.Equal(properties, fields.Select(f => f.ToLowerInvariant()).Order());
+
+        var flags = Fields.Select(row => ((string[])row[2])[0]).Concat(FlagOnly.Select(row => ((string[])row[0])[0])).ToHashSet();
+        var agent = Root.Subcommands.Single(c => c.Name == "agent");
+        var agentFlags = agent.Options.Select(o => o.Name).Where(n => n != "--config").Concat(["--root-dir", "--pod-log-dir", "--cgroup-root"]);
+        Assert.Equal(agentFlags.Order(), flags.Order());
+    }
+
+    [Fact]
+    public void AFlagGivenAtItsDefaultValueStillWinsOverTheFile()
+    {
+        Assert.Equal(110, Resolve("maxPods: 50", "--max-pods", "110").Kubelet.MaxPods);
+        Assert.Equal("/etc/resolv.conf", Resolve("resolvConf: /x", "--resolv-conf", "/etc/resolv.conf").Kubelet.ResolvConf);
+    }
+
+    [Fact]
+    public void ShippedKubeletConfigSetsTheImageGcThresholds()
+    {
+        // The sample file sets the thresholds; with them changed in a copy, the agent's GC policy follows the file.
+        var text = File.ReadAllText(Path.Combine(RepoPaths.Root, "manifests", "kubelet-config.yaml"));
+        Assert.Contains("imageGCHighThresholdPercent: 85", text, StringComparison.Ordinal);
+        var file = _dir.Combine("shipped.yaml");
+        File.WriteAllText(file, text.Replace("imageGCHighThresholdPercent: 85", "imageGCHighThresholdPercent: 60", StringComparison.Ordinal)
+            .Replace("imageGCLowThresholdPercent: 80", "imageGCLowThresholdPercent: 40", StringComparison.Ordinal));
+        var options = ResolveArgs(["agent", "--config", file], out var warnings);
+        Assert.Empty(warnings);
+        Assert.Equal((60, 40), (options.ImageGc.HighThresholdPercent, options.ImageGc.LowThresholdPercent));
+    }
+
+    [Fact]
+    public void UnknownFieldsAreWarnedAboutWithTheirLine()
+    {
+        ResolveArgs(["agent", "--config", Write("maxPods: 5\nsomethingElse: 1\n")], out var warnings);
+        var warning = Assert.Single(warnings);
+        Assert.Contains(":4:", warning, StringComparison.Ordinal);
+        Assert.Contains("unknown field \"somethingElse\"", warning, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("podCIDR: 10.0.0.0/33", new string[0], "podCIDR")]
+    [InlineData("", new[] { "--pod-cidr", "banana" }, "--pod-cidr \"banana\"")]
+    [InlineData("clusterDNS: [\"10.0.0.10\\nsearch evil\"]", new string[0], "clusterDNS \"10.0.0.10?search evil\": is not an IP address")]
+    [InlineData("", new[] { "--cluster-dns", "10.0.0.1,not-an-ip" }, "--cluster-dns \"not-an-ip\"")]
+    [InlineData("clusterDomain: \"a b\"", new string[0], "clusterDomain")]
+    [InlineData("", new[] { "--cluster-domain", "evil\noptions ndots:0" }, "--cluster-domain \"evil?options ndots:0\": is not a DNS domain")]
+    [InlineData("address: \"1\"", new string[0], "address \"1\": is not an IP address")]
+    [InlineData("imageGCHighThresholdPercent: 90", new[] { "--image-gc-low-threshold", "95" }, "--image-gc-low-threshold \"95\": can not be higher than the high threshold 90")]
+    [InlineData("", new[] { "--image-gc-high-threshold", "101" }, "--image-gc-high-threshold \"101\"")]
+    [InlineData("", new[] { "--max-pods", "0" }, "--max-pods \"0\"")]
+    [InlineData("", new[] { "--read-only-port", "70000" }, "--read-only-port \"70000\"")]
+    [InlineData("", new[] { "--file-check-frequency", "soon" }, "--file-check-frequency \"soon\"")]
+    [InlineData("", new[] { "--manifest-url", "file:///etc/passwd" }, "--manifest-url \"file:///etc/passwd\": is not an http(s) URL")]
+    [InlineData("", new[] { "--network-plugin", "weave" }, "--network-plugin \"weave\"")]
+    [InlineData("", new[] { "--network-mtu", "20" }, "--network-mtu \"20\"")]
+    [InlineData("", new[] { "--bridge-name", "a/b" }, "--bridge-name \"a/b\"")]
+    [InlineData("", new[] { "--bridge-name", "a-very-long-bridge-name" }, "--bridge-name")]
+    [InlineData("", new[] { "--logging-format", "xml" }, "--logging-format \"xml\": unsupported value")]
+    [InlineData("fileCheckFrequency: 0s", new string[0], "fileCheckFrequency")]
+    public void InvalidValuesNameTheirFlagOrField(string yaml, string[] flags, string expected)
+    {
+        var file = Write(yaml);
+        var e = Assert.Throws<KubeletConfigurationException>(() => ResolveArgs(["agent", "--config", file, .. flags], out _));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        if (flags.Length == 0)
+        {
+            Assert.Contains(file, e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static string Headers(AgentOptions o) =>
+        string.Join(';', o.Kubelet.StaticPodUrlHeader.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={string.Join('|', kv.Value)}"));
+
+    private static RootCommand BuildRoot()
+    {
+        var root = new RootCommand { CommonOptions.RootDir, CommonOptions.LogRoot, CommonOptions.CgroupRoot };
+        root.Subcommands.Add(AgentCommand.Build());
+        return root;
+    }
+
+    private AgentOptions Resolve(string? yaml, params string[] flags)
+    {
+        string[] args = yaml is null ? ["agent", .. flags] : ["agent", "--config", Write(yaml), .. flags];
+        var options = ResolveArgs(args, out var warnings);
+        Assert.Empty(warnings);
+        return options;
+    }
+
+    private static AgentOptions ResolveArgs(string[] args, out List<string> warnings)
+    {
+        var pr = Root.Parse(args);
+        Assert.Empty(pr.Errors);
+        warnings = [];
+        return AgentOptionsResolver.Resolve(pr, warnings);
+    }
+
+    private string Write(string yaml)
+    {
+        var file = _dir.Combine($"kubelet-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, $"apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n{yaml}\n");
+        return file;
+    }
+}
