@@ -18,6 +18,7 @@ internal static class CtrCommands
         ctr.Subcommands.Add(BuildRun());
         ctr.Subcommands.Add(BuildPs());
         ctr.Subcommands.Add(BuildInspect());
+        ctr.Subcommands.Add(BuildStart());
         ctr.Subcommands.Add(BuildStop());
         ctr.Subcommands.Add(BuildRm());
         ctr.Subcommands.Add(BuildLogs());
@@ -185,6 +186,25 @@ internal static class CtrCommands
             }
 
             return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    private static Command BuildStart()
+    {
+        var ids = new Argument<string[]>("CONTAINER") { Arity = ArgumentArity.OneOrMore };
+        var cmd = new Command("start", "Start created containers (as crictl start); a container starts at most once");
+        cmd.Arguments.Add(ids);
+        cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
+        {
+            using var host = RuntimeComposition.Open(pr);
+            foreach (var id in pr.GetValue(ids)!)
+            {
+                await host.Runtime.StartContainerAsync(Find(host.Runtime, id), ct);
+                Console.WriteLine(id);
+            }
+
+            return 0;
         }));
         return cmd;
     }
