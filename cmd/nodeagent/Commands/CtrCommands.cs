@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using System.Text.Json;
 using NodeAgent.Runtime;
 using NodeAgent.Cri;
@@ -75,7 +74,7 @@ internal static class CtrCommands
             var imageRef = pr.GetValue(image)!;
             var resolved = host.Images.Resolve(imageRef)
                 ?? throw new InvalidOperationException($"image \"{imageRef}\" not found: import it with 'nodeagent images import FILE'");
-            var containerName = pr.GetValue(name) ?? "ctr-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+            var containerName = pr.GetValue(name) ?? "ctr-" + NodeAgent.Linux.RandomIds.NewHex(4);
             if (runtime.ListContainers().Any(c => c.Name == containerName && c.Labels.ContainsKey(CtrLabel)))
             {
                 throw new InvalidOperationException($"a container named \"{containerName}\" already exists");

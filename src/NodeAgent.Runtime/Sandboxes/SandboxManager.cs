@@ -1,5 +1,4 @@
 using NodeAgent.Runtime.Containers;
-using System.Security.Cryptography;
 using NodeAgent.Cgroups;
 using NodeAgent.Linux;
 using NodeAgent.Cri;
@@ -17,7 +16,7 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
     private static readonly (string Name, NamespaceKind Kind)[] PodNamespaces =
         [("net", NamespaceKind.Network), ("ipc", NamespaceKind.Ipc), ("uts", NamespaceKind.Uts)];
 
-    public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+    public static string NewId() => RandomIds.NewHex(32);
 
     /// <summary>Creates sandbox <paramref name="id"/> (its directory may exist already: the caller locks it first).</summary>
     public SandboxRecord Create(string id, PodSandboxConfig config)
