@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace NodeAgent.Cri;
 
 /// <summary>
@@ -16,7 +14,8 @@ public interface IRuntimeService
 
     PodSandboxStatus? PodSandboxStatus(string sandboxId);
 
-    IReadOnlyList<PodSandboxStatus> ListPodSandboxes();
+    /// <summary>Sandboxes matching <paramref name="filter"/> (all without one), from memory: no file is read.</summary>
+    IReadOnlyList<PodSandboxStatus> ListPodSandboxes(PodSandboxFilter? filter = null);
 
     Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken);
 
@@ -27,13 +26,17 @@ public interface IRuntimeService
 
     Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken);
 
-    IReadOnlyList<ContainerStatus> ListContainers();
+    /// <summary>Containers matching <paramref name="filter"/> (all without one), from memory: no file is read.</summary>
+    IReadOnlyList<ContainerStatus> ListContainers(ContainerFilter? filter = null);
 
     ContainerStatus? ContainerStatus(string containerId);
 
     /// <summary>Completes when the container has exited (at once if it already has).</summary>
     Task WaitContainerAsync(string containerId, CancellationToken cancellationToken);
 
-    /// <summary>Container lifecycle events, pushed as the kernel reports them.</summary>
-    ChannelReader<ContainerEvent> Events { get; }
+    /// <summary>
+    /// Subscribes to container lifecycle events, pushed as the kernel reports them, from now on. Every subscriber sees
+    /// every event in its own bounded queue (see <see cref="IContainerEventSubscription"/> for the overflow policy).
+    /// </summary>
+    IContainerEventSubscription SubscribeEvents();
 }

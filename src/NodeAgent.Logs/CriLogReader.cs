@@ -4,7 +4,9 @@ using System.Threading.Channels;
 namespace NodeAgent.Logs;
 
 /// <summary>
-/// Reads a container's CRI log: rotated files oldest first, then the current file; with <c>follow</c> it waits
+/// Reads a container's CRI log: rotated files oldest first, then the current file. With <c>tail</c> it first finds,
+/// reading backwards from the end (<see cref="LogTailStart"/>), where the last N lines begin, and reads only from
+/// there. With <c>follow</c> it waits
 /// for appended data using inotify (through <see cref="FileSystemWatcher"/>) and follows the log across rotations.
 /// Malformed lines are reported to the callback with their file and line number and otherwise skipped.
 /// </summary>
@@ -12,14 +14,22 @@ public sealed class CriLogReader
 {
     private readonly string _path;
     private readonly Action<CriLogMalformedLine>? _onMalformed;
+    private readonly Func<string, FileStream> _open;
 
     /// <param name="path">The current log file (rotated siblings are found next to it).</param>
     /// <param name="onMalformed">Called for every line that is not in the CRI format.</param>
     public CriLogReader(string path, Action<CriLogMalformedLine>? onMalformed = null)
+        : this(path, onMalformed, LogFileCursor.Open)
+    {
+    }
+
+    /// <param name="open">Opens a log file for reading (tests count the bytes read through it).</param>
+    internal CriLogReader(string path, Action<CriLogMalformedLine>? onMalformed, Func<string, FileStream> open)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _path = Path.GetFullPath(path);
         _onMalformed = onMalformed;
+        _open = open;
     }
 
     public async IAsyncEnumerable<CriLogEntry> ReadAsync(CriLogReadOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -39,12 +49,17 @@ public sealed class CriLogReader
 
             var assembler = new LineAssembler(_onMalformed);
             var entries = new List<CriLogEntry>();
-            foreach (string file in CriLogFiles.All(_path))
+            var files = CriLogFiles.All(_path);
+            var from = options.Tail is int wanted
+                ? LogTailStart.Find(files, Math.Max(0, wanted), countIncomplete: !options.Follow, _open)
+                : new LogTailStart.Position(0, 0);
+            for (int i = from.File; i < files.Count; i++)
             {
+                string file = files[i];
                 LogFileCursor cursor;
                 try
                 {
-                    cursor = new LogFileCursor(file);
+                    cursor = new LogFileCursor(file, _open, i == from.File ? from.Offset : 0);
                 }
                 catch (FileNotFoundException)
                 {
@@ -168,11 +183,11 @@ public sealed class CriLogReader
         }
     }
 
-    private static LogFileCursor? TryOpen(string path)
+    private LogFileCursor? TryOpen(string path)
     {
         try
         {
-            return new LogFileCursor(path);
+            return new LogFileCursor(path, _open, 0);
         }
         catch (FileNotFoundException)
         {

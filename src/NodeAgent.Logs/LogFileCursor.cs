@@ -9,16 +9,29 @@ internal sealed class LogFileCursor : IDisposable
     private int _end;
 
     public LogFileCursor(string path)
+        : this(path, Open, 0)
+    {
+    }
+
+    /// <param name="start">Byte offset to read from (the start of a line); line numbers then count from there.</param>
+    public LogFileCursor(string path, Func<string, FileStream> open, long start)
     {
         Path = path;
-        _stream = new FileStream(path, new FileStreamOptions
+        _stream = open(path);
+        if (start > 0)
         {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 0,
-        });
+            _stream.Position = start;
+        }
     }
+
+    /// <summary>Opens a log file for reading while the writer appends, rotates and deletes.</summary>
+    public static FileStream Open(string path) => new(path, new FileStreamOptions
+    {
+        Mode = FileMode.Open,
+        Access = FileAccess.Read,
+        Share = FileShare.ReadWrite | FileShare.Delete,
+        BufferSize = 0,
+    });
 
     public string Path { get; }
 

@@ -1,19 +1,23 @@
-using System.Threading.Channels;
 using NodeAgent.Cgroups;
+using NodeAgent.Cri;
 using NodeAgent.Images;
 using NodeAgent.Linux;
 using NodeAgent.Runtime.Containers;
-using NodeAgent.Cri;
+using NodeAgent.Runtime.Events;
 using NodeAgent.Runtime.Persistence;
 using NodeAgent.Runtime.Sandboxes;
+using NodeAgent.Runtime.State;
 using NodeAgent.Runtime.Supervision;
 
 namespace NodeAgent.Runtime;
 
 /// <summary>
 /// NodeAgent's own container runtime behind the CRI-shaped <see cref="IRuntimeService"/>. State lives under the root
-/// directory; changes are serialised across processes by a file lock, so the CLI and the daemon can share a root.
-/// On construction it re-adopts containers whose shims kept running while no runtime was.
+/// directory. Each sandbox and container has its own flock (a <c>lock</c> file in its directory), so the CLI and the
+/// daemon sharing a root exclude each other per object, and one pod's slow network set-up holds up no other pod.
+/// Lists and statuses come from an in-memory view, loaded at construction (re-adopting containers whose shims kept
+/// running while no runtime was) and kept current by the runtime's own operations and exit events; when another
+/// process on the same root has changed state (the shared change counter moved), the view is reloaded.
 /// </summary>
 public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
 {
@@ -22,7 +26,15 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
     private readonly ContainerManager _containers;
     private readonly ShimLauncher _launcher;
     private readonly ExitTracker _exits;
+    private readonly ContainerStatusReader _statusReader;
+    private readonly ContainerEventBroadcaster _events = new();
     private readonly IPodNetwork? _network;
+    private readonly ChangeCounter _changes;
+
+    // Guards the view, the known change count and the reconcile task; held for in-memory work and reloads only.
+    private readonly object _gate = new();
+    private readonly RuntimeView _view = new();
+    private long _knownChanges = -1;
     private Task? _networkReconciled;
 
     public LinuxRuntimeService(RuntimeOptions options, IImageStore images, ISnapshotter snapshotter, ICgroupManager? cgroups, IPodNetwork? network = null)
@@ -33,42 +45,51 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         Directory.CreateDirectory(_paths.Sandboxes);
         _sandboxes = new SandboxManager(_paths, cgroups, options.ShimPath);
         _containers = new ContainerManager(_paths, options, images, snapshotter, cgroups);
+        _statusReader = new ContainerStatusReader(_paths, _containers);
         _launcher = new ShimLauncher(options.ShimPath);
-        _exits = new ExitTracker(_paths);
-        Readopt();
+        _exits = new ExitTracker(_paths, OnExited);
+        _changes = ChangeCounter.Open(_paths.Changes);
+        lock (_gate)
+        {
+            Reload();
+        }
     }
 
-    public ChannelReader<ContainerEvent> Events => _exits.Events;
+    public IContainerEventSubscription SubscribeEvents() => _events.Subscribe();
 
     public async Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken)
     {
-        using var _ = Lock();
-        var record = _sandboxes.Create(config);
-        if (_network is null || config.HostNetwork)
+        // The new sandbox is locked before it exists on disk, so a network check or removal by another process waits
+        // until it is complete; nothing else is held while the network is set up.
+        var id = SandboxManager.NewId();
+        Directory.CreateDirectory(_paths.Sandbox(id));
+        using var held = await FileLock.AcquireAsync(_paths.SandboxLock(id), cancellationToken);
+        var record = _sandboxes.Create(id, config);
+        if (_network is not null && !config.HostNetwork)
         {
-            return record.Id;
+            record = await SetUpNetworkAsync(record, cancellationToken);
         }
 
+        Commit(view => view.PutSandbox(record));
+        return record.Id;
+    }
+
+    private async Task<SandboxRecord> SetUpNetworkAsync(SandboxRecord record, CancellationToken cancellationToken)
+    {
+        var network = _network!;
         var request = NetworkRequest(record);
         try
         {
-            // Once per runtime: release what sandboxes gone while no runtime ran still hold (retried after a failure).
-            if (_networkReconciled is null || _networkReconciled.IsFaulted || _networkReconciled.IsCanceled)
-            {
-                _networkReconciled = ReconcileNetworkAsync(CancellationToken.None);
-            }
-
-            await _networkReconciled;
-            var result = await _network.SetUpAsync(request, cancellationToken);
-            _sandboxes.SetPodIps(record, result.Ips);
-            return record.Id;
+            await NetworkReconciledAsync();
+            var result = await network.SetUpAsync(request, cancellationToken);
+            return _sandboxes.SetPodIps(record, result.Ips);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException or OperationCanceledException)
         {
             // Nothing may stay behind: no address, no interface, no rules, no sandbox.
             try
             {
-                await _network.TearDownAsync(request, CancellationToken.None);
+                await network.TearDownAsync(request, CancellationToken.None);
             }
             catch (Exception cleanup) when (cleanup is IOException or InvalidOperationException)
             {
@@ -77,7 +98,21 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
 
             _sandboxes.Remove(record.Id);
             throw new RuntimeException(RuntimeErrorKind.SandboxError,
-                $"pod {config.Namespace}/{config.Name}: set up pod network: {ex.Message}", ex);
+                $"pod {record.Config.Namespace}/{record.Config.Name}: set up pod network: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Once per runtime: release what sandboxes gone while no runtime ran still hold (retried after a failure).</summary>
+    private Task NetworkReconciledAsync()
+    {
+        lock (_gate)
+        {
+            if (_networkReconciled is null || _networkReconciled.IsFaulted || _networkReconciled.IsCanceled)
+            {
+                _networkReconciled = ReconcileNetworkAsync(CancellationToken.None);
+            }
+
+            return _networkReconciled;
         }
     }
 
@@ -88,8 +123,8 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
     /// <summary>Checks that a sandbox's network is still as it was set up (CNI CHECK); throws naming the fault.</summary>
     public async Task CheckPodSandboxNetworkAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        // Under the runtime lock: a sandbox being created is checked only once its network is set up.
-        using var _ = Lock();
+        // Under the sandbox's lock: a sandbox being created is checked only once its network is set up.
+        using var held = await LockSandboxAsync(sandboxId, cancellationToken);
         var sandbox = _sandboxes.Get(sandboxId) ?? throw NotFound("sandbox", sandboxId);
         if (_network is not null && !sandbox.Config.HostNetwork)
         {
@@ -109,26 +144,41 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
 
     public async Task StopPodSandboxAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        var sandbox = _sandboxes.Get(sandboxId) ?? throw NotFound("sandbox", sandboxId);
-        foreach (var c in _containers.List().Where(c => c.SandboxId == sandboxId))
+        _ = Query(view => view.Sandbox(sandboxId)) ?? throw NotFound("sandbox", sandboxId);
+        foreach (var c in ListContainers(new ContainerFilter { PodSandboxId = sandboxId }))
         {
             await StopContainerAsync(c.Id, TimeSpan.Zero, cancellationToken);
         }
 
-        using var _ = Lock();
-        _sandboxes.MarkStopped(sandbox);
+        using var held = await LockSandboxAsync(sandboxId, cancellationToken);
+        var sandbox = _sandboxes.Get(sandboxId) ?? throw NotFound("sandbox", sandboxId);
+        var stopped = _sandboxes.MarkStopped(sandbox);
+        Commit(view => view.PutSandbox(stopped));
     }
 
+    /// <summary>
+    /// Stops and removes the sandbox's containers, tears its network down, removes its log directory (when it is the
+    /// pod's own, by kubelet's naming) and the sandbox. Idempotent.
+    /// </summary>
     public async Task RemovePodSandboxAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        foreach (var c in _containers.List().Where(c => c.SandboxId == sandboxId))
+        await RemoveContainersOfAsync(sandboxId, cancellationToken);
+        if (!RuntimeIds.IsValid(sandboxId))
         {
-            await StopContainerAsync(c.Id, TimeSpan.Zero, cancellationToken);
-            await RemoveContainerAsync(c.Id, cancellationToken);
+            return;
         }
 
-        using var _ = Lock();
-        if (_network is not null && _sandboxes.Get(sandboxId) is { Config.HostNetwork: false } sandbox)
+        using var held = await FileLock.TryAcquireAsync(_paths.SandboxLock(sandboxId), create: false, cancellationToken);
+        var sandbox = held is null ? null : _sandboxes.Get(sandboxId);
+        if (sandbox is null)
+        {
+            Commit(view => view.RemoveSandbox(sandboxId));
+            return;
+        }
+
+        // Creating a container takes the sandbox's lock: none can appear now, but one may have appeared meanwhile.
+        await RemoveContainersOfAsync(sandboxId, cancellationToken);
+        if (_network is not null && !sandbox.Config.HostNetwork)
         {
             try
             {
@@ -142,42 +192,62 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
             }
         }
 
+        // A replacement sandbox of the same pod (a new attempt) shares the directory: it stays while one exists.
+        var shared = Query(view => view.Sandboxes().Any(s => s.Id != sandboxId && s.Config.LogDirectory == sandbox.Config.LogDirectory));
+        if (!shared)
+        {
+            PodLogDirectory.Remove(sandboxId, sandbox.Config);
+        }
+
         _sandboxes.Remove(sandboxId);
+        Commit(view => view.RemoveSandbox(sandboxId));
     }
 
-    public PodSandboxStatus? PodSandboxStatus(string sandboxId) => _sandboxes.Get(sandboxId) is { } r ? ToStatus(r) : null;
+    private async Task RemoveContainersOfAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        foreach (var c in ListContainers(new ContainerFilter { PodSandboxId = sandboxId }))
+        {
+            await StopContainerAsync(c.Id, TimeSpan.Zero, cancellationToken);
+            await RemoveContainerAsync(c.Id, cancellationToken);
+        }
+    }
 
-    public IReadOnlyList<PodSandboxStatus> ListPodSandboxes() => _sandboxes.List().Select(ToStatus).ToList();
+    public PodSandboxStatus? PodSandboxStatus(string sandboxId) => Query(view => view.Sandbox(sandboxId) is { } r ? ToStatus(r) : null);
+
+    public IReadOnlyList<PodSandboxStatus> ListPodSandboxes(PodSandboxFilter? filter = null) => Query(view => view.Sandboxes(filter, ToStatus));
 
     public async Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken)
     {
-        var sandbox = _sandboxes.Get(sandboxId) ?? throw NotFound("sandbox", sandboxId);
+        // The sandbox's lock keeps it from being removed while a container is made in it.
+        using var held = await LockSandboxAsync(sandboxId, cancellationToken);
+        var sandbox = Query(view => view.Sandbox(sandboxId)) ?? _sandboxes.Get(sandboxId) ?? throw NotFound("sandbox", sandboxId);
         var record = await _containers.CreateAsync(sandbox, config, cancellationToken);
+        Commit(view => view.PutContainer(record, ContainerStatusReader.Created(record)));
         return record.Id;
     }
 
     public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
     {
+        // Check and launch under the container's lock: of two processes starting one container, exactly one launches.
+        using var held = await LockContainerAsync(containerId, cancellationToken);
         var record = _containers.Get(containerId) ?? throw NotFound("container", containerId);
         var dir = _paths.Container(containerId);
-        using (Lock())
+        if (Bundle.ReadState(dir) is not null || Bundle.ReadExit(dir) is not null)
         {
-            if (Bundle.ReadState(dir) is not null || Bundle.ReadExit(dir) is not null)
-            {
-                throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {record.Config.Name} ({Short(containerId)}) was already started");
-            }
+            throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {record.Config.Name} ({Short(containerId)}) was already started");
         }
 
         var reply = await _launcher.LaunchAsync(dir, cancellationToken);
+        var status = _statusReader.Read(record);
+        Commit(view => view.PutContainer(record, status));
         if (reply.Error is not null)
         {
-            _exits.Publish(new ContainerEvent(ContainerEventType.Exited, containerId, record.SandboxId, DateTimeOffset.UtcNow));
+            _events.Publish(new ContainerEvent(ContainerEventType.Exited, containerId, record.SandboxId, DateTimeOffset.UtcNow));
             throw new RuntimeException(RuntimeErrorKind.StartError, $"container {record.Config.Name} ({Short(containerId)}): {reply.Error}");
         }
 
-        var state = Bundle.ReadState(dir);
-        _exits.Publish(new ContainerEvent(ContainerEventType.Started, containerId, record.SandboxId, DateTimeOffset.UtcNow));
-        if (state is not null)
+        _events.Publish(new ContainerEvent(ContainerEventType.Started, containerId, record.SandboxId, DateTimeOffset.UtcNow));
+        if (Bundle.ReadState(dir) is { } state)
         {
             _exits.Watch(containerId, record.SandboxId, state.ShimPid);
         }
@@ -185,11 +255,12 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
 
     public async Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var record = _containers.Get(containerId) ?? throw NotFound("container", containerId);
+        var record = Query(view => view.Container(containerId))?.Record ?? throw NotFound("container", containerId);
         var dir = _paths.Container(containerId);
         var state = Bundle.ReadState(dir);
         if (state is null || Bundle.ReadExit(dir) is not null)
         {
+            RefreshIfExited(containerId);
             return;
         }
 
@@ -220,46 +291,68 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         await exited;
     }
 
-    public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken)
+    public async Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken)
     {
-        var record = _containers.Get(containerId);
-        if (record is null)
+        if (!RuntimeIds.IsValid(containerId))
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        using var _ = Lock();
-        var status = ToStatus(record);
-        if (status.State == ContainerState.Running)
+        using var held = await FileLock.TryAcquireAsync(_paths.ContainerLock(containerId), create: false, cancellationToken);
+        var record = held is null ? null : _containers.Get(containerId);
+        if (record is null)
+        {
+            Commit(view => view.RemoveContainer(containerId));
+            return;
+        }
+
+        if (_statusReader.Read(record).State == ContainerState.Running)
         {
             throw new RuntimeException(RuntimeErrorKind.FailedPrecondition, $"container {record.Config.Name} ({Short(containerId)}) is running: stop it first");
         }
 
         _containers.Remove(record);
         _exits.Forget(containerId);
-        return Task.CompletedTask;
+        Commit(view => view.RemoveContainer(containerId));
     }
 
-    public IReadOnlyList<ContainerStatus> ListContainers() => _containers.List().Select(ToStatus).ToList();
+    public IReadOnlyList<ContainerStatus> ListContainers(ContainerFilter? filter = null) => Query(view => view.Containers(filter));
 
-    public ContainerStatus? ContainerStatus(string containerId) => _containers.Get(containerId) is { } r ? ToStatus(r) : null;
+    public ContainerStatus? ContainerStatus(string containerId) => Query(view => view.Container(containerId)?.Status);
 
-    public Task WaitContainerAsync(string containerId, CancellationToken cancellationToken)
+    public async Task WaitContainerAsync(string containerId, CancellationToken cancellationToken)
     {
-        var record = _containers.Get(containerId) ?? throw NotFound("container", containerId);
+        var record = Query(view => view.Container(containerId))?.Record ?? throw NotFound("container", containerId);
         var state = Bundle.ReadState(_paths.Container(containerId));
         if (state is not null)
         {
             _exits.Watch(containerId, record.SandboxId, state.ShimPid);
         }
 
-        return _exits.WaitAsync(containerId, cancellationToken);
+        await _exits.WaitAsync(containerId, cancellationToken);
+        RefreshIfExited(containerId);
+    }
+
+    /// <summary>
+    /// The exit is on disk (another process saw it first, or this process's notification is still on its way): make
+    /// the view say so now, so a caller that waited for the exit reads it in the status.
+    /// </summary>
+    private void RefreshIfExited(string containerId)
+    {
+        lock (_gate)
+        {
+            if (_view.Container(containerId) is { Status.State: ContainerState.Running or ContainerState.Created } entry
+                && Bundle.ReadExit(_paths.Container(containerId)) is not null)
+            {
+                _view.PutContainer(entry.Record, _statusReader.Read(entry.Record));
+            }
+        }
     }
 
     /// <summary>Resolves a full ID, a unique ID prefix or a container name to a container ID.</summary>
-    public string? FindContainer(string idOrName)
+    public string? FindContainer(string idOrName) => Query(view =>
     {
-        var all = _containers.List();
+        var all = view.Containers().Select(c => c.Record).ToList();
         var exact = all.FirstOrDefault(c => c.Id == idOrName) ?? all.FirstOrDefault(c => c.Config.Name == idOrName);
         if (exact is not null)
         {
@@ -268,65 +361,9 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
 
         var matches = all.Where(c => c.Id.StartsWith(idOrName, StringComparison.Ordinal)).ToList();
         return matches.Count == 1 ? matches[0].Id : null;
-    }
+    });
 
-    private ContainerStatus ToStatus(ContainerRecord record)
-    {
-        var dir = _paths.Container(record.Id);
-        var state = Bundle.ReadState(dir);
-        var exit = Bundle.ReadExit(dir);
-        var status = new ContainerStatus
-        {
-            Id = record.Id,
-            SandboxId = record.SandboxId,
-            Name = record.Config.Name,
-            Attempt = record.Config.Attempt,
-            CreatedAt = record.CreatedAt,
-            Image = record.ImageRef,
-            ImageId = record.ImageId,
-            LogPath = record.LogPath,
-            Command = record.Command,
-            Labels = record.Config.Labels,
-            Annotations = record.Config.Annotations,
-            StartedAt = state?.StartedAt,
-            Pid = state?.Pid ?? 0,
-        };
-
-        if (exit is not null)
-        {
-            if (exit.StartError is not null)
-            {
-                return status with
-                {
-                    State = ContainerState.Exited, ExitCode = exit.ExitCode, FinishedAt = exit.ExitedAt,
-                    Reason = "StartError", Message = exit.StartError,
-                };
-            }
-
-            if (File.Exists(Path.Combine(dir, "unknown-exit")))
-            {
-                return status with { State = ContainerState.Unknown, ExitCode = exit.ExitCode, FinishedAt = exit.ExitedAt, Reason = "Unknown", Message = "the container's shim ended without recording an exit status" };
-            }
-
-            var reason = exit.ExitCode == 0 ? "Completed" : "Error";
-            if (exit.ExitCode == 128 + Signals.SIGKILL && _containers.OomKills(record) > 0)
-            {
-                reason = "OOMKilled";
-            }
-
-            return status with { State = ContainerState.Exited, ExitCode = exit.ExitCode, FinishedAt = exit.ExitedAt, Reason = reason };
-        }
-
-        if (state is null)
-        {
-            return status with { State = ContainerState.Created };
-        }
-
-        return status with { State = ExitTracker.IsShimOf(state.ShimPid, dir) ? ContainerState.Running : ContainerState.Unknown };
-    }
-
-
-    private PodSandboxStatus ToStatus(SandboxRecord r) => new()
+    private static PodSandboxStatus ToStatus(SandboxRecord r) => new()
     {
         Id = r.Id,
         Config = r.Config,
@@ -336,25 +373,94 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         PodIps = r.PodIps,
     };
 
-    /// <summary>Watches every container whose shim is still running, and records exits that happened while nobody watched.</summary>
-    private void Readopt()
+    /// <summary>A shim ended: its exit is on disk. Update the view, then tell subscribers.</summary>
+    private void OnExited(string containerId, string sandboxId)
     {
-        foreach (var record in _containers.List())
+        lock (_gate)
         {
-            var dir = _paths.Container(record.Id);
-            var state = Bundle.ReadState(dir);
-            if (state is not null && Bundle.ReadExit(dir) is null)
+            if (_view.Container(containerId) is { } entry)
             {
-                _exits.Watch(record.Id, record.SandboxId, state.ShimPid);
+                _view.PutContainer(entry.Record, _statusReader.Read(entry.Record));
             }
+        }
+
+        _events.Publish(new ContainerEvent(ContainerEventType.Exited, containerId, sandboxId, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>Reads the view, first reloading it when another process on this root has changed state.</summary>
+    private T Query<T>(Func<RuntimeView, T> read)
+    {
+        lock (_gate)
+        {
+            if (_changes.Read() != _knownChanges)
+            {
+                Reload();
+            }
+
+            return read(_view);
         }
     }
 
-    private FileLock Lock() => FileLock.Acquire(_paths.Lock);
+    /// <summary>Applies this process's change to the view and counts it; a count that moved further means another process changed state too.</summary>
+    private void Commit(Action<RuntimeView> change)
+    {
+        lock (_gate)
+        {
+            change(_view);
+            var count = _changes.Increment();
+            _knownChanges = count == _knownChanges + 1 ? count : -1;
+        }
+    }
+
+    /// <summary>
+    /// Loads every sandbox and container from disk, watches every container whose shim is still running (re-adoption),
+    /// and notes exits that happened while nobody watched. Called with <see cref="_gate"/> held.
+    /// </summary>
+    private void Reload()
+    {
+        var count = _changes.Read();
+        _view.Clear();
+        foreach (var sandbox in _sandboxes.List())
+        {
+            _view.PutSandbox(sandbox);
+        }
+
+        var running = new List<(ContainerRecord Record, ContainerSpec.ShimState State)>();
+        foreach (var record in _containers.List())
+        {
+            var status = _statusReader.Read(record);
+            _view.PutContainer(record, status);
+            // Running, or started with no exit recorded and its shim gone: watching records that exit as unknown.
+            var unfinished = status.State == ContainerState.Running || (status.State == ContainerState.Unknown && status.FinishedAt is null);
+            if (unfinished && Bundle.ReadState(_paths.Container(record.Id)) is { } state)
+            {
+                running.Add((record, state));
+            }
+        }
+
+        _knownChanges = count;
+        foreach (var (record, state) in running)
+        {
+            _exits.Watch(record.Id, record.SandboxId, state.ShimPid);
+        }
+    }
+
+    private async Task<FileLock> LockSandboxAsync(string sandboxId, CancellationToken cancellationToken) =>
+        (RuntimeIds.IsValid(sandboxId) ? await FileLock.TryAcquireAsync(_paths.SandboxLock(sandboxId), create: false, cancellationToken) : null)
+        ?? throw NotFound("sandbox", sandboxId);
+
+    private async Task<FileLock> LockContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        (RuntimeIds.IsValid(containerId) ? await FileLock.TryAcquireAsync(_paths.ContainerLock(containerId), create: false, cancellationToken) : null)
+        ?? throw NotFound("container", containerId);
 
     private static RuntimeException NotFound(string what, string id) => new(RuntimeErrorKind.NotFound, $"{what} {id} not found");
 
     private static string Short(string id) => id.Length > 12 ? id[..12] : id;
 
-    public void Dispose() => _exits.Dispose();
+    public void Dispose()
+    {
+        _exits.Dispose();
+        _events.Dispose();
+        _changes.Dispose();
+    }
 }

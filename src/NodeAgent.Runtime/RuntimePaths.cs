@@ -9,7 +9,14 @@ public sealed class RuntimePaths(string root)
 
     public string Sandboxes => Path.Combine(Root, "sandboxes");
 
-    public string Lock => Path.Combine(Root, "runtime.lock");
+    /// <summary>The change counter every process on this root bumps after changing state (see <c>ChangeCounter</c>).</summary>
+    public string Changes => Path.Combine(Root, "state.changes");
+
+    /// <summary>The flock of one container, inside its directory: it disappears with the container.</summary>
+    public string ContainerLock(string id) => Path.Combine(Containers, id, "lock");
+
+    /// <summary>The flock of one sandbox, inside its directory: it disappears with the sandbox.</summary>
+    public string SandboxLock(string id) => Path.Combine(Sandboxes, id, "lock");
 
     public string Container(string id) => Path.Combine(Containers, id);
 

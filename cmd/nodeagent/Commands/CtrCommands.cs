@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using System.Text.Json;
 using NodeAgent.Runtime;
 using NodeAgent.Cri;
@@ -18,6 +17,7 @@ internal static class CtrCommands
         ctr.Subcommands.Add(BuildRun());
         ctr.Subcommands.Add(BuildPs());
         ctr.Subcommands.Add(BuildInspect());
+        ctr.Subcommands.Add(BuildStart());
         ctr.Subcommands.Add(BuildStop());
         ctr.Subcommands.Add(BuildRm());
         ctr.Subcommands.Add(BuildLogs());
@@ -74,7 +74,7 @@ internal static class CtrCommands
             var imageRef = pr.GetValue(image)!;
             var resolved = host.Images.Resolve(imageRef)
                 ?? throw new InvalidOperationException($"image \"{imageRef}\" not found: import it with 'nodeagent images import FILE'");
-            var containerName = pr.GetValue(name) ?? "ctr-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+            var containerName = pr.GetValue(name) ?? "ctr-" + NodeAgent.Linux.RandomIds.NewHex(4);
             if (runtime.ListContainers().Any(c => c.Name == containerName && c.Labels.ContainsKey(CtrLabel)))
             {
                 throw new InvalidOperationException($"a container named \"{containerName}\" already exists");
@@ -185,6 +185,25 @@ internal static class CtrCommands
             }
 
             return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    private static Command BuildStart()
+    {
+        var ids = new Argument<string[]>("CONTAINER") { Arity = ArgumentArity.OneOrMore };
+        var cmd = new Command("start", "Start created containers (as crictl start); a container starts at most once");
+        cmd.Arguments.Add(ids);
+        cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
+        {
+            using var host = RuntimeComposition.Open(pr);
+            foreach (var id in pr.GetValue(ids)!)
+            {
+                await host.Runtime.StartContainerAsync(Find(host.Runtime, id), ct);
+                Console.WriteLine(id);
+            }
+
+            return 0;
         }));
         return cmd;
     }

@@ -53,7 +53,11 @@ public sealed class CgroupV1Manager : ICgroupManager
             bool isCpuset = _mounts.TryGetValue("cpuset", out string? cpusetMount) && cpusetMount == mount;
 
             // Every missing level, the prefix included, is created; cpuset levels get cpus/mems from their parent.
-            CgroupFs.MakeDirs(rel, mount, underMount, isCpuset ? InitCpuset(rel) : null);
+            CgroupFs.MakeDirs(rel, mount, underMount, null);
+            if (isCpuset)
+            {
+                EnsureCpuset(rel, mount, underMount);
+            }
         }
 
         var cgroup = new CgroupV1(rel, Dirs(rel));
@@ -87,18 +91,28 @@ public sealed class CgroupV1Manager : ICgroupManager
             canFreeze ? () => CgroupFs.TryWrite(freezer!, "freezer.state", "THAWED", out _) : null);
     }
 
-    private static Action<string, string> InitCpuset(string cgroup) => (parent, dir) =>
+    /// <summary>
+    /// A new cpuset cgroup starts with empty cpus/mems and refuses tasks until they are set. Every level is checked,
+    /// not only the ones this call made: a level another caller has just made may not have its values yet (sandboxes
+    /// are created concurrently).
+    /// </summary>
+    private static void EnsureCpuset(string cgroup, string root, string relativePath)
     {
-        // A new cpuset cgroup starts with empty cpus/mems and refuses tasks until they are set.
-        foreach (string file in (string[])["cpuset.cpus", "cpuset.mems"])
+        string parent = root;
+        foreach (string part in relativePath.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            string value = CgroupFs.Read(cgroup, parent, file).Trim();
-            if (CgroupFs.Read(cgroup, dir, file).Trim().Length == 0)
+            string dir = Path.Combine(parent, part);
+            foreach (string file in (string[])["cpuset.cpus", "cpuset.mems"])
             {
-                CgroupFs.Write(cgroup, dir, file, value);
+                if (CgroupFs.Read(cgroup, dir, file).Trim().Length == 0)
+                {
+                    CgroupFs.Write(cgroup, dir, file, CgroupFs.Read(cgroup, parent, file).Trim());
+                }
             }
+
+            parent = dir;
         }
-    };
+    }
 
     private IEnumerable<string> DistinctMounts() => KnownControllers
         .Where(_mounts.ContainsKey)

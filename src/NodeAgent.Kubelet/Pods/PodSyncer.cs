@@ -98,7 +98,7 @@ public sealed partial class PodSyncer(
         }
 
         await Task.WhenAll(running.Select(c => runtime.StopContainerAsync(c.Id, grace, cancellationToken)));
-        foreach (var sandbox in runtime.ListPodSandboxes().Where(s => s.Config.Uid == pod.Metadata.Uid))
+        foreach (var sandbox in runtime.ListPodSandboxes(PodFilter(pod)).Where(s => s.Config.Uid == pod.Metadata.Uid))
         {
             await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken);
         }
@@ -107,15 +107,21 @@ public sealed partial class PodSyncer(
         Volumes?.Remove(pod.Metadata.Uid);
     }
 
+    /// <summary>What the runtime holds for this pod only: filtered lists, never the whole node.</summary>
     public PodRuntimeView View(V1Pod pod)
     {
-        var sandbox = runtime.ListPodSandboxes()
+        var sandbox = runtime.ListPodSandboxes(PodFilter(pod))
             .Where(s => s.Config.Uid == pod.Metadata.Uid)
             .OrderByDescending(s => s.Config.Attempt)
             .FirstOrDefault();
-        var containers = sandbox is null ? [] : runtime.ListContainers().Where(c => c.SandboxId == sandbox.Id).ToList();
+        var containers = sandbox is null ? [] : runtime.ListContainers(new ContainerFilter { PodSandboxId = sandbox.Id });
         return new PodRuntimeView(sandbox, containers);
     }
+
+    private static PodSandboxFilter PodFilter(V1Pod pod) => new()
+    {
+        LabelSelector = new Dictionary<string, string> { [ContainerConfigFactory.PodUidLabel] = pod.Metadata.Uid },
+    };
 
     private async Task<string> NewSandboxAsync(V1Pod pod, PodRuntimeView view, CancellationToken cancellationToken)
     {

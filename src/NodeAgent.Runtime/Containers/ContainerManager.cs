@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using NodeAgent.Cgroups;
 using NodeAgent.Images;
 using NodeAgent.Linux;
@@ -23,7 +22,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
         var image = images.Resolve(config.Image)
             ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"container {config.Name}: image \"{config.Image}\" not found in the image store");
 
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var id = RandomIds.NewHex(32);
         var dir = paths.Container(id);
         var rootfs = paths.ContainerRootfs(id);
         var cgroupPath = $"{sandbox.Config.CgroupParent}/{id}";

@@ -1,5 +1,4 @@
 using NodeAgent.Runtime.Containers;
-using System.Security.Cryptography;
 using NodeAgent.Cgroups;
 using NodeAgent.Linux;
 using NodeAgent.Cri;
@@ -17,9 +16,11 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
     private static readonly (string Name, NamespaceKind Kind)[] PodNamespaces =
         [("net", NamespaceKind.Network), ("ipc", NamespaceKind.Ipc), ("uts", NamespaceKind.Uts)];
 
-    public SandboxRecord Create(PodSandboxConfig config)
+    public static string NewId() => RandomIds.NewHex(32);
+
+    /// <summary>Creates sandbox <paramref name="id"/> (its directory may exist already: the caller locks it first).</summary>
+    public SandboxRecord Create(string id, PodSandboxConfig config)
     {
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var dir = paths.Sandbox(id);
         var undo = new Stack<Action>();
         try
@@ -105,14 +106,16 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
     }
 
     /// <summary>Marks the sandbox NotReady and ends its pause process; namespaces and files stay until removal.</summary>
-    public void MarkStopped(SandboxRecord record)
+    public SandboxRecord MarkStopped(SandboxRecord record)
     {
         if (record.PausePid is { } pause)
         {
             KillPause(pause);
         }
 
-        RecordFiles.Write(Path.Combine(paths.Sandbox(record.Id), "sandbox.json"), record with { Stopped = true }, RuntimeJsonContext.Default.SandboxRecord);
+        var stopped = record with { Stopped = true };
+        RecordFiles.Write(Path.Combine(paths.Sandbox(record.Id), "sandbox.json"), stopped, RuntimeJsonContext.Default.SandboxRecord);
+        return stopped;
     }
 
     /// <summary>Unpins the namespaces, unmounts shm, removes the pod cgroup and the directory. Idempotent.</summary>

@@ -1,15 +1,13 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using NodeAgent.ContainerSpec;
 using NodeAgent.Linux;
-using NodeAgent.Cri;
 using NodeAgent.Runtime.Persistence;
 
 namespace NodeAgent.Runtime.Supervision;
 
 /// <summary>
 /// Learns of container exits from the kernel: each shim's pidfd becomes readable when the shim ends, right after it
-/// wrote <c>exit.json</c>. Pushes <see cref="ContainerEvent"/>s and completes waiters.
+/// wrote <c>exit.json</c>. Tells its owner (which updates its view and publishes the event), then completes waiters.
 /// </summary>
 public sealed class ExitTracker : IDisposable
 {
@@ -17,11 +15,14 @@ public sealed class ExitTracker : IDisposable
     private readonly ExitWatcher _watcher = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _exits = new();
     private readonly ConcurrentDictionary<string, bool> _watched = new();
-    private readonly Channel<ContainerEvent> _events = Channel.CreateUnbounded<ContainerEvent>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly Action<string, string> _onExited;
 
-    public ExitTracker(RuntimePaths paths) => _paths = paths;
-
-    public ChannelReader<ContainerEvent> Events => _events.Reader;
+    /// <param name="onExited">Called with the container and sandbox IDs once the exit is on disk, before waiters resume.</param>
+    public ExitTracker(RuntimePaths paths, Action<string, string> onExited)
+    {
+        _paths = paths;
+        _onExited = onExited;
+    }
 
     /// <summary>Starts watching a running container's shim (once per container). Returns false when the shim is already gone.</summary>
     public bool Watch(string containerId, string sandboxId, int shimPid)
@@ -43,8 +44,6 @@ public sealed class ExitTracker : IDisposable
         _ = WatchAsync(pidFd, containerId, sandboxId, tcs, shimPid);
         return true;
     }
-
-    public void Publish(ContainerEvent e) => _events.Writer.TryWrite(e);
 
     /// <summary>Completes when the container has exited; immediately if exit.json exists.</summary>
     public Task WaitAsync(string containerId, CancellationToken cancellationToken)
@@ -100,10 +99,10 @@ public sealed class ExitTracker : IDisposable
                 ExitedAt = DateTimeOffset.UtcNow,
                 StartError = null,
             });
-            File.WriteAllText(Path.Combine(dir, "unknown-exit"), "the container's shim ended without recording an exit status\n");
+            File.WriteAllText(Path.Combine(dir, State.ContainerStatusReader.UnknownExitFile), "the container's shim ended without recording an exit status\n");
         }
 
-        _events.Writer.TryWrite(new ContainerEvent(ContainerEventType.Exited, containerId, sandboxId, DateTimeOffset.UtcNow));
+        _onExited(containerId, sandboxId);
         tcs.TrySetResult();
     }
 
@@ -120,9 +119,5 @@ public sealed class ExitTracker : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _watcher.Dispose();
-        _events.Writer.TryComplete();
-    }
+    public void Dispose() => _watcher.Dispose();
 }

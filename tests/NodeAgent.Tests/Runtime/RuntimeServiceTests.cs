@@ -35,10 +35,11 @@ public sealed class RuntimeServiceTests : IDisposable
     [PrivilegedFact]
     public async Task ExitsArePushedAsEvents()
     {
+        using var events = _rt.Runtime.SubscribeEvents();
         var (_, id) = await _rt.StartAsync("events", RuntimeFixture.Container("main", "true"));
         var seen = new List<ContainerEventType>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await foreach (var e in _rt.Runtime.Events.ReadAllAsync(timeout.Token))
+        await foreach (var e in events.Reader.ReadAllAsync(timeout.Token))
         {
             if (e.ContainerId == id)
             {
@@ -58,7 +59,7 @@ public sealed class RuntimeServiceTests : IDisposable
     {
         var sandbox = await _rt.Runtime.RunPodSandboxAsync(_rt.Pod("shared"), CancellationToken.None);
         var other = await _rt.Runtime.RunPodSandboxAsync(_rt.Pod("other"), CancellationToken.None);
-        const string script = "for ns in net ipc uts; do readlink /proc/self/ns/$ns; done; echo $$$$; hostname"; // $$ is Kubernetes' escape for $
+        const string script = "for ns in net ipc uts; do readlink /proc/self/ns/$ns; done; echo $$; hostname"; // the runtime runs commands as given: no $(VAR) expansion
         var a = await Run(sandbox, "a", script);
         var b = await Run(sandbox, "b", script);
         var c = await Run(other, "c", script);

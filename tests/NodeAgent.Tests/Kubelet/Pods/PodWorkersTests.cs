@@ -74,12 +74,13 @@ public sealed class PodWorkersTests : IAsyncLifetime
     {
         var pod = Pod("worker-once", "Never", "sh", "-c", "exit 3");
         var failed = StatusWhere(pod, s => s.Phase == "Failed");
+        using var events = _rt.Runtime.SubscribeEvents();
         _workers.UpdatePod(pod);
 
         // The exit arrives as a runtime event; the worker resyncs the pod it belongs to.
         _ = Task.Run(async () =>
         {
-            await foreach (var e in _rt.Runtime.Events.ReadAllAsync())
+            await foreach (var e in events.Reader.ReadAllAsync())
             {
                 if (_rt.Runtime.ContainerStatus(e.ContainerId)?.Labels.GetValueOrDefault(ContainerConfigFactory.PodUidLabel) is { } uid)
                 {
