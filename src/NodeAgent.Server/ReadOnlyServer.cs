@@ -12,15 +12,17 @@ namespace NodeAgent.Server;
 
 /// <summary>
 /// kubelet's read-only port (<c>--read-only-port</c>, 10255 by default): unauthenticated <c>GET /healthz</c> and
-/// <c>GET /pods</c> (a <c>v1.PodList</c> of the node's pods with live statuses). Kestrel with only the core
+/// <c>GET /pods</c> (a <c>v1.PodList</c> of the node's pods with live statuses, streamed by <see cref="PodListWriter"/>). Kestrel with only the core
 /// services, so it stays small and Native AOT compatible.
 /// </summary>
 public sealed partial class ReadOnlyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ILogger _logger;
+    private readonly PodListWriter _podList;
 
-    public ReadOnlyServer(IPAddress address, int port, IPodLister pods, ILoggerFactory loggerFactory)
+    /// <param name="maxConcurrentPodLists">How many <c>/pods</c> responses are written at once; others wait.</param>
+    public ReadOnlyServer(IPAddress address, int port, IPodLister pods, ILoggerFactory loggerFactory, int maxConcurrentPodLists = 4)
     {
         _logger = loggerFactory.CreateLogger<ReadOnlyServer>();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -38,8 +40,8 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
             ctx.Response.ContentType = "text/plain; charset=utf-8";
             return ctx.Response.WriteAsync("ok");
         });
-        RequestDelegate podList = ctx => WriteJsonAsync(ctx, new V1PodList { ApiVersion = "v1", Kind = "PodList", Metadata = new V1ListMeta(), Items = pods.ListPods().ToList() });
-        _app.MapGet("/pods", podList);
+        _podList = new PodListWriter(pods, _logger, maxConcurrentPodLists);
+        _app.MapGet("/pods", _podList.WriteAsync);
     }
 
     /// <summary>The bound endpoints (useful when started on port 0 in tests).</summary>
@@ -56,12 +58,7 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-
-    private static Task WriteJsonAsync(HttpContext ctx, V1PodList list)
-    {
-        ctx.Response.ContentType = "application/json";
-        return ctx.Response.WriteAsync(KubernetesJson.Serialize(list));
+        _podList.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "read-only API listening on {Urls} (/healthz, /pods)")]

@@ -35,6 +35,7 @@ internal sealed partial class KubeletService(
         var volumes = new PodVolumes(Path.Combine(rootDir, "pods"), hostFiles);
         var events = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
         var statuses = new PodStatusManager();
+        var health = new LoopHealth(time, loggers.CreateLogger<LoopHealth>());
         var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time), events, new PodSandboxFactory(podLogRoot,
             new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf },
             (pod, reason, message) => events.Record(pod, "Warning", reason, message)), time, loggers.CreateLogger<PodSyncer>(),
@@ -43,9 +44,9 @@ internal sealed partial class KubeletService(
             HostIp = () => node.Address,
             Volumes = volumes,
         };
-        await using var workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>());
+        await using var workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, health);
         var dispatcher = new PodDispatcher(podConfig, workers, statuses, new PodAdmission(config.MaxPods), events,
-            new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes), time, loggers.CreateLogger<PodDispatcher>());
+            new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, podLogRoot, health), time, loggers.CreateLogger<PodDispatcher>(), health);
         var router = new RuntimeEventRouter(runtime, workers, loggers.CreateLogger<RuntimeEventRouter>());
 
         await using var server = config.ReadOnlyPort > 0
@@ -68,8 +69,9 @@ internal sealed partial class KubeletService(
         var tasks = new List<Task>
         {
             Guard("pod config", podConfig.RunAsync(stoppingToken)),
-            Guard("pod dispatcher", dispatcher.RunAsync(stoppingToken)),
-            Guard("runtime events", router.RunAsync(stoppingToken)),
+            // Restarted after a crash, and visible in LoopHealth (for /healthz) while down.
+            Guard("pod dispatcher", health.SuperviseAsync(PodDispatcher.LoopName, dispatcher.RunAsync, stoppingToken)),
+            Guard("runtime events", health.SuperviseAsync("runtime events", router.RunAsync, stoppingToken)),
         };
         foreach (var s in sources)
         {
