@@ -150,6 +150,7 @@ public sealed class PodDispatcherTests : IAsyncLifetime
 
         await config.Input.WriteAsync(new PodSourceUpdate(PodSourceNames.File, []));
         await Task.WhenAll(terminated).WaitAsync(TimeSpan.FromSeconds(60));
+        await dispatcher.OrphanCleanup.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(0, _h.Workers.Count);
         Assert.Equal(0, dispatcher.Count);
