@@ -68,7 +68,11 @@ public sealed partial class PodDispatcher(
         }
         finally
         {
-            await _orphanCleanup;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Shutdown: the cleanup ends with the same token. After a crash it carries on while the loop restarts.
+                await _orphanCleanup;
+            }
         }
     }
 

@@ -125,6 +125,35 @@ public sealed class PodDispatcherTests : IAsyncLifetime
     }
 
     [PrivilegedFact]
+    public async Task APodThatBreaksItsSyncStopsNothingButItself()
+    {
+        var config = Config(PodSourceNames.File);
+        Start(config);
+        var broken = PodHarness.Pod("broken", "Always", 1, "true");
+        broken.Spec = null;
+        var good = PodHarness.Pod("good", "Always", 1, "sleep", "300");
+        var running = _h.StatusWhere(good, s => s.Phase == "Running");
+        await config.Input.WriteAsync(new PodSourceUpdate(PodSourceNames.File, [broken, good]));
+        await running;
+        await _h.Events.Next(broken.Metadata.Uid, "FailedSync");
+
+        // The dispatcher and the other workers carry on: a pod added later runs too, and the node stays healthy.
+        var later = PodHarness.Pod("later", "Always", 1, "sleep", "300");
+        var laterRunning = _h.StatusWhere(later, s => s.Phase == "Running");
+        await config.Input.WriteAsync(new PodSourceUpdate(PodSourceNames.File, [broken, good, later]));
+        await laterRunning;
+        Assert.True(_h.Health.IsHealthy);
+        Assert.Equal(LoopState.Running, _h.Health.Get(PodDispatcher.LoopName)!.State);
+        Assert.Contains("NullReferenceException", _h.Health.Loops.Single(l => l.Name.Contains("broken", StringComparison.Ordinal)).LastError);
+
+        // Removing it works as for any pod.
+        var gone = _h.Workers.Terminated(broken.Metadata.Uid);
+        await config.Input.WriteAsync(new PodSourceUpdate(PodSourceNames.File, [good, later]));
+        await gone.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, _h.Workers.Count);
+    }
+
+    [PrivilegedFact]
     public async Task NoPerPodStateIsLeftAfterPodsAreAddedAndRemoved()
     {
         var config = Config(PodSourceNames.File);
