@@ -96,26 +96,6 @@ internal sealed class PodHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes when the pod's status has been removed (subscribed now).</summary>
-    public Task Removed(string uid)
-    {
-        var subscription = Statuses.Subscribe();
-        return Wait();
-
-        async Task Wait()
-        {
-            using var _ = subscription;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await foreach (var change in subscription.ReadAllAsync(timeout.Token))
-            {
-                if (change.Uid == uid && change.Removed)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         try
