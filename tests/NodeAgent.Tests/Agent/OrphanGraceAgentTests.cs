@@ -26,7 +26,8 @@ public sealed class OrphanGraceAgentTests : IAsyncLifetime
             command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait; done"]
         """;
 
-    private static readonly string[] TermAware = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait; done"];
+    // "ready" once the trap is set: a SIGTERM before it would be ignored by PID 1 for the whole grace period.
+    private static readonly string[] TermAware = ["sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 1 & wait; done"];
 
     private RuntimeFixture _rt = null!;
     private TempDir _manifests = null!;
@@ -65,6 +66,16 @@ public sealed class OrphanGraceAgentTests : IAsyncLifetime
             Labels = new Dictionary<string, string> { [ContainerConfigFactory.PodUidLabel] = config.Uid, [ContainerConfigFactory.GracePeriodLabel] = graceLabel },
         }, CancellationToken.None);
         await _rt.Runtime.StartContainerAsync(id, CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var log = _rt.Runtime.ContainerStatus(id)!.LogPath;
+        await foreach (var entry in new NodeAgent.Logs.CriLogReader(log).ReadAsync(new NodeAgent.Logs.CriLogReadOptions { Follow = true }, timeout.Token))
+        {
+            if (entry.Content == "ready")
+            {
+                break;
+            }
+        }
+
         return config.Uid;
     }
 

@@ -14,8 +14,9 @@ namespace NodeAgent.Tests.Kubelet.Pods;
 /// </summary>
 public sealed class PodDispatcherTests : IAsyncLifetime
 {
-    // Exits at once on SIGTERM (sh traps it), so orphans with absurd grace labels stop quickly.
-    private static readonly string[] TermAware = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
+    // Exits at once on SIGTERM (sh traps it; "ready" once the trap is set), so orphans with absurd grace labels
+    // stop quickly.
+    private static readonly string[] TermAware = ["sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 1 & wait; done"];
 
     private readonly PodHarness _h = new();
     private readonly CancellationTokenSource _stop = new();
@@ -58,6 +59,9 @@ public sealed class PodDispatcherTests : IAsyncLifetime
             Labels = new Dictionary<string, string> { [ContainerConfigFactory.GracePeriodLabel] = "garbage", [ContainerConfigFactory.PodUidLabel] = garbageSandbox.Uid },
         }, CancellationToken.None);
         await _h.Rt.Runtime.StartContainerAsync(c, CancellationToken.None);
+        // A SIGTERM before the trap is set would be ignored by the container's PID 1 for the whole grace period.
+        await WaitForLogAsync(_h.Syncer.View(huge).Containers.Single().Id, "ready");
+        await WaitForLogAsync(c, "ready");
 
         // After it: the file source delivers first, the http source later.
         var config = Config(PodSourceNames.File, PodSourceNames.Http);
@@ -190,6 +194,19 @@ public sealed class PodDispatcherTests : IAsyncLifetime
         Assert.Equal([PodDispatcher.LoopName], _h.Health.Loops.Select(l => l.Name));
         Assert.Empty(_h.Rt.Runtime.ListPodSandboxes());
         Assert.Empty(Directory.GetDirectories(_h.Rt.Logs));
+    }
+
+    private async Task WaitForLogAsync(string containerId, string line)
+    {
+        var path = _h.Rt.Runtime.ContainerStatus(containerId)!.LogPath;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await foreach (var entry in new NodeAgent.Logs.CriLogReader(path).ReadAsync(new NodeAgent.Logs.CriLogReadOptions { Follow = true }, timeout.Token))
+        {
+            if (entry.Content == line)
+            {
+                return;
+            }
+        }
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
