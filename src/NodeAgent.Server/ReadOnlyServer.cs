@@ -13,16 +13,18 @@ namespace NodeAgent.Server;
 
 /// <summary>
 /// kubelet's read-only port (<c>--read-only-port</c>, 10255 by default): unauthenticated <c>GET /healthz</c> and
-/// <c>GET /pods</c> (a <c>v1.PodList</c> of the node's pods with live statuses). Kestrel with only the core
-/// services, so it stays small and Native AOT compatible. <c>/healthz</c> answers 500 naming every agent loop that
-/// stopped (from <see cref="ILoopHealth"/>), with the reason withheld as kubelet does on unauthenticated ports.
+/// <c>GET /pods</c> (a <c>v1.PodList</c> of the node's pods with live statuses, streamed by <see cref="PodListWriter"/>).
+/// Kestrel with only the core services, so it stays small and Native AOT compatible. <c>/healthz</c> answers 500
+/// naming every agent loop that stopped (from <see cref="ILoopHealth"/>), with the reason withheld as kubelet does.
 /// </summary>
 public sealed partial class ReadOnlyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ILogger _logger;
+    private readonly PodListWriter _podList;
 
-    public ReadOnlyServer(IPAddress address, int port, IPodLister pods, ILoggerFactory loggerFactory, ILoopHealth? health = null)
+    /// <param name="maxConcurrentPodLists">How many <c>/pods</c> responses are written at once; others wait.</param>
+    public ReadOnlyServer(IPAddress address, int port, IPodLister pods, ILoggerFactory loggerFactory, ILoopHealth? health = null, int maxConcurrentPodLists = 4)
     {
         _logger = loggerFactory.CreateLogger<ReadOnlyServer>();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -36,8 +38,8 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
         _app = builder.Build();
         _app.UseRouting();
         _app.MapGet("/healthz", ctx => WriteHealthAsync(ctx, health));
-        RequestDelegate podList = ctx => WriteJsonAsync(ctx, new V1PodList { ApiVersion = "v1", Kind = "PodList", Metadata = new V1ListMeta(), Items = pods.ListPods().ToList() });
-        _app.MapGet("/pods", podList);
+        _podList = new PodListWriter(pods, _logger, maxConcurrentPodLists);
+        _app.MapGet("/pods", _podList.WriteAsync);
     }
 
     /// <summary>The bound endpoints (useful when started on port 0 in tests).</summary>
@@ -54,6 +56,7 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _podList.Dispose();
     }
 
     private static Task WriteHealthAsync(HttpContext ctx, ILoopHealth? health)
@@ -76,12 +79,6 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
 
         body.Append("healthz check failed\n");
         return ctx.Response.WriteAsync(body.ToString());
-    }
-
-    private static Task WriteJsonAsync(HttpContext ctx, V1PodList list)
-    {
-        ctx.Response.ContentType = "application/json";
-        return ctx.Response.WriteAsync(KubernetesJson.Serialize(list));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "read-only API listening on {Urls} (/healthz, /pods)")]

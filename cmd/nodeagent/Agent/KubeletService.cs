@@ -20,7 +20,7 @@ internal sealed partial class KubeletService(KubeletHost host, LoopSupervisor he
     {
         if (port > 0)
         {
-            _server = new ReadOnlyServer(address, port, host.Pods, loggers, health);
+            _server = new ReadOnlyServer(address, port, host.Pods, loggers, new LoopHealthSet(health, host.PodLoops));
             try
             {
                 await _server.StartAsync(cancellationToken);

@@ -16,6 +16,7 @@ namespace NodeAgent.Kubelet.Agent;
 /// </summary>
 public sealed partial class KubeletHost
 {
+    private readonly LoopHealth _health;
     private readonly KubeletHostOptions _options;
     private readonly LoopSupervisor _supervisor;
     private readonly ILogger _logger;
@@ -69,11 +70,16 @@ public sealed partial class KubeletHost
             HostIp = () => node.Address,
             Volumes = volumes,
         };
-        _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>());
+        _health = new LoopHealth(time, loggers.CreateLogger<LoopHealth>());
+        _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health);
         _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods), events,
-            new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes), time, loggers.CreateLogger<PodDispatcher>());
+            new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
+            loggers.CreateLogger<PodDispatcher>(), _health);
         _router = new RuntimeEventRouter(runtime, _workers, loggers.CreateLogger<RuntimeEventRouter>());
     }
+
+    /// <summary>Loops and pod workers that report their own state (a crashed dispatcher, a worker whose loop failed).</summary>
+    public LoopHealth PodLoops => _health;
 
     /// <summary>The node's pods with their live statuses (for <c>/pods</c>).</summary>
     public IPodLister Pods => _dispatcher;
@@ -88,8 +94,9 @@ public sealed partial class KubeletHost
             var loops = new List<Task>
             {
                 _supervisor.RunAsync("pod config", _podConfig.RunAsync, stoppingToken),
-                _supervisor.RunAsync("pod dispatcher", _dispatcher.RunAsync, stoppingToken),
-                _supervisor.RunAsync("runtime events", _router.RunAsync, stoppingToken),
+                // Restarted after a crash (LoopHealth.SuperviseAsync) and reported failed while down.
+                _supervisor.RunAsync("pod dispatcher", ct => _health.SuperviseAsync(PodDispatcher.LoopName, _dispatcher.RunAsync, ct), stoppingToken),
+                _supervisor.RunAsync("runtime events", ct => _health.SuperviseAsync("runtime events", _router.RunAsync, ct), stoppingToken),
             };
             foreach (var s in _sources)
             {

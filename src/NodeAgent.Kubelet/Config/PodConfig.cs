@@ -54,6 +54,9 @@ public sealed class PodConfig
         _time = timeProvider;
     }
 
+    /// <summary>The names of the sources, in registration order.</summary>
+    public IReadOnlyList<string> Sources => _sources;
+
     /// <summary>Where sources write their snapshots.</summary>
     public ChannelWriter<PodSourceUpdate> Input => _input.Writer;
 

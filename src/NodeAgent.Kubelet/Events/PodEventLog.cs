@@ -69,6 +69,9 @@ public sealed partial class PodEventLog(ILogger<PodEventLog> logger, TimeProvide
 
     public void Forget(string podUid) => _events.TryRemove(podUid, out _);
 
+    /// <summary>Pods with events kept (for tests of churn: zero once every pod is forgotten).</summary>
+    internal int PodCount => _events.Count;
+
     [LoggerMessage(Level = LogLevel.Information, Message = "event pod={Namespace}/{Pod} type={Type} reason={Reason}: {Message}")]
     private partial void LogEvent(string @namespace, string pod, string type, string reason, string message);
 }

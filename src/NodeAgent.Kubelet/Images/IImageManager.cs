@@ -9,4 +9,7 @@ public interface IImageManager
     /// events, and returns the image or why the container must wait (ErrImagePull, ImagePullBackOff,
     /// ErrImageNeverPull, InvalidImageName) and when to try again.</summary>
     Task<ImageEnsureResult> EnsureImageExistsAsync(V1Pod pod, V1Container container, CancellationToken cancellationToken);
+
+    /// <summary>Forgets what is kept for the pod (its pull backoffs): the pod is gone.</summary>
+    void Forget(string podUid);
 }

@@ -111,6 +111,9 @@ public sealed partial class ImageManager(
     /// <summary>Forgets the pod's pull backoffs (the pod is gone).</summary>
     public void Forget(string podUid) => _backoff.Forget(podUid);
 
+    /// <summary>Pull backoffs held (for tests of churn: zero once every pod is forgotten).</summary>
+    internal int BackoffCount => _backoff.Count;
+
     private async Task<IReadOnlyList<PullSecretData>> PullSecretsAsync(V1Pod pod, CancellationToken cancellationToken)
     {
         if (pod.Spec.ImagePullSecrets is not { Count: > 0 } refs)

@@ -79,6 +79,18 @@ public sealed class ContainerBackoff(TimeProvider time)
         }
     }
 
+    /// <summary>Keys with a backoff (for tests of churn: zero once every pod is forgotten).</summary>
+    internal int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
     public void Forget(string podUid)
     {
         lock (_lock)

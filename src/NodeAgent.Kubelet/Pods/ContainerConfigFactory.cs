@@ -71,18 +71,46 @@ public static class ContainerConfigFactory
     {
         var requests = container.Resources?.Requests;
         var limits = container.Resources?.Limits;
-        long? MilliCpu(IDictionary<string, ResourceQuantity>? map) =>
-            map?.TryGetValue("cpu", out var q) == true ? (long)Math.Ceiling(q.ToDecimal() * 1000) : null;
+        long? MilliCpu(IDictionary<string, ResourceQuantity>? map, string field) => Saturated(container.Name, field, Get(map, "cpu"), 1000m);
 
-        var cpuRequest = MilliCpu(requests) ?? MilliCpu(limits);
-        var cpuLimit = MilliCpu(limits);
-        long? memory = limits?.TryGetValue("memory", out var m) == true ? (long)m.ToDecimal() : null;
+        var cpuRequest = MilliCpu(requests, "requests.cpu") ?? MilliCpu(limits, "limits.cpu");
+        var cpuLimit = MilliCpu(limits, "limits.cpu");
+        var memory = Saturated(container.Name, "limits.memory", Get(limits, "memory"), 1m);
         return new LinuxContainerResources
         {
             CpuShares = KubepodsLayout.MilliCpuToShares(cpuRequest ?? 0),
             CpuQuotaMicros = KubepodsLayout.MilliCpuToQuota(cpuLimit ?? 0),
             MemoryLimitBytes = memory,
         };
+    }
+
+    /// <summary>
+    /// A quantity times <paramref name="scale"/>, rounded up, saturated to long's range (a limit too large to hold is
+    /// "unlimited" in effect); null when absent. A value that is not a quantity fails the container, naming it.
+    /// </summary>
+    private static ResourceQuantity? Get(IDictionary<string, ResourceQuantity>? map, string name) =>
+        map is not null && map.TryGetValue(name, out var q) ? q : null;
+
+    private static long? Saturated(string container, string field, ResourceQuantity? quantity, decimal scale)
+    {
+        if (quantity is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var value = decimal.Ceiling(quantity.ToDecimal() * scale);
+            return value >= long.MaxValue ? long.MaxValue : value <= long.MinValue ? long.MinValue : (long)value;
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NullReferenceException or InvalidOperationException)
+        {
+            throw new ContainerConfigException($"container {container}: resources.{field}: not a valid quantity: {e.Message}");
+        }
     }
 
     /// <summary>A hash of the container spec: a change means the running container must be replaced.</summary>

@@ -6,4 +6,7 @@ namespace NodeAgent.Kubelet.Pods;
 public interface IPodEventRecorder
 {
     void Record(V1Pod pod, string type, string reason, string message, string? fieldPath = null);
+
+    /// <summary>Forgets the pod's events: the pod is gone.</summary>
+    void Forget(string podUid);
 }

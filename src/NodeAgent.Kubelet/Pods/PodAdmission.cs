@@ -6,22 +6,53 @@ namespace NodeAgent.Kubelet.Pods;
 public sealed record AdmissionRejection(string Reason, string Message);
 
 /// <summary>
-/// kubelet's admission of a new pod against the node's capacity. Today that is the pod count (<c>--max-pods</c>):
-/// a pod beyond it fails with reason <c>OutOfpods</c>, as kubelet's resource-fit check reports it.
+/// kubelet's admission of a new pod against the node (lifecycle/predicate.go, generalFilter), in kubelet's order:
+/// the pod count (<c>--max-pods</c>; reason <c>OutOfpods</c>, as the resource-fit check reports it), then host
+/// ports (the scheduler's NodePorts filter: reason <c>NodePorts</c>, message "Predicate NodePorts failed: node(s)
+/// didn't have free ports for the requested pod ports"). A rejected pod fails and never runs.
 /// </summary>
 public sealed class PodAdmission(int maxPods)
 {
+    public const string NodePortsReason = "NodePorts";
+    public const string NodePortsMessage = "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports";
+
+    private const string AnyAddress = "0.0.0.0";
+
     public int MaxPods { get; } = maxPods;
 
     /// <summary>Null when <paramref name="pod"/> fits next to the <paramref name="activePods"/> already admitted.</summary>
-    public AdmissionRejection? Admit(V1Pod pod, int activePods)
+    public AdmissionRejection? Admit(V1Pod pod, IReadOnlyCollection<V1Pod> activePods)
     {
-        if (activePods + 1 > MaxPods)
+        if (activePods.Count + 1L > MaxPods)
         {
             return new AdmissionRejection("OutOfpods",
-                $"Node didn't have enough resource: pods, requested: 1, used: {activePods}, capacity: {MaxPods}");
+                $"Node didn't have enough resource: pods, requested: 1, used: {activePods.Count}, capacity: {MaxPods}");
+        }
+
+        var wanted = HostPorts(pod).ToList();
+        if (wanted.Count > 0)
+        {
+            var used = activePods.SelectMany(HostPorts).ToList();
+            if (wanted.Any(w => used.Any(u => Conflicts(w, u))))
+            {
+                return new AdmissionRejection(NodePortsReason, NodePortsMessage);
+            }
         }
 
         return null;
     }
+
+    /// <summary>The pod's (protocol, hostIP, hostPort) triples, as the scheduler's GetHostPorts reads them; an empty
+    /// hostIP binds every address.</summary>
+    private static IEnumerable<(string Protocol, string Ip, int Port)> HostPorts(V1Pod pod) =>
+        (pod.Spec?.Containers ?? [])
+            .SelectMany(c => c?.Ports ?? [])
+            .Where(p => p is { HostPort: > 0 })
+            .Select(p => (string.IsNullOrEmpty(p.Protocol) ? "TCP" : p.Protocol, string.IsNullOrEmpty(p.HostIP) ? AnyAddress : p.HostIP, p.HostPort!.Value));
+
+    /// <summary>HostPortInfo.CheckConflict: same protocol and port, and the same address or either binds all.</summary>
+    private static bool Conflicts((string Protocol, string Ip, int Port) a, (string Protocol, string Ip, int Port) b) =>
+        a.Port == b.Port
+        && string.Equals(a.Protocol, b.Protocol, StringComparison.Ordinal)
+        && (a.Ip == b.Ip || a.Ip == AnyAddress || b.Ip == AnyAddress);
 }

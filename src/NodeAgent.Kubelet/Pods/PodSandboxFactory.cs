@@ -13,6 +13,9 @@ public sealed class PodSandboxFactory(string podLogRoot, PodDnsOptions? dns = nu
     private readonly PodDnsConfigurer _dns = new(dns ?? new PodDnsOptions());
     private readonly string _clusterDomain = (dns ?? new PodDnsOptions()).ClusterDomain;
 
+    /// <summary>Where the pods' log directories live (<c>--pod-log-dir</c>, <c>/var/log/pods</c>).</summary>
+    public string PodLogRoot => podLogRoot;
+
     public PodSandboxConfig Create(V1Pod pod, uint attempt)
     {
         var uid = pod.Metadata.Uid;

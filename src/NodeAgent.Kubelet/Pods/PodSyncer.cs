@@ -105,6 +105,15 @@ public sealed partial class PodSyncer(
 
         backoff.Forget(pod.Metadata.Uid);
         Volumes?.Remove(pod.Metadata.Uid);
+        // kubelet's container GC removes the log directories of pods that are gone.
+        PodPaths.RemoveLogDirectory(sandboxes.PodLogRoot, pod);
+    }
+
+    /// <summary>Forgets what is kept per pod (crash-loop and image pull backoffs): the pod is gone.</summary>
+    public void ForgetPod(string uid)
+    {
+        backoff.Forget(uid);
+        _imageManager.Forget(uid);
     }
 
     /// <summary>What the runtime holds for this pod only: filtered lists, never the whole node.</summary>
@@ -219,7 +228,8 @@ public sealed partial class PodSyncer(
         _ => true,
     };
 
-    public static TimeSpan GracePeriod(V1Pod pod) => TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds ?? 30);
+    /// <summary>The pod's grace period, saturated to what a timer accepts (never throws).</summary>
+    public static TimeSpan GracePeriod(V1Pod pod) => GracePeriods.For(pod);
 
     private static string FieldPath(V1Pod pod, V1Container container) =>
         (pod.Spec.InitContainers?.Any(c => c.Name == container.Name) ?? false)

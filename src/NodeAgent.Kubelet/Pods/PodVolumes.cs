@@ -45,6 +45,12 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host)
     /// <summary>Removes the pod's volume directories (emptyDir contents); hostPath data is the host's and stays.</summary>
     public void Remove(string uid)
     {
+        if (!PodPaths.IsPathComponent(uid))
+        {
+            // A UID that is not one path component (from a hostile label) would name another directory.
+            return;
+        }
+
         var dir = PodDirectory(uid);
         if (Directory.Exists(dir))
         {

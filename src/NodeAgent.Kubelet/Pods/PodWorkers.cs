@@ -2,41 +2,92 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
-using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 
 /// <summary>
-/// One worker per pod UID; a worker never runs two syncs of its pod at once. Work arrives as signals (a new spec,
-/// a container event, a retry timer) that coalesce while a sync runs. A removed pod is stopped with its grace
-/// period, its sandbox removed, and its status forgotten.
+/// kubelet's pod workers: one worker per pod UID; a worker never runs two syncs of its pod at once. Work arrives as
+/// signals (a new spec, a container event, a retry timer) that coalesce while a sync runs. A removed pod is stopped
+/// with its grace period (a later removal with a shorter grace cuts a running kill short), its sandbox, volumes and
+/// log directory removed, and everything kept about it forgotten.
 /// </summary>
+/// <remarks>
+/// A worker survives every error of a sync or a kill: it logs it with the pod, records a <c>FailedSync</c> /
+/// <c>FailedKillPod</c> event and the waiting reason on the pod, and tries again after <see cref="SyncErrorRetry"/>.
+/// A pod added again while its old incarnation is still terminating (same UID: a manifest removed and put back) is
+/// started afresh once the termination has completed, as kubelet's "pod was restarted". Each worker is a loop in
+/// <see cref="LoopHealth"/>, gone when its pod is.
+/// </remarks>
 public sealed partial class PodWorkers(
     PodSyncer syncer,
     PodStatusManager statuses,
     Func<string?> hostIp,
     TimeProvider time,
-    ILogger<PodWorkers> logger) : IAsyncDisposable
+    ILogger<PodWorkers> logger,
+    IPodEventRecorder? events = null,
+    LoopHealth? health = null) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Worker> _workers = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _lock = new();
+    private readonly LoopHealth _health = health ?? new LoopHealth(time);
+
+    /// <summary>How long a worker waits before retrying a sync or kill that failed (kubelet's workerBackOffPeriod).</summary>
+    public TimeSpan SyncErrorRetry { get; init; } = TimeSpan.FromSeconds(10);
 
     public int Count => _workers.Count;
 
-    /// <summary>Adds or updates the desired pod and schedules a sync.</summary>
+    /// <summary>Adds or updates the desired pod and schedules a sync. A pod whose previous incarnation is still
+    /// terminating is started again once that termination has completed.</summary>
     public void UpdatePod(V1Pod pod)
     {
-        var worker = _workers.GetOrAdd(pod.Metadata.Uid, uid => Start(uid));
-        worker.Desired = pod;
-        worker.Signal();
+        var uid = pod.Metadata.Uid;
+        lock (_lock)
+        {
+            if (_workers.TryGetValue(uid, out var worker))
+            {
+                if (worker.Terminating)
+                {
+                    worker.Restart = pod;
+                    LogRestartRequested(PodPaths.FullName(pod));
+                    return;
+                }
+
+                worker.Desired = pod;
+            }
+            else
+            {
+                worker = Start(uid, pod);
+            }
+
+            worker.Signal();
+        }
     }
 
-    /// <summary>Stops the pod: containers get their grace period, then the sandbox goes.</summary>
-    public void RemovePod(string uid)
+    /// <summary>Stops the pod: containers get the grace period (the pod's own when null), then the sandbox goes.
+    /// When the pod is already terminating, a shorter grace period replaces the running one.</summary>
+    public void RemovePod(string uid, TimeSpan? grace = null)
     {
-        if (_workers.TryGetValue(uid, out var worker))
+        lock (_lock)
         {
-            worker.Terminating = true;
+            if (!_workers.TryGetValue(uid, out var worker))
+            {
+                return;
+            }
+
+            worker.Restart = null;
+            var wanted = GracePeriods.Saturate(grace ?? GracePeriods.For(worker.Desired));
+            if (!worker.Terminating)
+            {
+                worker.Terminating = true;
+                worker.Grace = wanted;
+            }
+            else if (wanted < worker.Grace)
+            {
+                worker.Grace = wanted;
+                worker.CancelKill();
+            }
+
             worker.Signal();
         }
     }
@@ -53,9 +104,11 @@ public sealed partial class PodWorkers(
     /// <summary>Completes when the pod's worker has ended (after removal).</summary>
     public Task Terminated(string uid) => _workers.TryGetValue(uid, out var w) ? w.Loop : Task.CompletedTask;
 
-    private Worker Start(string uid)
+    private Worker Start(string uid, V1Pod pod)
     {
-        var worker = new Worker();
+        var worker = new Worker(pod, LoopName(pod));
+        _workers[uid] = worker;
+        _health.Running(worker.Name);
         worker.Loop = Task.Run(() => RunAsync(uid, worker));
         return worker;
     }
@@ -63,60 +116,166 @@ public sealed partial class PodWorkers(
     private async Task RunAsync(string uid, Worker worker)
     {
         var token = _stopping.Token;
-        DateTime? startTime = null;
+        var ended = false;
         try
         {
             while (await worker.Signals.Reader.WaitToReadAsync(token))
             {
                 worker.Signals.Reader.TryRead(out _);
-                var pod = worker.Desired!;
                 if (worker.Terminating)
                 {
-                    await syncer.KillPodAsync(pod, PodSyncer.GracePeriod(pod), token);
-                    statuses.Remove(uid);
-                    LogPodRemoved(PodPaths.FullName(pod));
-                    break;
+                    if (await TerminateAsync(uid, worker, token))
+                    {
+                        ended = true;
+                        break;
+                    }
+
+                    continue;
                 }
 
-                PodSyncResult result;
-                try
-                {
-                    result = await syncer.SyncAsync(pod, token);
-                }
-                catch (Exception ex) when (ex is NodeAgent.Cri.RuntimeException or IOException)
-                {
-                    LogSyncFailed(PodPaths.FullName(pod), ex.Message);
-                    result = new PodSyncResult(new Dictionary<string, ContainerWaiting>(), ContainerBackoff.Initial);
-                }
-
-                var now = time.GetUtcNow().UtcDateTime;
-                var view = syncer.View(pod);
-                // After an agent restart the pod started when its sandbox was made, not now.
-                startTime ??= view.Sandbox is { } sandbox ? sandbox.CreatedAt.UtcDateTime : now;
-                // The desired pod belongs to pod config and is never modified; the builder sees the last status
-                // (for transition times) on a shallow copy.
-                var previous = statuses.Get(uid);
-                var current = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = previous };
-                var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), startTime, now);
-                var previousPhase = previous?.Phase;
-                if (statuses.Set(pod, status) && previousPhase != status.Phase)
-                {
-                    LogPhase(PodPaths.FullName(pod), previousPhase ?? "-", status.Phase);
-                }
-
-                if (result.RetryAfter is { } delay)
-                {
-                    worker.ScheduleRetry(delay, time);
-                }
+                await SyncAsync(uid, worker, token);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Agent shutdown: pods keep running, as with kubelet.
         }
+        catch (Exception e)
+        {
+            // Only a bug in the worker itself gets here (every sync and kill error is handled): make it visible.
+            LogWorkerFailed(PodPaths.FullName(worker.Desired), e.ToString());
+            _health.Failed(worker.Name, $"{e.GetType().Name}: {e.Message}");
+        }
         finally
         {
-            _workers.TryRemove(uid, out _);
+            worker.DisposeTimers();
+            lock (_lock)
+            {
+                _workers.TryRemove(new KeyValuePair<string, Worker>(uid, worker));
+            }
+
+            if (ended || token.IsCancellationRequested)
+            {
+                _health.Forget(worker.Name);
+            }
+        }
+    }
+
+    private async Task SyncAsync(string uid, Worker worker, CancellationToken token)
+    {
+        var pod = worker.Desired;
+        PodSyncResult result;
+        try
+        {
+            result = await syncer.SyncAsync(pod, token);
+        }
+        catch (Exception e) when (!token.IsCancellationRequested)
+        {
+            var error = Describe(e);
+            LogSyncFailed(PodPaths.FullName(pod), error);
+            events?.Record(pod, "Warning", "FailedSync", "Error syncing pod, skipping: " + error);
+            _health.Survived(worker.Name, error);
+            var waiting = new Dictionary<string, ContainerWaiting>(StringComparer.Ordinal);
+            foreach (var c in (pod.Spec?.InitContainers ?? []).Concat(pod.Spec?.Containers ?? []))
+            {
+                if (c?.Name is { } name)
+                {
+                    waiting[name] = new ContainerWaiting("ContainerCreating", "Error syncing pod: " + error);
+                }
+            }
+
+            result = new PodSyncResult(waiting, SyncErrorRetry);
+        }
+
+        try
+        {
+            PublishStatus(uid, worker, pod, result);
+        }
+        catch (Exception e) when (!token.IsCancellationRequested)
+        {
+            var error = Describe(e);
+            LogStatusFailed(PodPaths.FullName(pod), error);
+            _health.Survived(worker.Name, error);
+            result = result with { RetryAfter = SyncErrorRetry };
+        }
+
+        if (result.RetryAfter is { } delay)
+        {
+            worker.ScheduleRetry(delay, time);
+        }
+    }
+
+    private void PublishStatus(string uid, Worker worker, V1Pod pod, PodSyncResult result)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var view = syncer.View(pod);
+        // After an agent restart the pod started when its sandbox was made, not now.
+        worker.StartTime ??= view.Sandbox is { } sandbox ? sandbox.CreatedAt.UtcDateTime : now;
+        // The desired pod belongs to pod config and is never modified; the builder sees the last status
+        // (for transition times) on a shallow copy.
+        var previous = statuses.Get(uid);
+        var current = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = previous };
+        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now);
+        var previousPhase = previous?.Phase;
+        if (statuses.Set(pod, status) && previousPhase != status.Phase)
+        {
+            LogPhase(PodPaths.FullName(pod), previousPhase ?? "-", status.Phase);
+        }
+    }
+
+    /// <summary>Kills the pod; true when the worker is done (false: retry, or the pod was re-added and restarts).</summary>
+    private async Task<bool> TerminateAsync(string uid, Worker worker, CancellationToken token)
+    {
+        var pod = worker.Desired;
+        using var kill = worker.NewKill(token);
+        try
+        {
+            await syncer.KillPodAsync(pod, worker.Grace, kill.Token);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested && kill.IsCancellationRequested)
+        {
+            // A shorter grace period arrived: kill again with it.
+            worker.Signal();
+            return false;
+        }
+        catch (Exception e) when (!token.IsCancellationRequested)
+        {
+            var error = Describe(e);
+            LogKillFailed(PodPaths.FullName(pod), error);
+            events?.Record(pod, "Warning", "FailedKillPod", "error killing pod: " + error);
+            _health.Survived(worker.Name, error);
+            worker.ScheduleRetry(SyncErrorRetry, time);
+            return false;
+        }
+
+        LogPodRemoved(PodPaths.FullName(pod));
+        lock (_lock)
+        {
+            Forget(uid, restarting: worker.Restart is not null);
+            if (worker.Restart is { } again)
+            {
+                // kubelet: the pod was restarted: a fresh start of the same UID now that the old one is gone.
+                worker.Restart = null;
+                worker.Terminating = false;
+                worker.Desired = again;
+                worker.StartTime = null;
+                worker.Signal();
+                LogRestarted(PodPaths.FullName(again));
+                return false;
+            }
+
+            _workers.TryRemove(new KeyValuePair<string, Worker>(uid, worker));
+            return true;
+        }
+    }
+
+    private void Forget(string uid, bool restarting)
+    {
+        statuses.Remove(uid);
+        syncer.ForgetPod(uid);
+        if (!restarting)
+        {
+            events?.Forget(uid);
         }
     }
 
@@ -127,8 +286,21 @@ public sealed partial class PodWorkers(
         _stopping.Dispose();
     }
 
+    private static string LoopName(V1Pod pod) => "pod worker " + PodPaths.FullName(pod);
+
+    private static string Describe(Exception e) => e is NodeAgent.Cri.RuntimeException or IOException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "pod {Pod}: sync failed: {Error}")]
     private partial void LogSyncFailed(string pod, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pod {Pod}: status not computed: {Error}")]
+    private partial void LogStatusFailed(string pod, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pod {Pod}: kill failed, retrying: {Error}")]
+    private partial void LogKillFailed(string pod, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "pod {Pod}: pod worker failed: {Error}")]
+    private partial void LogWorkerFailed(string pod, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod}: phase {Previous} -> {Phase}")]
     private partial void LogPhase(string pod, string previous, string phase);
@@ -136,15 +308,32 @@ public sealed partial class PodWorkers(
     [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod}: stopped and removed")]
     private partial void LogPodRemoved(string pod);
 
-    private sealed class Worker
+    [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod} is terminating but has been requested to restart with the same UID; it starts again once terminated")]
+    private partial void LogRestartRequested(string pod);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod}: pod was restarted")]
+    private partial void LogRestarted(string pod);
+
+    private sealed class Worker(V1Pod pod, string name)
     {
+        private readonly Lock _timerLock = new();
         private ITimer? _retry;
+        private CancellationTokenSource? _kill;
+
+        public string Name { get; } = name;
 
         public Channel<bool> Signals { get; } = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-        public volatile V1Pod? Desired;
+        public volatile V1Pod Desired = pod;
+
+        /// <summary>Set while terminating when the same UID was added again.</summary>
+        public volatile V1Pod? Restart;
 
         public volatile bool Terminating;
+
+        public TimeSpan Grace { get; set; }
+
+        public DateTime? StartTime { get; set; }
 
         public Task Loop { get; set; } = Task.CompletedTask;
 
@@ -152,8 +341,44 @@ public sealed partial class PodWorkers(
 
         public void ScheduleRetry(TimeSpan delay, TimeProvider time)
         {
-            _retry?.Dispose();
-            _retry = time.CreateTimer(_ => Signal(), null, delay, Timeout.InfiniteTimeSpan);
+            lock (_timerLock)
+            {
+                _retry?.Dispose();
+                _retry = time.CreateTimer(_ => Signal(), null, GracePeriods.Saturate(delay), Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        public CancellationTokenSource NewKill(CancellationToken stopping)
+        {
+            lock (_timerLock)
+            {
+                _kill = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                return _kill;
+            }
+        }
+
+        public void CancelKill()
+        {
+            lock (_timerLock)
+            {
+                try
+                {
+                    _kill?.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The kill already ended; the next one uses the new grace period.
+                }
+            }
+        }
+
+        public void DisposeTimers()
+        {
+            lock (_timerLock)
+            {
+                _retry?.Dispose();
+                _retry = null;
+            }
         }
     }
 }

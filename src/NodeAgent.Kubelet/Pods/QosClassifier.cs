@@ -3,35 +3,39 @@ using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Pods;
 
-/// <summary>A pod's QoS class, computed the way Kubernetes does (requests and limits of cpu and memory).</summary>
+/// <summary>
+/// A pod's QoS class, computed the way Kubernetes does (requests and limits of cpu and memory). Never throws: a
+/// null quantity counts as absent, one too large for a decimal (<c>1e400</c>) or unparsable counts as present and
+/// larger than any other, and sums saturate, so one odd value cannot break status building or <c>/pods</c>.
+/// </summary>
 public static class QosClassifier
 {
     private static readonly string[] Supported = ["cpu", "memory"];
 
     public static QosClass Classify(V1Pod pod)
     {
-        var containers = (pod.Spec?.Containers ?? []).Concat(pod.Spec?.InitContainers ?? []).ToList();
-        var requests = new Dictionary<string, decimal>();
-        var limits = new Dictionary<string, decimal>();
+        var containers = (pod.Spec?.Containers ?? []).Concat(pod.Spec?.InitContainers ?? []).Where(c => c is not null).ToList();
+        var requests = new HashSet<string>(StringComparer.Ordinal);
+        var limits = new HashSet<string>(StringComparer.Ordinal);
         var isGuaranteed = true;
         foreach (var c in containers)
         {
-            var containerLimits = new HashSet<string>();
+            var containerLimits = 0;
             foreach (var name in Supported)
             {
-                if (c.Resources?.Requests?.TryGetValue(name, out var r) == true && r.ToDecimal() != 0)
+                if (NonZero(c.Resources?.Requests, name) is not null)
                 {
-                    requests[name] = requests.GetValueOrDefault(name) + r.ToDecimal();
+                    requests.Add(name);
                 }
 
-                if (c.Resources?.Limits?.TryGetValue(name, out var l) == true && l.ToDecimal() != 0)
+                if (NonZero(c.Resources?.Limits, name) is not null)
                 {
-                    containerLimits.Add(name);
-                    limits[name] = limits.GetValueOrDefault(name) + l.ToDecimal();
+                    containerLimits++;
+                    limits.Add(name);
                 }
             }
 
-            if (containerLimits.Count != Supported.Length)
+            if (containerLimits != Supported.Length)
             {
                 isGuaranteed = false;
             }
@@ -44,14 +48,12 @@ public static class QosClassifier
 
         if (isGuaranteed)
         {
-            // Requests default to limits; any explicit request below its limit makes the pod Burstable.
+            // Requests default to limits; any explicit request other than its limit makes the pod Burstable.
             foreach (var c in containers)
             {
                 foreach (var name in Supported)
                 {
-                    if (c.Resources?.Requests?.TryGetValue(name, out var r) == true &&
-                        c.Resources.Limits?.TryGetValue(name, out var l) == true &&
-                        r.ToDecimal() != l.ToDecimal())
+                    if (Value(c.Resources?.Requests, name) is { } r && Value(c.Resources?.Limits, name) is { } l && !r.Equals(l))
                     {
                         return QosClass.Burstable;
                     }
@@ -62,5 +64,44 @@ public static class QosClassifier
         }
 
         return QosClass.Burstable;
+    }
+
+    private static Amount? NonZero(IDictionary<string, ResourceQuantity>? list, string name) =>
+        Value(list, name) is { } v && !v.IsZero ? v : null;
+
+    /// <summary>The quantity's value, or null when absent; never throws.</summary>
+    private static Amount? Value(IDictionary<string, ResourceQuantity>? list, string name)
+    {
+        if (list is null || !list.TryGetValue(name, out var q) || q is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new Amount(q.ToDecimal(), null);
+        }
+        catch (Exception e) when (e is OverflowException or FormatException or ArgumentException or NullReferenceException or InvalidOperationException)
+        {
+            // Out of a decimal's range or not a quantity: present, compared by its text.
+            return new Amount(null, Text(q));
+        }
+    }
+
+    private static string Text(ResourceQuantity q)
+    {
+        try
+        {
+            return q.ToString() ?? string.Empty;
+        }
+        catch (Exception e) when (e is OverflowException or FormatException or ArgumentException or NullReferenceException or InvalidOperationException)
+        {
+            return "?";
+        }
+    }
+
+    private readonly record struct Amount(decimal? Number, string? Text)
+    {
+        public bool IsZero => Number == 0m;
     }
 }

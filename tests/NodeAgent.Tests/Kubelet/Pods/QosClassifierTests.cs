@@ -40,4 +40,28 @@ public class QosClassifierTests
 
     [Fact]
     public void MemoryLimitOnlyIsBurstable() => Assert.Equal("Burstable", QosClassifier.Classify(Pod(Res(null, null, null, "64Mi"))).ToString());
+
+    private static V1Pod FromJson(string resources) => k8s.KubernetesJson.Deserialize<V1Pod>(
+        $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"x","resources":{{{resources}}}}]}}""");
+
+    [Fact]
+    public void ANullLimitCountsAsAbsent() =>
+        Assert.Equal("BestEffort", QosClassifier.Classify(FromJson("""{"limits":{"cpu":null}}""")).ToString());
+
+    [Fact]
+    public void ALimitBeyondADecimalCountsAsPresentAndNeverThrows()
+    {
+        Assert.Equal("Burstable", QosClassifier.Classify(FromJson("""{"limits":{"memory":"1e400"}}""")).ToString());
+        Assert.Equal("Guaranteed", QosClassifier.Classify(FromJson("""{"limits":{"memory":"1e400","cpu":"1"}}""")).ToString());
+        Assert.Equal("Burstable", QosClassifier.Classify(FromJson("""{"requests":{"memory":"1Gi","cpu":"1"},"limits":{"memory":"1e400","cpu":"1"}}""")).ToString());
+    }
+
+    [Fact]
+    public void StatusBuildingSurvivesOddQuantities()
+    {
+        var pod = FromJson("""{"limits":{"cpu":null,"memory":"1e400"}}""");
+        var status = PodStatusBuilder.Build(pod, PodRuntimeView.Empty, new Dictionary<string, ContainerWaiting>(), null, null, DateTime.UtcNow);
+        Assert.Equal("Burstable", status.QosClass);
+        Assert.Equal("Pending", status.Phase);
+    }
 }
