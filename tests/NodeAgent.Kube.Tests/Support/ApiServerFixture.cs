@@ -1,0 +1,36 @@
+using NodeAgent.TestApiServer;
+
+namespace NodeAgent.Kube.Tests.Support;
+
+/// <summary>A test API server in this process, with kubeconfigs for an admin and nodes n1, n2, in a temporary directory removed afterwards.</summary>
+public sealed class ApiServerFixture : IAsyncLifetime
+{
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("nodeagent-kube-test-").FullName;
+
+    public TestApiServerHost Server { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = Directory, Nodes = ["n1", "n2"] });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    /// <summary>Starts another server of its own (for tests that stop, restart or compact it).</summary>
+    public static async Task<(TestApiServerHost Server, string Dir)> StartPrivateAsync(TimeSpan? bookmarkInterval = null, int historyLimit = 10000)
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory("nodeagent-kube-test-").FullName;
+        var server = await TestApiServerHost.StartAsync(new TestApiServerOptions
+        {
+            Directory = dir,
+            Nodes = ["n1"],
+            BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(60),
+            HistoryLimit = historyLimit,
+        });
+        return (server, dir);
+    }
+}

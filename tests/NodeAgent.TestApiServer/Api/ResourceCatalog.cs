@@ -1,0 +1,31 @@
+using k8s;
+using k8s.Models;
+
+namespace NodeAgent.TestApiServer.Api;
+
+/// <summary>The resource types served, by group/version.</summary>
+public static class ResourceCatalog
+{
+    public static readonly IReadOnlyList<ResourceInfo> All =
+    [
+        new("", "v1", "namespaces", "namespace", "Namespace", false, ["ns"], ["status"], Trip<V1Namespace>),
+        new("", "v1", "nodes", "node", "Node", false, ["no"], ["status"], Trip<V1Node>),
+        new("", "v1", "pods", "pod", "Pod", true, ["po"], ["status", "binding", "eviction"], Trip<V1Pod>),
+        new("", "v1", "events", "event", "Event", true, ["ev"], [], Trip<Corev1Event>),
+        new("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"], [], Trip<V1ConfigMap>),
+        new("", "v1", "secrets", "secret", "Secret", true, [], [], Trip<V1Secret>),
+        new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], [], Trip<V1ServiceAccount>),
+        new("", "v1", "services", "service", "Service", true, ["svc"], ["status"], Trip<V1Service>),
+        new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, [], [], Trip<V1Lease>),
+        new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, [], [], Trip<V1EndpointSlice>),
+    ];
+
+    public static IEnumerable<string> Groups => All.Where(r => r.Group.Length > 0).Select(r => r.Group).Distinct();
+
+    public static ResourceInfo? Find(string group, string version, string plural) =>
+        All.FirstOrDefault(r => r.Group == group && r.Version == version && r.Plural == plural);
+
+    public static ResourceInfo Get(string key) => All.First(r => r.Key == key);
+
+    private static string Trip<T>(string json) => KubernetesJson.Serialize(KubernetesJson.Deserialize<T>(json));
+}
