@@ -22,11 +22,13 @@ public sealed class TestApiServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ApiRouter _router;
+    private readonly CancellationTokenSource _stopping;
 
-    private TestApiServerHost(WebApplication app, ApiRouter router, TestApiServerOptions options, TestPki pki, ObjectStore store, string adminToken, Uri url)
+    private TestApiServerHost(WebApplication app, ApiRouter router, CancellationTokenSource stopping, TestApiServerOptions options, TestPki pki, ObjectStore store, string adminToken, Uri url)
     {
         _app = app;
         _router = router;
+        _stopping = stopping;
         Options = options;
         Pki = pki;
         Store = store;
@@ -55,6 +57,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
         adminToken ??= Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(IPAddress.Loopback, options.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
@@ -67,7 +70,9 @@ public sealed class TestApiServerHost : IAsyncDisposable
             k.Limits.MaxRequestBodySize = 3 * 1024 * 1024 + 1;
         });
         var authenticator = new Authenticator(pki, adminToken);
-        var router = new ApiRouter(authenticator, new Authorizer(store), new ReadHandler(store, options.Time, options.BookmarkInterval), new WriteHandler(store, options.Time));
+        // Open watches end when the server stops (as the real server ends them), so a restart does not wait on them.
+        var stopping = new CancellationTokenSource();
+        var router = new ApiRouter(authenticator, new Authorizer(store), new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time));
         var app = builder.Build();
         app.Run(router.HandleAsync);
         if (seed)
@@ -78,13 +83,14 @@ public sealed class TestApiServerHost : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
         var url = new Uri($"https://127.0.0.1:{port}");
-        var host = new TestApiServerHost(app, router, options, pki, store, adminToken, url);
+        var host = new TestApiServerHost(app, router, stopping, options, pki, store, adminToken, url);
         host.WriteKubeconfigs();
         return host;
     }
 
     public async Task StopAsync()
     {
+        await _stopping.CancelAsync();
         Store.CloseAllWatches();
         await _app.StopAsync();
     }
@@ -93,6 +99,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
     {
         await StopAsync();
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 
     private static void Seed(ObjectStore store, TimeProvider time)

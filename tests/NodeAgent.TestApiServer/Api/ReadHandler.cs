@@ -12,7 +12,7 @@ namespace NodeAgent.TestApiServer.Api;
 /// (resourceVersion replay, 410 Expired for compacted versions as an ERROR event, bookmarks, <c>timeoutSeconds</c>),
 /// as JSON or as a Table.
 /// </summary>
-public sealed class ReadHandler(ObjectStore store, TimeProvider time, TimeSpan bookmarkInterval)
+public sealed class ReadHandler(ObjectStore store, TimeProvider time, TimeSpan bookmarkInterval, CancellationToken serverStopping)
 {
     private readonly ConcurrentDictionary<string, (List<StoredObject> Items, long Rv)> _snapshots = new();
     private readonly ConcurrentQueue<string> _snapshotOrder = new();
@@ -133,7 +133,7 @@ public sealed class ReadHandler(ObjectStore store, TimeProvider time, TimeSpan b
         }
         using var _ = watcher;
         await context.Response.Body.FlushAsync(context.RequestAborted);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, serverStopping);
         if (timeout is > 0)
         {
             cts.CancelAfter(TimeSpan.FromSeconds(timeout.Value));
