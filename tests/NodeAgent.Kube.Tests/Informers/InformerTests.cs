@@ -243,4 +243,32 @@ public sealed class InformerTests : IAsyncLifetime
         await handler.WaitForAsync(h => h.Resyncs >= 4, Patience);
         Assert.Empty(handler.Violations);
     }
+
+    private sealed class BlockingHandler(RecordingHandler<V1ConfigMap> inner, SemaphoreSlim gate) : IInformerHandler<V1ConfigMap>
+    {
+        public void OnAdd(V1ConfigMap obj) { gate.Wait(); gate.Release(); inner.OnAdd(obj); }
+        public void OnUpdate(V1ConfigMap oldObj, V1ConfigMap newObj) { gate.Wait(); gate.Release(); inner.OnUpdate(oldObj, newObj); }
+        public void OnDelete(V1ConfigMap obj) { gate.Wait(); gate.Release(); inner.OnDelete(obj); }
+    }
+
+    [Fact]
+    public async Task ASlowHandlerDelaysOnlyItsOwnNotifications()
+    {
+        var recording = new RecordingHandler<V1ConfigMap>();
+        using var gate = new SemaphoreSlim(0);
+        await using var informer = new Informer<V1ConfigMap, V1ConfigMapList>(ConfigMaps(), Fast).AddHandler(new BlockingHandler(recording, gate));
+        informer.Start();
+        await informer.ReadyAsync().WaitAsync(Patience);
+        for (var i = 0; i < 200; i++)
+        {
+            await ConfigMaps().CreateAsync(Cm("default", $"slow{i % 40}-{i / 40}", "0"));
+        }
+        // The cache keeps up while the handler is stuck on its first notification.
+        await Converge(informer, await FreshList());
+        Assert.Empty(recording.Snapshot());
+        gate.Release();
+        await WaitHandler(recording, await FreshList());
+        Assert.Empty(recording.Violations);
+    }
 }
+
