@@ -195,6 +195,29 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
     }
 
     [Fact]
+    public async Task ImperativeCreatesSendProtobufAndWork()
+    {
+        await Ok(Kubectl.RunAsync(Admin, "create namespace imperative"));
+        await Ok(Kubectl.RunAsync(Admin, "-n imperative create configmap cm --from-literal=a=1 --from-literal=b=two"));
+        await Ok(Kubectl.RunAsync(Admin, "-n imperative create secret generic sec --from-literal=p=q"));
+        await Ok(Kubectl.RunAsync(Admin, "-n imperative create serviceaccount robot"));
+        await Ok(Kubectl.RunAsync(Admin, "-n imperative create service nodeport web --tcp=80:http"));
+        var cm = JsonNode.Parse((await Ok(Kubectl.RunAsync(Admin, "-n imperative get configmap cm -o json"))).Stdout)!;
+        Assert.Equal("two", cm["data"]!["b"]!.ToString());
+        Assert.Null(cm["metadata"]!["generateName"]);
+        var secret = JsonNode.Parse((await Ok(Kubectl.RunAsync(Admin, "-n imperative get secret sec -o json"))).Stdout)!;
+        Assert.Equal("cQ==", secret["data"]!["p"]!.ToString());
+        Assert.Equal("Opaque", secret["type"]!.ToString());
+        var svc = JsonNode.Parse((await Ok(Kubectl.RunAsync(Admin, "-n imperative get service web -o json"))).Stdout)!;
+        Assert.Equal("http", svc["spec"]!["ports"]![0]!["targetPort"]!.ToString());
+        Assert.Equal(80, svc["spec"]!["ports"]![0]!["port"]!.GetValue<int>());
+        Assert.Equal("NodePort", svc["spec"]!["type"]!.ToString());
+        var names = await Ok(Kubectl.RunAsync(Admin, "-n imperative get configmap,secret,serviceaccount,service -o name"));
+        Assert.Equal(["configmap/cm", "secret/sec", "service/web", "serviceaccount/robot"], names.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        await Ok(Kubectl.RunAsync(Admin, "delete namespace imperative"));
+    }
+
+    [Fact]
     public async Task AnUnknownCertificateIsUnauthorized()
     {
         // This server's CA, but a client certificate from another CA: the real server answers 401.

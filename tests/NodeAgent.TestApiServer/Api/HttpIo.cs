@@ -57,6 +57,16 @@ public static class HttpIo
     public static async Task<JsonNode> ReadBodyAsync(HttpContext context)
     {
         var type = context.Request.ContentType?.Split(';')[0].Trim();
+        if (ProtobufDecoder.IsProtobuf(type))
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+            if (buffer.Length > 3 * 1024 * 1024)
+            {
+                throw new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
+            }
+            return ProtobufDecoder.Decode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        }
         if (type is not null && type != "application/json" && !type.EndsWith("+json", StringComparison.Ordinal) && type != "application/yaml")
         {
             // Only JSON is served; clients that try protobuf or CBOR get the real server's answer for an unknown type.

@@ -153,6 +153,9 @@ public static partial class ObjectRules
             case "services":
                 obj["status"] = new JsonObject { ["loadBalancer"] = new JsonObject() };
                 break;
+            case "secrets":
+                obj["type"] ??= "Opaque";
+                break;
             case "namespaces":
                 obj["status"] = new JsonObject { ["phase"] = "Active" };
                 obj["spec"] ??= new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
