@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NodeAgent.TestApiServer.Api;
+using NodeAgent.TestApiServer.Controllers;
 using NodeAgent.TestApiServer.Pki;
 using NodeAgent.TestApiServer.Storage;
 
@@ -23,12 +24,14 @@ public sealed class TestApiServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ApiRouter _router;
     private readonly CancellationTokenSource _stopping;
+    private readonly Task _controllers;
 
-    private TestApiServerHost(WebApplication app, ApiRouter router, CancellationTokenSource stopping, TestApiServerOptions options, TestPki pki, ObjectStore store, string adminToken, Uri url)
+    private TestApiServerHost(WebApplication app, ApiRouter router, CancellationTokenSource stopping, Task controllers, TestApiServerOptions options, TestPki pki, ObjectStore store, string adminToken, Uri url)
     {
         _app = app;
         _router = router;
         _stopping = stopping;
+        _controllers = controllers;
         Options = options;
         Pki = pki;
         Store = store;
@@ -72,18 +75,22 @@ public sealed class TestApiServerHost : IAsyncDisposable
         var authenticator = new Authenticator(pki, adminToken);
         // Open watches end when the server stops (as the real server ends them), so a restart does not wait on them.
         var stopping = new CancellationTokenSource();
-        var router = new ApiRouter(authenticator, new Authorizer(store), new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time));
+        var router = new ApiRouter(authenticator, new Authorizer(store), new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time, new ServiceAllocator(store)));
         var app = builder.Build();
         app.Run(router.HandleAsync);
         if (seed)
         {
             Seed(store, options.Time);
+            SeedKubernetesService(store, options.Time);
         }
         await app.StartAsync();
+        var controllers = options.RunControllers
+            ? Task.Run(() => new Scheduler(store, options.Time).RunAsync(stopping.Token))
+            : Task.CompletedTask;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
         var url = new Uri($"https://127.0.0.1:{port}");
-        var host = new TestApiServerHost(app, router, stopping, options, pki, store, adminToken, url);
+        var host = new TestApiServerHost(app, router, stopping, controllers, options, pki, store, adminToken, url);
         host.WriteKubeconfigs();
         return host;
     }
@@ -91,6 +98,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
     public async Task StopAsync()
     {
         await _stopping.CancelAsync();
+        await _controllers;
         Store.CloseAllWatches();
         await _app.StopAsync();
     }
@@ -114,6 +122,32 @@ public sealed class TestApiServerHost : IAsyncDisposable
                 return new StoreChange.Put(obj);
             });
         }
+    }
+
+    private static void SeedKubernetesService(ObjectStore store, TimeProvider time)
+    {
+        store.Write("services", "default", "kubernetes", (_, _) =>
+        {
+            var svc = new JsonObject
+            {
+                ["kind"] = "Service",
+                ["apiVersion"] = "v1",
+                ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["namespace"] = "default", ["labels"] = new JsonObject { ["component"] = "apiserver", ["provider"] = "kubernetes" } },
+                ["spec"] = new JsonObject
+                {
+                    ["type"] = "ClusterIP",
+                    ["clusterIP"] = "10.96.0.1",
+                    ["clusterIPs"] = new JsonArray("10.96.0.1"),
+                    ["ipFamilies"] = new JsonArray("IPv4"),
+                    ["ipFamilyPolicy"] = "SingleStack",
+                    ["internalTrafficPolicy"] = "Cluster",
+                    ["sessionAffinity"] = "None",
+                    ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = 6443 }),
+                },
+            };
+            ObjectRules.PrepareForCreate(ResourceCatalog.Get("services"), svc, time);
+            return new StoreChange.Put(svc);
+        });
     }
 
     private void WriteKubeconfigs()

@@ -2,7 +2,11 @@ using NodeAgent.TestApiServer;
 
 namespace NodeAgent.Kube.Tests.Support;
 
-/// <summary>A test API server in this process, with kubeconfigs for an admin and nodes n1, n2, in a temporary directory removed afterwards.</summary>
+/// <summary>
+/// A test API server in this process, with kubeconfigs for an admin and nodes n1, n2, in a temporary directory
+/// removed afterwards. It runs no controllers, so pods stay where the tests put them (a scheduled pod would need a
+/// kubelet to finish its deletion); ControllerTests start servers of their own with the controllers.
+/// </summary>
 public sealed class ApiServerFixture : IAsyncLifetime
 {
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("nodeagent-kube-test-").FullName;
@@ -11,7 +15,7 @@ public sealed class ApiServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = Directory, Nodes = ["n1", "n2"] });
+        Server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = Directory, Nodes = ["n1", "n2"], RunControllers = false });
     }
 
     public async Task DisposeAsync()

@@ -11,7 +11,7 @@ namespace NodeAgent.TestApiServer.Api;
 /// NodeRestriction, graceful pod deletion (a pod bound to a node stays terminating until deleted with grace 0) and
 /// finalizers; plus pods/binding.
 /// </summary>
-public sealed class WriteHandler(ObjectStore store, TimeProvider time)
+public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controllers.ServiceAllocator services)
 {
     public async Task CreateAsync(HttpContext context, RequestInfo r, UserInfo user)
     {
@@ -36,6 +36,10 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time)
                 throw new ApiError(409, "AlreadyExists", $"{r.Resource.QualifiedName} \"{name}\" already exists", name, r.Resource.Plural, r.Resource.Group);
             }
             ObjectRules.PrepareForCreate(r.Resource, obj, time);
+            if (r.Resource.Plural == "services")
+            {
+                services.Allocate(r.Resource, obj, null);
+            }
             NodeAdmission.Admit(user, r with { Name = name }, null, obj, NodeUid);
             return new StoreChange.Put(obj);
         });
@@ -132,6 +136,10 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time)
             if (r.Subresource is null && !JsonNode.DeepEquals(current["spec"], updated["spec"]) && meta["generation"] is not null)
             {
                 meta["generation"] = (meta["generation"].AsLong() ?? 0) + 1;
+            }
+            if (r.Resource.Plural == "services" && r.Subresource is null)
+            {
+                services.Allocate(r.Resource, updated, current);
             }
             ObjectRules.Validate(r.Resource, updated);
             NodeAdmission.Admit(user, r, current, updated, NodeUid);
