@@ -85,7 +85,9 @@ public sealed class TestApiServerHost : IAsyncDisposable
         }
         await app.StartAsync();
         var controllers = options.RunControllers
-            ? Task.Run(() => new Scheduler(store, options.Time).RunAsync(stopping.Token))
+            ? Task.WhenAll(
+                Task.Run(() => new Scheduler(store, options.Time).RunAsync(stopping.Token)),
+                Task.Run(() => new EndpointSliceController(store, options.Time).RunAsync(stopping.Token)))
             : Task.CompletedTask;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;

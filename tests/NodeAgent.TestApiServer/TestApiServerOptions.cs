@@ -18,7 +18,7 @@ public sealed record TestApiServerOptions
     /// <summary>How often a watch with allowWatchBookmarks gets a BOOKMARK (the real server: about a minute).</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Run the controllers (the scheduler).</summary>
+    /// <summary>Run the controllers (scheduler, EndpointSlice controller).</summary>
     public bool RunControllers { get; init; } = true;
 
     public TimeProvider Time { get; init; } = TimeProvider.System;

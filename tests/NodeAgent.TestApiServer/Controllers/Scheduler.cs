@@ -13,40 +13,7 @@ namespace NodeAgent.TestApiServer.Controllers;
 /// </summary>
 public sealed class Scheduler(ObjectStore store, TimeProvider time)
 {
-    public async Task RunAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            using var pods = store.Watch("pods", null, _ => true, null);
-            using var nodes = store.Watch("nodes", null, _ => true, null);
-            try
-            {
-                while (true)
-                {
-                    SchedulePending();
-                    var podWait = pods.Events.WaitToReadAsync(ct).AsTask();
-                    var nodeWait = nodes.Events.WaitToReadAsync(ct).AsTask();
-                    await Task.WhenAny(podWait, nodeWait);
-                    if (ct.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    // A watch closed under us (the server dropped its watches): open new ones.
-                    if ((podWait.IsCompletedSuccessfully && !podWait.Result) || (nodeWait.IsCompletedSuccessfully && !nodeWait.Result))
-                    {
-                        break;
-                    }
-                    while (pods.Events.TryRead(out _) || nodes.Events.TryRead(out _))
-                    {
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-        }
-    }
+    public Task RunAsync(CancellationToken ct) => ChangeLoop.RunAsync(store, ["pods", "nodes"], SchedulePending, ct);
 
     private void SchedulePending()
     {
