@@ -18,8 +18,11 @@ public sealed record TestApiServerOptions
     /// <summary>How often a watch with allowWatchBookmarks gets a BOOKMARK (the real server: about a minute).</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Run the controllers (scheduler, EndpointSlice controller).</summary>
+    /// <summary>Run the controllers (scheduler, EndpointSlice controller, node lifecycle).</summary>
     public bool RunControllers { get; init; } = true;
+
+    /// <summary>How long a node may go without a Lease renewal or Ready heartbeat before it turns Unknown (kube-controller-manager: 40 s).</summary>
+    public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

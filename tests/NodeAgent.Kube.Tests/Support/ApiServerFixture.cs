@@ -25,7 +25,7 @@ public sealed class ApiServerFixture : IAsyncLifetime
     }
 
     /// <summary>Starts another server of its own (for tests that stop, restart or compact it).</summary>
-    public static async Task<(TestApiServerHost Server, string Dir)> StartPrivateAsync(TimeSpan? bookmarkInterval = null, int historyLimit = 10000)
+    public static async Task<(TestApiServerHost Server, string Dir)> StartPrivateAsync(TimeSpan? bookmarkInterval = null, int historyLimit = 10000, TimeSpan? nodeGrace = null)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("nodeagent-kube-test-").FullName;
         var server = await TestApiServerHost.StartAsync(new TestApiServerOptions
@@ -34,6 +34,7 @@ public sealed class ApiServerFixture : IAsyncLifetime
             Nodes = ["n1"],
             BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(60),
             HistoryLimit = historyLimit,
+            NodeMonitorGracePeriod = nodeGrace ?? TimeSpan.FromSeconds(40),
         });
         return (server, dir);
     }
