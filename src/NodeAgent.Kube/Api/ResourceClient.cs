@@ -110,9 +110,19 @@ public sealed class ResourceClient<T, TList>
             "ERROR" => WatchEventType.Error,
             _ => throw new JsonException($"watch {Resource.Plural}: unknown event type \"{typeText}\""),
         };
-        return type == WatchEventType.Error
-            ? new WatchEvent<T>(type, null, KubernetesJson.Deserialize<V1Status>(obj))
-            : new WatchEvent<T>(type, KubernetesJson.Deserialize<T>(obj), null);
+        if (type == WatchEventType.Error)
+        {
+            return new WatchEvent<T>(type, null, KubernetesJson.Deserialize<V1Status>(obj));
+        }
+        var value = KubernetesJson.Deserialize<T>(obj);
+        // Whatever the server sends is checked before the cache keys on it: an object needs a name (a bookmark
+        // only its resourceVersion).
+        if (value?.Metadata is null || (type != WatchEventType.Bookmark && string.IsNullOrEmpty(value.Metadata.Name))
+            || (type == WatchEventType.Bookmark && string.IsNullOrEmpty(value.Metadata.ResourceVersion)))
+        {
+            throw new JsonException($"watch {Resource.Plural}: {typeText} event without metadata.name/resourceVersion: {Truncate(line)}");
+        }
+        return new WatchEvent<T>(type, value, null);
     }
 
     private static string Truncate(string s) => s.Length > 200 ? s[..200] + "…" : s;

@@ -105,7 +105,15 @@ public sealed partial class EventRecorder : IAsyncDisposable
                 {
                     continue;
                 }
-                await WriteAsync(decision).ConfigureAwait(false);
+                try
+                {
+                    await WriteAsync(decision).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One event that cannot be written (e.g. an unreadable answer) must not stop the writer.
+                    LogEventLost(_logger, e.Reason, e.InvolvedObject?.Name ?? "", 1, ex.Message);
+                }
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)

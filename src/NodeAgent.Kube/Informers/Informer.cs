@@ -150,8 +150,9 @@ public sealed partial class Informer<T, TList> : IAsyncDisposable
                 LogRelist(_logger, Kind, e.Message);
                 needList = true;
             }
-            catch (Exception e) when (e is HttpRequestException or ApiException or IOException or System.Text.Json.JsonException)
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
+                // Any failure (network, server error, a malformed object) costs a backoff, never the informer.
                 failures++;
                 var delay = Backoff(failures);
                 LogFailure(_logger, Kind, needList ? "list" : "watch", delay.TotalMilliseconds, e.Message);
@@ -187,7 +188,14 @@ public sealed partial class Informer<T, TList> : IAsyncDisposable
                 Limit = _options.PageSize,
                 Continue = cont,
             }, ct).ConfigureAwait(false);
-            items.AddRange(page.Items ?? []);
+            foreach (var item in page.Items ?? [])
+            {
+                if (item?.Metadata is null || string.IsNullOrEmpty(item.Metadata.Name))
+                {
+                    throw new System.Text.Json.JsonException($"list {Kind}: an item without metadata.name");
+                }
+                items.Add(item);
+            }
             cont = page.Metadata?.ContinueProperty;
             rv = page.Metadata?.ResourceVersion ?? "";
         }

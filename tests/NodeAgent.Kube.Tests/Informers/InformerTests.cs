@@ -270,5 +270,22 @@ public sealed class InformerTests : IAsyncLifetime
         await WaitHandler(recording, await FreshList());
         Assert.Empty(recording.Violations);
     }
+
+    [Fact]
+    public async Task AMalformedObjectCostsABackoffNotTheInformer()
+    {
+        // An object without metadata.name, as a broken server might send: the informer must refuse it and keep trying.
+        _server.Store.Write("configmaps", "default", "broken", (_, _) => new NodeAgent.TestApiServer.Storage.StoreChange.Put(
+            System.Text.Json.Nodes.JsonNode.Parse("""{"kind":"ConfigMap","apiVersion":"v1","metadata":{"namespace":"default"}}""")!.AsObject()));
+        var logger = new ListLogger();
+        await using var informer = new Informer<V1ConfigMap, V1ConfigMapList>(ConfigMaps(), Fast, logger);
+        informer.Start();
+        await logger.WaitForAsync(m => m.Contains("list failed") && m.Contains("without metadata.name")).WaitAsync(Patience);
+        Assert.False(informer.ReadyAsync().IsCompleted);
+        _server.Store.Write("configmaps", "default", "broken", (_, _) => new NodeAgent.TestApiServer.Storage.StoreChange.Remove());
+        await ConfigMaps().CreateAsync(Cm("default", "fine", "1"));
+        await informer.ReadyAsync().WaitAsync(Patience);
+        await Converge(informer, await FreshList());
+    }
 }
 
