@@ -26,7 +26,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping;
     private readonly Task _controllers;
 
-    private TestApiServerHost(WebApplication app, ApiRouter router, CancellationTokenSource stopping, Task controllers, TestApiServerOptions options, TestPki pki, ObjectStore store, string adminToken, Uri url)
+    private TestApiServerHost(WebApplication app, ApiRouter router, CancellationTokenSource stopping, Task controllers, TestApiServerOptions options, TestPki pki, ObjectStore store, string adminToken, Uri url, TokenIssuer issuer)
     {
         _app = app;
         _router = router;
@@ -37,6 +37,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
         Store = store;
         AdminToken = adminToken;
         Url = url;
+        Issuer = issuer;
     }
 
     public TestApiServerOptions Options { get; }
@@ -44,6 +45,9 @@ public sealed class TestApiServerHost : IAsyncDisposable
     public ObjectStore Store { get; }
     public string AdminToken { get; }
     public Uri Url { get; }
+
+    /// <summary>The service-account token signer; pass it to a restart so issued tokens stay valid.</summary>
+    public TokenIssuer Issuer { get; }
     public string AdminKubeconfig => Path.Combine(Options.Directory, "admin.kubeconfig");
 
     /// <summary>Answers the next <paramref name="count"/> requests 429 Too Many Requests with Retry-After: 1.</summary>
@@ -52,7 +56,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
     public string NodeKubeconfig(string node) => Path.Combine(Options.Directory, node + ".kubeconfig");
 
     /// <summary>Starts a server; pass <paramref name="pki"/>, <paramref name="store"/> and <paramref name="adminToken"/> of a stopped one to restart it over the same data and identities.</summary>
-    public static async Task<TestApiServerHost> StartAsync(TestApiServerOptions options, TestPki? pki = null, ObjectStore? store = null, string? adminToken = null)
+    public static async Task<TestApiServerHost> StartAsync(TestApiServerOptions options, TestPki? pki = null, ObjectStore? store = null, string? adminToken = null, TokenIssuer? issuer = null)
     {
         pki ??= TestPki.Create();
         var seed = store is null;
@@ -72,10 +76,11 @@ public sealed class TestApiServerHost : IAsyncDisposable
             }));
             k.Limits.MaxRequestBodySize = 3 * 1024 * 1024 + 1;
         });
-        var authenticator = new Authenticator(pki, adminToken);
+        var tokens = new TokenHandler(store, issuer ??= new TokenIssuer(), options.Time);
+        var authenticator = new Authenticator(pki, adminToken, tokens);
         // Open watches end when the server stops (as the real server ends them), so a restart does not wait on them.
         var stopping = new CancellationTokenSource();
-        var router = new ApiRouter(authenticator, new Authorizer(store), new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time, new ServiceAllocator(store)));
+        var router = new ApiRouter(authenticator, new Authorizer(store), new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time, new ServiceAllocator(store)), tokens);
         var app = builder.Build();
         app.Run(router.HandleAsync);
         if (seed)
@@ -93,7 +98,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
         var url = new Uri($"https://127.0.0.1:{port}");
-        var host = new TestApiServerHost(app, router, stopping, controllers, options, pki, store, adminToken, url);
+        var host = new TestApiServerHost(app, router, stopping, controllers, options, pki, store, adminToken, url, issuer);
         host.WriteKubeconfigs();
         return host;
     }

@@ -8,7 +8,7 @@ namespace NodeAgent.TestApiServer.Api;
 /// The request pipeline: authenticate, parse the path (discovery, OpenAPI, or a resource request), authorize, and
 /// dispatch to the read or write handler; every error leaves as a Status body.
 /// </summary>
-public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer, ReadHandler reads, WriteHandler writes)
+public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer, ReadHandler reads, WriteHandler writes, TokenHandler tokens)
 {
     private int _throttle;
 
@@ -77,8 +77,18 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
         var labels = LabelSelector.Parse(context.Request.Query["labelSelector"]);
         var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"], request.Resource);
         authorizer.Authorize(user, request, fields);
+        if (request.Resource.Plural == "tokenreviews" && request.Verb != "create")
+        {
+            throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+        }
         switch (request.Verb)
         {
+            case "create" when request.Resource.Plural == "tokenreviews":
+                await tokens.ReviewAsync(context);
+                break;
+            case "create" when request.Subresource == "token":
+                await tokens.CreateTokenAsync(context, request, user);
+                break;
             case "get":
                 await reads.GetAsync(context, request);
                 break;

@@ -7,10 +7,11 @@ using NodeAgent.TestApiServer.Pki;
 namespace NodeAgent.TestApiServer.Api;
 
 /// <summary>
-/// x509 client certificates signed by the server's CA (user = CN, groups = O), and bearer tokens (the admin token).
+/// x509 client certificates signed by the server's CA (user = CN, groups = O), and bearer tokens (the admin token,
+/// service-account tokens from the TokenRequest API).
 /// A presented credential that does not verify is 401, as the real server answers; no credential is system:anonymous.
 /// </summary>
-public sealed class Authenticator(TestPki pki, string adminToken)
+public sealed class Authenticator(TestPki pki, string adminToken, TokenHandler tokens)
 {
     public UserInfo? Authenticate(HttpContext context)
     {
@@ -20,7 +21,7 @@ public sealed class Authenticator(TestPki pki, string adminToken)
             var token = auth["Bearer ".Length..].Trim();
             return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(adminToken))
                 ? new UserInfo("admin", ["system:masters", "system:authenticated"])
-                : null;
+                : tokens.Authenticate(token);
         }
         if (context.Connection.ClientCertificate is { } cert)
         {

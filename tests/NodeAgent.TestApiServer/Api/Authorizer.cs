@@ -20,6 +20,7 @@ public sealed class Authorizer(ObjectStore store)
         ["pods/eviction"] = ["create"],
         ["events"] = ["create", "update", "patch"],
         ["services"] = ["get", "list", "watch"],
+        ["serviceaccounts/token"] = ["create"],
     };
 
     public void Authorize(UserInfo user, RequestInfo request, FieldSelector fields)
@@ -48,6 +49,10 @@ public sealed class Authorizer(ObjectStore store)
             }
             why = "can only access node lease with the same name as the requesting node";
             return false;
+        }
+        if (group == "authentication.k8s.io" && r.Resource.Plural == "tokenreviews")
+        {
+            return r.Verb == "create";
         }
         if (group.Length == 0 && r.Resource.Plural is "secrets" or "configmaps")
         {

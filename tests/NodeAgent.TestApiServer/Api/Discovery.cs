@@ -80,7 +80,7 @@ public static class Discovery
                 ["singularName"] = r.Singular,
                 ["namespaced"] = r.Namespaced,
                 ["kind"] = r.Kind,
-                ["verbs"] = new JsonArray("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+                ["verbs"] = r.Plural == "tokenreviews" ? new JsonArray("create") : new JsonArray("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
             };
             if (r.ShortNames.Length > 0)
             {
@@ -102,10 +102,10 @@ public static class Discovery
                     ["name"] = $"{r.Plural}/{sub}",
                     ["singularName"] = "",
                     ["namespaced"] = r.Namespaced,
-                    ["kind"] = sub switch { "binding" => "Binding", "eviction" => "Eviction", _ => r.Kind },
-                    ["group"] = sub == "eviction" ? "policy" : null,
-                    ["version"] = sub == "eviction" ? "v1" : null,
-                    ["verbs"] = sub is "binding" or "eviction" ? new JsonArray("create") : new JsonArray("get", "patch", "update"),
+                    ["kind"] = sub switch { "binding" => "Binding", "eviction" => "Eviction", "token" => "TokenRequest", _ => r.Kind },
+                    ["group"] = sub switch { "eviction" => "policy", "token" => "authentication.k8s.io", _ => null },
+                    ["version"] = sub is "eviction" or "token" ? "v1" : null,
+                    ["verbs"] = sub is "binding" or "eviction" or "token" ? new JsonArray("create") : new JsonArray("get", "patch", "update"),
                 });
                 var added = (JsonObject)resources[^1]!;
                 foreach (var key in added.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList())

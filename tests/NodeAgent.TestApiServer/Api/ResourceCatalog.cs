@@ -14,10 +14,11 @@ public static class ResourceCatalog
         new("", "v1", "events", "event", "Event", true, ["ev"], [], Trip<Corev1Event>),
         new("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"], [], Trip<V1ConfigMap>),
         new("", "v1", "secrets", "secret", "Secret", true, [], [], Trip<V1Secret>),
-        new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], [], Trip<V1ServiceAccount>),
+        new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], ["token"], Trip<V1ServiceAccount>),
         new("", "v1", "services", "service", "Service", true, ["svc"], ["status"], Trip<V1Service>),
         new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, [], [], Trip<V1Lease>),
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, [], [], Trip<V1EndpointSlice>),
+        new("authentication.k8s.io", "v1", "tokenreviews", "", "TokenReview", false, [], [], Trip<V1TokenReview>),
     ];
 
     public static IEnumerable<string> Groups => All.Where(r => r.Group.Length > 0).Select(r => r.Group).Distinct();
