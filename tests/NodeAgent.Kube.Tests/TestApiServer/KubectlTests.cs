@@ -218,6 +218,37 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
     }
 
     [Fact]
+    public async Task DrainCordonsAndEvictsAndDeleteCollectionSelects()
+    {
+        await Ok(Kubectl.RunAsync(Admin, "create -f -", "apiVersion: v1\nkind: Node\nmetadata: {name: drained}\n"));
+        for (var i = 0; i < 3; i++)
+        {
+            await Ok(Kubectl.RunAsync(Admin, "create -f -", PodYaml.Replace("NAME", $"drain{i}").Replace("spec:", "spec:\n  nodeName: drained")));
+        }
+        var drain = await Ok(Kubectl.RunAsync(Admin, "drain drained --force --grace-period=0 --timeout=20s"));
+        Assert.Contains("node/drained cordoned", drain.Stdout);
+        Assert.Contains("evicting pod default/drain0", drain.Stderr + drain.Stdout);
+        Assert.Contains("node/drained drained", drain.Stdout);
+        Assert.Equal("true", (await Ok(Kubectl.RunAsync(Admin, "get node drained -o jsonpath={.spec.unschedulable}"))).Stdout);
+        Assert.Empty((await Ok(Kubectl.RunAsync(Admin, "get pods --field-selector spec.nodeName=drained -o name"))).Stdout.Trim());
+
+        // deletecollection with a label selector, as the namespace controller and clients use it.
+        for (var i = 0; i < 3; i++)
+        {
+            await Ok(Kubectl.RunAsync(Admin, "create -f -", $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: coll{i}, labels: {{batch: \"{(i < 2 ? "a" : "b")}\"}}}}\n"));
+        }
+        using var connection = new NodeAgent.Kube.Http.KubeApiConnection(NodeAgent.Kube.Config.KubeConfigLoader.LoadFile(Admin));
+        using (var response = await connection.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/configmaps?labelSelector=batch%3Da", null, null, false, CancellationToken.None))
+        {
+            var list = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Equal("ConfigMapList", list["kind"]!.ToString());
+            Assert.Equal(2, list["items"]!.AsArray().Count);
+        }
+        var left = await Ok(Kubectl.RunAsync(Admin, "get configmaps -l batch -o name"));
+        Assert.Equal("configmap/coll2", left.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task AnUnknownCertificateIsUnauthorized()
     {
         // This server's CA, but a client certificate from another CA: the real server answers 401.

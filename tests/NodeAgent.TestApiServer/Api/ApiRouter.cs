@@ -113,6 +113,12 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
             case "delete" when request.Subresource is null:
                 await writes.DeleteAsync(context, request, user);
                 break;
+            case "create" when request.Subresource == "eviction":
+                await writes.EvictAsync(context, request, user);
+                break;
+            case "deletecollection":
+                await writes.DeleteCollectionAsync(context, request, user, labels, fields);
+                break;
             default:
                 throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource");
         }

@@ -166,11 +166,59 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
                 rv = options["preconditions"]?["resourceVersion"]?.ToString();
             }
         }
+        var stored = Delete(r, user, grace, uid, rv);
+        await HttpIo.WriteBytesAsync(context, 200, stored.Json);
+    }
+
+    /// <summary>policy/v1 Eviction: a delete through the eviction subresource (no PodDisruptionBudgets here, so always allowed).</summary>
+    public async Task EvictAsync(HttpContext context, RequestInfo r, UserInfo user)
+    {
+        if (await HttpIo.ReadBodyAsync(context) is not JsonObject eviction)
+        {
+            throw ApiError.BadRequest("the body must be an Eviction");
+        }
+        if (eviction["metadata"]?["name"]?.ToString() is { Length: > 0 } named && named != r.Name)
+        {
+            throw ApiError.BadRequest($"name in URL does not match name in Eviction object");
+        }
+        var options = eviction["deleteOptions"] as JsonObject;
+        Delete(r, user, options?["gracePeriodSeconds"].AsLong(), options?["preconditions"]?["uid"]?.ToString(), options?["preconditions"]?["resourceVersion"]?.ToString());
+        await HttpIo.WriteJsonAsync(context, 201, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["code"] = 201 });
+    }
+
+    /// <summary>DELETE on a collection: each selected object is deleted as by a single delete; the answer lists them as left.</summary>
+    public async Task DeleteCollectionAsync(HttpContext context, RequestInfo r, UserInfo user, LabelSelector labels, FieldSelector fields)
+    {
+        long? grace = context.Request.Query["gracePeriodSeconds"].ToString() is { Length: > 0 } g && long.TryParse(g, CultureInfo.InvariantCulture, out var gv) ? gv : null;
+        var (items, _) = store.List(r.Resource.Key, r.Namespace, o => labels.Matches(o) && fields.Matches(o));
+        var results = new JsonArray();
+        foreach (var item in items)
+        {
+            try
+            {
+                results.Add((JsonNode)Delete(r with { Name = item.Name, Namespace = r.Resource.Namespaced ? item.Namespace : null }, user, grace, null, null).Parse());
+            }
+            catch (ApiError e) when (e.Code == 404)
+            {
+                // Deleted meanwhile.
+            }
+        }
+        await HttpIo.WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["kind"] = r.Resource.Kind + "List",
+            ["apiVersion"] = r.Resource.GroupVersion,
+            ["metadata"] = new JsonObject { ["resourceVersion"] = store.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture) },
+            ["items"] = results,
+        });
+    }
+
+    private StoredObject Delete(RequestInfo r, UserInfo user, long? grace, string? uid, string? rv)
+    {
         if (grace is < 0)
         {
             grace = 0;
         }
-        var stored = store.Write(r.Resource.Key, r.Namespace ?? "", r.Name!, (current, old) =>
+        return store.Write(r.Resource.Key, r.Namespace ?? "", r.Name!, (current, old) =>
         {
             if (current is null)
             {
@@ -213,8 +261,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
                 return new StoreChange.Nothing();
             }
             return new StoreChange.Remove();
-        });
-        await HttpIo.WriteBytesAsync(context, 200, stored!.Json);
+        })!;
     }
 
     /// <summary>A pod bound to a node and not finished is deleted gracefully: the kubelet must confirm with grace 0.</summary>
