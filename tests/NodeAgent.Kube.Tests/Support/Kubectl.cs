@@ -10,9 +10,9 @@ public static class Kubectl
         public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
-    public static async Task<Result> RunAsync(string kubeconfig, string args, string? stdin = null, int timeoutSeconds = 30)
+    public static async Task<Result> RunAsync(string kubeconfig, string args, string? stdin = null, int timeoutSeconds = 30, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var process = Start(kubeconfig, args, stdin is not null);
+        using var process = Start(kubeconfig, args, stdin is not null, environment);
         if (stdin is not null)
         {
             await process.StandardInput.WriteAsync(stdin);
@@ -33,7 +33,7 @@ public static class Kubectl
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
-    public static Process Start(string kubeconfig, string args, bool redirectStdin = false)
+    public static Process Start(string kubeconfig, string args, bool redirectStdin = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("kubectl")
         {
@@ -49,6 +49,10 @@ public static class Kubectl
         info.Environment["KUBECONFIG"] = kubeconfig;
         info.Environment["HOME"] = Path.GetTempPath();
         info.Environment["KUBECACHEDIR"] = Path.Combine(Path.GetDirectoryName(kubeconfig)!, ".kube-cache");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
         return Process.Start(info)!;
     }
 

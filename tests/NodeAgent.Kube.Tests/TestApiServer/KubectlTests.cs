@@ -249,6 +249,18 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
     }
 
     [Fact]
+    public async Task EditPatchesWhatTheEditorChanged()
+    {
+        await Ok(Kubectl.RunAsync(Admin, "create -f -", PodYaml.Replace("NAME", "edited")));
+        var editor = Path.Combine(fixture.Directory, "editor.sh");
+        File.WriteAllText(editor, "#!/bin/sh\nsed -i 's/value: \"1\"/value: \"changed\"/' \"$1\"\n");
+        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var edit = await Ok(Kubectl.RunAsync(Admin, "edit pod edited", environment: new Dictionary<string, string> { ["EDITOR"] = editor }));
+        Assert.Contains("pod/edited edited", edit.Stdout);
+        Assert.Equal("changed", (await Ok(Kubectl.RunAsync(Admin, "get pod edited -o jsonpath={.spec.containers[0].env[0].value}"))).Stdout);
+    }
+
+    [Fact]
     public async Task AnUnknownCertificateIsUnauthorized()
     {
         // This server's CA, but a client certificate from another CA: the real server answers 401.
