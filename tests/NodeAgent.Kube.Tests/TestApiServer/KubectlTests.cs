@@ -261,6 +261,36 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
     }
 
     [Fact]
+    public async Task EventsV1AndCoreEventsShareOneStore()
+    {
+        const string v1 = """
+            apiVersion: events.k8s.io/v1
+            kind: Event
+            metadata: {name: viaevents, namespace: default}
+            eventTime: "2026-01-01T00:00:00.000000Z"
+            reportingController: test/controller
+            reportingInstance: test-1
+            action: Testing
+            reason: Tested
+            note: written through events.k8s.io
+            type: Normal
+            regarding: {kind: Pod, namespace: default, name: somepod, apiVersion: v1}
+            """;
+        await Ok(Kubectl.RunAsync(Admin, "create -f -", v1));
+        var core = JsonNode.Parse((await Ok(Kubectl.RunAsync(Admin, "get events.v1. viaevents -o json"))).Stdout)!;
+        Assert.Equal("v1", core["apiVersion"]!.ToString());
+        Assert.Equal("written through events.k8s.io", core["message"]!.ToString());
+        Assert.Equal("somepod", core["involvedObject"]!["name"]!.ToString());
+        Assert.Equal("test/controller", core["reportingComponent"]!.ToString());
+        var back = JsonNode.Parse((await Ok(Kubectl.RunAsync(Admin, "get events.v1.events.k8s.io viaevents -o json"))).Stdout)!;
+        Assert.Equal("written through events.k8s.io", back["note"]!.ToString());
+        Assert.Equal("Pod", back["regarding"]!["kind"]!.ToString());
+
+        var incomplete = await Kubectl.RunAsync(Admin, "create -f -", v1.Replace("viaevents", "incomplete").Replace("action: Testing\n", ""));
+        Assert.Contains("Event \"incomplete\" is invalid: action: Required value", incomplete.Stderr);
+    }
+
+    [Fact]
     public async Task AnUnknownCertificateIsUnauthorized()
     {
         // This server's CA, but a client certificate from another CA: the real server answers 401.

@@ -22,11 +22,11 @@ public sealed class ReadHandler(ObjectStore store, TimeProvider time, TimeSpan b
         var obj = store.Get(r.Resource.Key, r.Namespace ?? "", r.Name!) ?? throw ApiError.NotFound(r.Resource, r.Name!);
         if (HttpIo.WantsTable(context))
         {
-            var table = Tables.Build(r.Resource, [obj.Parse()], obj.ResourceVersion, null, IncludeObject(context), time);
+            var table = Tables.Build(r.Resource, [r.Resource.Shown(obj)], obj.ResourceVersion, null, IncludeObject(context), time);
             await HttpIo.WriteJsonAsync(context, 200, table);
             return;
         }
-        await HttpIo.WriteBytesAsync(context, 200, obj.Json);
+        await HttpIo.WriteBytesAsync(context, 200, r.Resource.Out(obj));
     }
 
     public async Task ListAsync(HttpContext context, RequestInfo r, LabelSelector labels, FieldSelector fields)
@@ -73,7 +73,7 @@ public sealed class ReadHandler(ObjectStore store, TimeProvider time, TimeSpan b
         var remaining = next is null ? (long?)null : items.Count - offset - page.Count;
         if (HttpIo.WantsTable(context))
         {
-            var table = Tables.Build(r.Resource, page.Select(p => p.Parse()), rv, next, IncludeObject(context), time);
+            var table = Tables.Build(r.Resource, page.Select(r.Resource.Shown), rv, next, IncludeObject(context), time);
             if (remaining is { } rem)
             {
                 table["metadata"]!["remainingItemCount"] = rem;
@@ -103,7 +103,7 @@ public sealed class ReadHandler(ObjectStore store, TimeProvider time, TimeSpan b
             {
                 await body.WriteAsync(","u8.ToArray(), context.RequestAborted);
             }
-            await body.WriteAsync(page[i].Json, context.RequestAborted);
+            await body.WriteAsync(resource.Out(page[i]), context.RequestAborted);
         }
         await body.WriteAsync("]}"u8.ToArray(), context.RequestAborted);
     }
@@ -156,12 +156,12 @@ public sealed class ReadHandler(ObjectStore store, TimeProvider time, TimeSpan b
                 }
                 else if (asTable)
                 {
-                    var table = Tables.Build(r.Resource, [item.Object!.Parse()], item.ResourceVersion, null, includeObject, time);
+                    var table = Tables.Build(r.Resource, [r.Resource.Shown(item.Object!)], item.ResourceVersion, null, includeObject, time);
                     line = new JsonObject { ["type"] = item.Type, ["object"] = table }.ToWire();
                 }
                 else
                 {
-                    line = $"{{\"type\":\"{item.Type}\",\"object\":{Encoding.UTF8.GetString(item.Object!.Json)}}}";
+                    line = $"{{\"type\":\"{item.Type}\",\"object\":{Encoding.UTF8.GetString(r.Resource.Out(item.Object!))}}}";
                 }
                 await WriteLineAsync(context, line);
             }

@@ -19,6 +19,7 @@ public static class ResourceCatalog
         new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, [], [], Trip<V1Lease>),
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, [], [], Trip<V1EndpointSlice>),
         new("authentication.k8s.io", "v1", "tokenreviews", "", "TokenReview", false, [], [], Trip<V1TokenReview>),
+        new("events.k8s.io", "v1", "events", "event", "Event", true, ["ev"], [], Trip<Eventsv1Event>) { View = EventsV1.View },
     ];
 
     public static IEnumerable<string> Groups => All.Where(r => r.Group.Length > 0).Select(r => r.Group).Distinct();
@@ -26,7 +27,7 @@ public static class ResourceCatalog
     public static ResourceInfo? Find(string group, string version, string plural) =>
         All.FirstOrDefault(r => r.Group == group && r.Version == version && r.Plural == plural);
 
-    public static ResourceInfo Get(string key) => All.First(r => r.Key == key);
+    public static ResourceInfo Get(string key) => All.First(r => r.Key == key && r.View is null);
 
     private static string Trip<T>(string json) => KubernetesJson.Serialize(KubernetesJson.Deserialize<T>(json));
 }

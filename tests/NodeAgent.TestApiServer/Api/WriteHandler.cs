@@ -27,6 +27,11 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
         var name = meta["name"]?.ToString();
         ObjectRules.ValidateName(r.Resource, name);
         SetNamespace(r, meta);
+        if (r.Resource.View is { } view)
+        {
+            view.ValidateCreate(r.Resource, obj);
+            obj = view.ToStored(obj);
+        }
         ObjectRules.Validate(r.Resource, obj);
         RequireNamespace(r);
         var stored = store.Write(r.Resource.Key, r.Namespace ?? "", name!, (current, _) =>
@@ -44,7 +49,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             return new StoreChange.Put(obj);
         });
         AddWarnings(context, warnings);
-        await HttpIo.WriteBytesAsync(context, 201, stored!.Json);
+        await HttpIo.WriteBytesAsync(context, 201, r.Resource.Out(stored!));
     }
 
     public async Task UpdateAsync(HttpContext context, RequestInfo r, UserInfo user)
@@ -61,7 +66,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
         SetNamespace(r, meta);
         var stored = Commit(r, user, meta["resourceVersion"]?.ToString(), _ => obj);
         AddWarnings(context, warnings);
-        await HttpIo.WriteBytesAsync(context, 200, stored.Json);
+        await HttpIo.WriteBytesAsync(context, 200, r.Resource.Out(stored));
     }
 
     public async Task PatchAsync(HttpContext context, RequestInfo r, UserInfo user)
@@ -89,7 +94,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             return decoded;
         });
         AddWarnings(context, warnings);
-        await HttpIo.WriteBytesAsync(context, 200, stored.Json);
+        await HttpIo.WriteBytesAsync(context, 200, r.Resource.Out(stored));
     }
 
     /// <summary>The shared update path: precondition on resourceVersion, immutable metadata kept, status/spec separation, generation, admission.</summary>
@@ -101,7 +106,12 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             {
                 throw ApiError.NotFound(r.Resource, r.Name!);
             }
-            var updated = change((JsonObject)current.DeepClone());
+            var view = r.Resource.View;
+            var updated = change(view is null ? (JsonObject)current.DeepClone() : view.FromStored(current));
+            if (view is not null)
+            {
+                updated = view.ToStored(updated);
+            }
             var rv = expectedRv ?? updated["metadata"]?["resourceVersion"]?.ToString();
             if (!string.IsNullOrEmpty(rv) && rv != old!.ResourceVersion.ToString(CultureInfo.InvariantCulture))
             {
@@ -167,7 +177,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             }
         }
         var stored = Delete(r, user, grace, uid, rv);
-        await HttpIo.WriteBytesAsync(context, 200, stored.Json);
+        await HttpIo.WriteBytesAsync(context, 200, r.Resource.Out(stored));
     }
 
     /// <summary>policy/v1 Eviction: a delete through the eviction subresource (no PodDisruptionBudgets here, so always allowed).</summary>
@@ -196,7 +206,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
         {
             try
             {
-                results.Add((JsonNode)Delete(r with { Name = item.Name, Namespace = r.Resource.Namespaced ? item.Namespace : null }, user, grace, null, null).Parse());
+                results.Add((JsonNode)r.Resource.Shown(Delete(r with { Name = item.Name, Namespace = r.Resource.Namespaced ? item.Namespace : null }, user, grace, null, null)));
             }
             catch (ApiError e) when (e.Code == 404)
             {
