@@ -93,7 +93,8 @@ public sealed class TestApiServerHost : IAsyncDisposable
             ? Task.WhenAll(
                 Task.Run(() => new Scheduler(store, options.Time).RunAsync(stopping.Token)),
                 Task.Run(() => new EndpointSliceController(store, options.Time).RunAsync(stopping.Token)),
-                Task.Run(() => new NodeLifecycleController(store, options.Time, options.NodeMonitorGracePeriod).RunAsync(stopping.Token)))
+                Task.Run(() => new NodeLifecycleController(store, options.Time, options.NodeMonitorGracePeriod).RunAsync(stopping.Token)),
+                Task.Run(() => new CsrController(store, pki, options.Time).RunAsync(stopping.Token)))
             : Task.CompletedTask;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;

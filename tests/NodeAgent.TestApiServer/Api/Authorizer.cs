@@ -50,6 +50,11 @@ public sealed class Authorizer(ObjectStore store)
             why = "can only access node lease with the same name as the requesting node";
             return false;
         }
+        if (group == "certificates.k8s.io" && r.Resource.Plural == "certificatesigningrequests" && r.Subresource is null)
+        {
+            // system:node-bootstrapper and the selfnodeclient rules: nodes file and follow their own CSRs.
+            return r.Verb is "create" or "get" or "list" or "watch";
+        }
         if (group == "authentication.k8s.io" && r.Resource.Plural == "tokenreviews")
         {
             return r.Verb == "create";

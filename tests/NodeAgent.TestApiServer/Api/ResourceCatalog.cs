@@ -18,6 +18,7 @@ public static class ResourceCatalog
         new("", "v1", "services", "service", "Service", true, ["svc"], ["status"], Trip<V1Service>),
         new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, [], [], Trip<V1Lease>),
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, [], [], Trip<V1EndpointSlice>),
+        new("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, ["csr"], ["approval", "status"], Trip<V1CertificateSigningRequest>),
         new("authentication.k8s.io", "v1", "tokenreviews", "", "TokenReview", false, [], [], Trip<V1TokenReview>),
         new("events.k8s.io", "v1", "events", "event", "Event", true, ["ev"], [], Trip<Eventsv1Event>) { View = EventsV1.View },
     ];

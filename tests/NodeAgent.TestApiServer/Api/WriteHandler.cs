@@ -41,6 +41,15 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
                 throw new ApiError(409, "AlreadyExists", $"{r.Resource.QualifiedName} \"{name}\" already exists", name, r.Resource.Plural, r.Resource.Group);
             }
             ObjectRules.PrepareForCreate(r.Resource, obj, time);
+            if (r.Resource.Plural == "certificatesigningrequests")
+            {
+                // The server records who asked; status starts empty.
+                var spec = obj["spec"] as JsonObject ?? new JsonObject();
+                obj["spec"] = spec;
+                spec["username"] = user.Name;
+                spec["groups"] = new JsonArray(user.Groups.Select(g => (JsonNode?)JsonValue.Create(g)).ToArray());
+                obj["status"] = new JsonObject();
+            }
             if (r.Resource.Plural == "services")
             {
                 services.Allocate(r.Resource, obj, null);
@@ -128,7 +137,16 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
                     meta.Remove(key);
                 }
             }
-            if (r.Subresource == "status")
+            if (r.Subresource == "approval")
+            {
+                // The approval subresource changes only the approval conditions.
+                var conditions = updated["status"]?["conditions"]?.DeepClone();
+                updated = (JsonObject)current.DeepClone();
+                var status = updated["status"] as JsonObject ?? new JsonObject();
+                updated["status"] = status;
+                status["conditions"] = conditions;
+            }
+            else if (r.Subresource == "status")
             {
                 // A status write changes status only (the pod and node status strategies keep the rest as stored).
                 var status = updated["status"]?.DeepClone();
