@@ -10,6 +10,8 @@ missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # Native AOT (the shim and the CLI) links with clang.
 command -v clang >/dev/null || command -v clang-14 >/dev/null || missing+=(clang)
+# The test API server is checked with the real kubectl (1.32).
+command -v kubectl >/dev/null || missing+=(kubectl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || {
