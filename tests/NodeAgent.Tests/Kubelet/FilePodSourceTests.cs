@@ -132,7 +132,7 @@ public sealed class FilePodSourceTests : IAsyncLifetime
         Assert.Equal("busybox:1.37", Assert.Single((await Next()).Pods).Spec.Containers[0].Image);
 
         var error = Assert.Single(_logger.Errors);
-        Assert.Contains(_dir.Combine("bad.yaml") + ": pod \"bad\": spec.containers: Required value", error, StringComparison.Ordinal);
+        Assert.Contains(_dir.Combine("bad.yaml") + ":6:15: pod \"bad\": spec.containers: Required value", error, StringComparison.Ordinal);
         Assert.Single(source.CurrentErrors);
 
         await WriteAtomicallyAsync(_dir.Combine("bad.yaml"), PodYaml("bad").Replace("busybox:1.36", "\"\"", StringComparison.Ordinal));
