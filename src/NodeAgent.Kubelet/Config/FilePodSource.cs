@@ -150,6 +150,12 @@ public sealed class FilePodSource : IPodSource
 
         foreach (var name in dirty)
         {
+            if (name.Length == 0)
+            {
+                _cache.Clear();
+                break;
+            }
+
             _cache.Remove(Path.Combine(path, name));
         }
 
@@ -482,6 +488,11 @@ public sealed class FilePodSource : IPodSource
             // The manifest path itself changed: its watch (if any) may point at a deleted inode.
             var stale = Interlocked.Exchange(ref _pathWatcher, null);
             stale?.Dispose();
+            lock (_dirty)
+            {
+                // "" = re-read everything: the path itself (a single manifest file, or the directory) was replaced.
+                _dirty.Add(string.Empty);
+            }
         }
         else if (name is null || name.StartsWith('.'))
         {
