@@ -136,7 +136,7 @@ public sealed class HttpPodSource : IPodSource
             {
                 foreach (var error in result.Errors)
                 {
-                    _logger.LogError("Manifest URL content rejected, keeping the last pods: {Error}", error.ToString());
+                    _logger.LogError("Manifest URL content rejected ({Bytes} bytes), keeping the last pods: {Error}", Encoding.UTF8.GetByteCount(body), error.ToString());
                 }
 
                 return;
