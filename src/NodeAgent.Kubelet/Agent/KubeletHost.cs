@@ -45,7 +45,7 @@ public sealed partial class KubeletHost
 
         if (config.StaticPodUrl is { } url)
         {
-            _http = new HttpClient();
+            _http = HttpPodSource.CreateClient();
             _sources.Add(new HttpPodSource(
                 new HttpPodSourceOptions
                 {

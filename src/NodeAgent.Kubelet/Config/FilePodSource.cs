@@ -1,8 +1,8 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using NodeAgent.Linux;
 
 namespace NodeAgent.Kubelet.Config;
 
@@ -11,7 +11,12 @@ namespace NodeAgent.Kubelet.Config;
 /// file of the manifest directory (names starting with '.' and subdirectories are ignored) or a single manifest file,
 /// and writes a full snapshot of the valid pods after every change reported by inotify (debounced) and at every
 /// <see cref="FilePodSourceOptions.CheckFrequency"/>. A bad file is reported once per change of its content and never
-/// stops the others; a missing directory yields an empty snapshot and is watched for until it appears.
+/// stops the others. Only regular files are opened, without blocking (a FIFO, socket or device named *.yaml is skipped
+/// with a warning), and at most <see cref="ManifestLimits.MaxManifestBytes"/> are read; a file whose device, inode,
+/// size, mtime and ctime are unchanged and that inotify did not name is not read again. A path missing at start
+/// yields an empty snapshot; a path that disappears keeps the last snapshot for
+/// <see cref="FilePodSourceOptions.MissingPathGrace"/> (kubelet would drop every pod at once), and an unreadable
+/// directory keeps it until it is readable again (as kubelet).
 /// </summary>
 public sealed class FilePodSource : IPodSource
 {
@@ -23,7 +28,10 @@ public sealed class FilePodSource : IPodSource
     private readonly Dictionary<string, CachedFile> _cache = new(StringComparer.Ordinal);
     private HashSet<string> _reportedDuplicates = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reportedSkips = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _reportedUnreadable = new(StringComparer.Ordinal);
     private IReadOnlyList<V1Pod>? _published;
+    private DateTimeOffset? _missingSince;
     private volatile IReadOnlyList<ManifestError> _errors = [];
     private FileSystemWatcher? _pathWatcher;
     private FileSystemWatcher? _parentWatcher;
@@ -101,16 +109,20 @@ public sealed class FilePodSource : IPodSource
     {
         var path = _options.ManifestPath;
         EnsureWatchers(path);
-        List<string> files;
+        List<string>? files;
         if (Directory.Exists(path))
         {
             files = ListManifests(path);
-            _reportedMissing = false;
+            Reappeared(path);
         }
         else if (File.Exists(path))
         {
             files = [path];
-            _reportedMissing = false;
+            Reappeared(path);
+        }
+        else if (_published is { Count: > 0 } && !MissingGraceOver(path))
+        {
+            return;
         }
         else
         {
@@ -123,16 +135,53 @@ public sealed class FilePodSource : IPodSource
             files = [];
         }
 
+        if (files is null)
+        {
+            // The directory cannot be listed: keep the last snapshot, as kubelet does when the path is unreadable.
+            return;
+        }
+
+        string[] dirty;
+        lock (_dirty)
+        {
+            dirty = [.. _dirty];
+            _dirty.Clear();
+        }
+
+        foreach (var name in dirty)
+        {
+            if (name.Length == 0)
+            {
+                _cache.Clear();
+                break;
+            }
+
+            _cache.Remove(Path.Combine(path, name));
+        }
+
         var candidates = new List<(V1Pod, string)>();
         var errors = new List<ManifestError>();
-        foreach (var gone in _cache.Keys.Where(k => !files.Contains(k, StringComparer.Ordinal)).ToList())
+        var listed = files.ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _cache.Keys.Where(k => !listed.Contains(k)).ToList())
         {
             _cache.Remove(gone);
         }
 
         foreach (var file in files)
         {
-            var result = await ReadFileAsync(file, cancellationToken).ConfigureAwait(false);
+            ManifestDecodeResult? result;
+            try
+            {
+                result = await ReadFileAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+            {
+                // Nothing about one file may stop the source: report it and carry on with the others.
+                _logger.LogError(e, "Static pod manifest {Path} could not be processed; ignoring it", file);
+                _cache.Remove(file);
+                continue;
+            }
+
             if (result is null)
             {
                 continue;
@@ -167,7 +216,40 @@ public sealed class FilePodSource : IPodSource
         await output.WriteAsync(new PodSourceUpdate(PodSourceNames.File, pods), cancellationToken).ConfigureAwait(false);
     }
 
-    private List<string> ListManifests(string dir)
+    private void Reappeared(string path)
+    {
+        if (_missingSince is not null)
+        {
+            _logger.LogInformation("Static pod manifest path {Path} is back; reading it again", path);
+            _missingSince = null;
+        }
+
+        _reportedMissing = false;
+    }
+
+    /// <summary>True once the path has been missing longer than the grace period (then the pods are dropped).</summary>
+    private bool MissingGraceOver(string path)
+    {
+        var now = _time.GetUtcNow();
+        if (_missingSince is null)
+        {
+            _missingSince = now;
+            _logger.LogWarning(
+                "Static pod manifest path {Path} disappeared; keeping its {Count} pods for {Grace} in case it comes back (editors and 'mv dir away; mv back' do this)",
+                path, _published!.Count, _options.MissingPathGrace);
+            return _options.MissingPathGrace <= TimeSpan.Zero;
+        }
+
+        if (now - _missingSince.Value < _options.MissingPathGrace)
+        {
+            return false;
+        }
+
+        _logger.LogWarning("Static pod manifest path {Path} has been missing for {Grace}; removing its pods", path, _options.MissingPathGrace);
+        return true;
+    }
+
+    private List<string>? ListManifests(string dir)
     {
         var files = new List<string>();
         IEnumerable<string> entries;
@@ -177,10 +259,11 @@ public sealed class FilePodSource : IPodSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _logger.LogError(e, "Cannot list static pod manifest directory {Path}", dir);
-            return files;
+            _logger.LogError(e, "Cannot list static pod manifest directory {Path}; keeping the last pods", dir);
+            return null;
         }
 
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
             var name = Path.GetFileName(entry);
@@ -189,45 +272,102 @@ public sealed class FilePodSource : IPodSource
                 continue;
             }
 
-            if (Directory.Exists(entry))
+            seen.Add(entry);
+            string? problem;
+            if (!RegularFiles.TryStat(entry, out var status, out var errno))
+            {
+                problem = errno switch
+                {
+                    ErrnoNames.ENOENT => "a dangling symbolic link",
+                    ErrnoNames.ELOOP => "a symbolic link loop",
+                    _ => $"cannot stat it: {LinuxException.Describe(errno)}",
+                };
+            }
+            else if (status.Kind == FileKind.Directory)
             {
                 if (_reportedSkips.Add(entry))
                 {
                     _logger.LogInformation("Not recursing into manifest subdirectory {Path}", entry);
                 }
+
+                continue;
             }
-            else if (File.Exists(entry))
+            else if (status.Kind != FileKind.Regular)
+            {
+                problem = $"not a regular file but a {Describe(status.Kind)}";
+            }
+            else
+            {
+                problem = null;
+            }
+
+            if (problem is null)
             {
                 files.Add(entry);
+                _reportedUnreadable.Remove(entry);
             }
-            else if (_reportedSkips.Add(entry))
+            else if (!_reportedUnreadable.TryGetValue(entry, out var reported) || reported != problem)
             {
-                _logger.LogWarning("Ignoring manifest path {Path}: not a regular file (dangling link or special file)", entry);
+                _reportedUnreadable[entry] = problem;
+                _logger.LogWarning("Ignoring manifest path {Path}: {Problem}", entry, problem);
             }
+        }
+
+        foreach (var gone in _reportedUnreadable.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            _reportedUnreadable.Remove(gone);
         }
 
         return files;
     }
 
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.Fifo => "FIFO",
+        FileKind.Socket => "socket",
+        FileKind.CharDevice => "character device",
+        FileKind.BlockDevice => "block device",
+        _ => "special file",
+    };
+
     private async Task<ManifestDecodeResult?> ReadFileAsync(string file, CancellationToken cancellationToken)
     {
-        byte[] bytes;
-        try
+        if (RegularFiles.TryStat(file, out var before, out _) && _cache.TryGetValue(file, out var cached) && cached.Status == before)
         {
-            bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Deleted between listing and reading, or unreadable: the next notification or resync settles it.
-            _logger.LogDebug(e, "Cannot read manifest {Path}", file);
-            _cache.Remove(file);
-            return null;
+            // Same device, inode, size, mtime and ctime, and inotify did not name it: the content is unchanged.
+            return cached.Result;
         }
 
-        var hash = Convert.ToHexString(SHA256.HashData(bytes));
-        if (_cache.TryGetValue(file, out var cached) && cached.ContentHash == hash)
+        byte[] bytes;
+        FileStatus status;
+        try
         {
-            return cached.Result;
+            using var handle = RegularFiles.OpenNonBlocking(file, out status);
+            if (status.Kind != FileKind.Regular)
+            {
+                // Replaced by a FIFO, socket or device between listing and opening.
+                _logger.LogWarning("Ignoring manifest path {Path}: not a regular file but a {Kind}", file, Describe(status.Kind));
+                _cache.Remove(file);
+                return null;
+            }
+
+            if (status.Size > ManifestLimits.MaxManifestBytes)
+            {
+                return Remember(file, status, TooLarge(file, status.Size));
+            }
+
+            bytes = await ReadBoundedAsync(handle, cancellationToken).ConfigureAwait(false);
+            if (bytes.Length > ManifestLimits.MaxManifestBytes)
+            {
+                return Remember(file, status, TooLarge(file, bytes.Length));
+            }
+        }
+        catch (IOException e)
+        {
+            // Deleted between listing and reading, or unreadable: the next notification or resync settles it.
+            _logger.LogWarning("Cannot read manifest {Path}: {Reason}", file, e.Message);
+            _cache.Remove(file);
+            return null;
         }
 
         var result = _decoder.Decode(file, Encoding.UTF8.GetString(bytes));
@@ -241,8 +381,45 @@ public sealed class FilePodSource : IPodSource
             _logger.LogDebug("Read static pod {Namespace}/{Name} uid {Uid} from {Path}", pod.Metadata.NamespaceProperty, pod.Metadata.Name, pod.Metadata.Uid, file);
         }
 
-        _cache[file] = new CachedFile(hash, result);
+        return Remember(file, status, result);
+    }
+
+    private ManifestDecodeResult Remember(string file, FileStatus status, ManifestDecodeResult result)
+    {
+        _cache[file] = new CachedFile(status, result);
         return result;
+    }
+
+    private ManifestDecodeResult TooLarge(string file, long size)
+    {
+        var error = new ManifestError(file, null, null, null, null,
+            $"the file is larger than {ManifestLimits.MaxManifestBytes} bytes (the API server's request size limit): {size} bytes or more; not read");
+        _logger.LogError("Static pod manifest rejected: {Error}", error.ToString());
+        return new ManifestDecodeResult([], [error]);
+    }
+
+    /// <summary>Reads at most one byte more than the limit, so an endless file (or one growing) costs no more.</summary>
+    private static async Task<byte[]> ReadBoundedAsync(Microsoft.Win32.SafeHandles.SafeFileHandle handle, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[Math.Min(ManifestLimits.MaxManifestBytes + 1, Math.Max(4096, RandomAccess.GetLength(handle) + 1))];
+        var total = 0;
+        while (total <= ManifestLimits.MaxManifestBytes)
+        {
+            if (total == buffer.Length)
+            {
+                Array.Resize(ref buffer, Math.Min(ManifestLimits.MaxManifestBytes + 1, buffer.Length * 2));
+            }
+
+            var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(total), total, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total == buffer.Length ? buffer : buffer[..total];
     }
 
     private void EnsureWatchers(string path)
@@ -311,10 +488,23 @@ public sealed class FilePodSource : IPodSource
             // The manifest path itself changed: its watch (if any) may point at a deleted inode.
             var stale = Interlocked.Exchange(ref _pathWatcher, null);
             stale?.Dispose();
+            lock (_dirty)
+            {
+                // "" = re-read everything: the path itself (a single manifest file, or the directory) was replaced.
+                _dirty.Add(string.Empty);
+            }
         }
         else if (name is null || name.StartsWith('.'))
         {
             return;
+        }
+        else
+        {
+            // Named by inotify: read it again even if size and times look unchanged (same-tick rewrites).
+            lock (_dirty)
+            {
+                _dirty.Add(name);
+            }
         }
 
         _triggers.Writer.TryWrite(Trigger.Change);
@@ -326,5 +516,5 @@ public sealed class FilePodSource : IPodSource
         Resync,
     }
 
-    private sealed record CachedFile(string ContentHash, ManifestDecodeResult Result);
+    private sealed record CachedFile(FileStatus Status, ManifestDecodeResult Result);
 }

@@ -14,4 +14,11 @@ public sealed class FilePodSourceOptions
 
     /// <summary>Quiet time after the last change notification before re-reading, so a burst of writes is read once.</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// How long the pods of a manifest path that disappeared are kept (with a warning) before they are removed, so
+    /// that moving the directory away and back, or an editor replacing it, never restarts every static pod.
+    /// kubelet drops them at once when the path does not exist; NodeAgent waits this long first.
+    /// </summary>
+    public TimeSpan MissingPathGrace { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -75,6 +75,11 @@ public sealed class KubeletConfiguration
         {
             throw new KubeletConfigurationException($"{origin}:{e.Start.Line}:{e.Start.Column}: malformed YAML: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's answer to some truncated input (an unclosed flow mapping).
+            throw new KubeletConfigurationException($"{origin}: malformed YAML: unexpected end of the text or of a flow collection", e);
+        }
 
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
@@ -186,6 +191,12 @@ public sealed class KubeletConfiguration
 
             total += number * unit.Value;
             s = s[u..];
+        }
+
+        // TimeSpan.FromMilliseconds throws past about 29,000 years; such a duration is refused, not thrown.
+        if (!double.IsFinite(total) || total >= TimeSpan.MaxValue.TotalMilliseconds)
+        {
+            return false;
         }
 
         value = TimeSpan.FromMilliseconds(total);

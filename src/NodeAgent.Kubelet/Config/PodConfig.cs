@@ -94,7 +94,19 @@ public sealed class PodConfig
         {
             await foreach (var update in _input.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                foreach (var op in Merge(update))
+                List<PodUpdate> ops;
+                try
+                {
+                    ops = Merge(update);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // One snapshot must never end the merge loop: the source's previous pods stay.
+                    _logger.LogError(e, "Snapshot of {Count} pods from source {Source} could not be merged; keeping its previous pods", update.Pods.Count, update.Source);
+                    continue;
+                }
+
+                foreach (var op in ops)
                 {
                     _updates.Writer.TryWrite(op);
                 }

@@ -23,19 +23,29 @@ public static class PodDefaults
         spec.EnableServiceLinks ??= true;
         spec.Containers ??= [];
         var hostNetwork = spec.HostNetwork == true;
+        // Null items are refused before decoding (ManifestJsonChecks); skipping them here keeps defaulting total.
         foreach (var c in spec.InitContainers ?? [])
         {
-            ApplyContainer(c, hostNetwork);
+            if (c is not null)
+            {
+                ApplyContainer(c, hostNetwork);
+            }
         }
 
         foreach (var c in spec.Containers)
         {
-            ApplyContainer(c, hostNetwork);
+            if (c is not null)
+            {
+                ApplyContainer(c, hostNetwork);
+            }
         }
 
         foreach (var v in spec.Volumes ?? [])
         {
-            ApplyVolume(v);
+            if (v is not null)
+            {
+                ApplyVolume(v);
+            }
         }
     }
 
@@ -59,11 +69,14 @@ public static class PodDefaults
             c.Resources.Requests ??= new Dictionary<string, ResourceQuantity>();
             foreach (var (name, quantity) in limits)
             {
-                c.Resources.Requests.TryAdd(name, quantity);
+                if (quantity is not null)
+                {
+                    c.Resources.Requests.TryAdd(name, quantity);
+                }
             }
         }
 
-        foreach (var p in c.Ports ?? [])
+        foreach (var p in (c.Ports ?? []).Where(p => p is not null))
         {
             p.Protocol ??= "TCP";
             if (hostNetwork && (p.HostPort is null or 0))
@@ -74,7 +87,7 @@ public static class PodDefaults
 
         foreach (var e in c.Env ?? [])
         {
-            if (e.ValueFrom?.FieldRef is { } fieldRef)
+            if (e?.ValueFrom?.FieldRef is { } fieldRef)
             {
                 fieldRef.ApiVersion ??= "v1";
             }

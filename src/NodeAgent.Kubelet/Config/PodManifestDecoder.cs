@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -8,13 +7,17 @@ using YamlDotNet.Core.Events;
 namespace NodeAgent.Kubelet.Config;
 
 /// <summary>
-/// Decodes a manifest (YAML, possibly several <c>---</c> documents, or JSON) into static pods: each object must be a
-/// v1 <c>Pod</c> or <c>PodList</c>; every pod is defaulted (<see cref="PodDefaults"/>), validated
-/// (<see cref="PodValidator"/>) and normalised (<see cref="StaticPodNormalizer"/>). An invalid object is rejected with
-/// its errors and never prevents the other objects of the manifest from being decoded.
+/// Decodes a manifest (YAML, possibly several <c>---</c> documents, or JSON; a UTF-8 byte-order mark is skipped)
+/// into static pods: each object must be a v1 <c>Pod</c> or <c>PodList</c>. Every pod is checked on its JSON
+/// (<see cref="ManifestJsonChecks"/>), decoded, defaulted (<see cref="PodDefaults"/>), validated
+/// (<see cref="PodValidator"/>) and normalised (<see cref="StaticPodNormalizer"/>). An invalid object — or any
+/// exception while handling it — is rejected with its errors and never prevents the other objects of the manifest
+/// from being decoded; <see cref="Decode"/> never throws for any content. The text is parsed once, in one pass.
 /// </summary>
 public sealed class PodManifestDecoder
 {
+    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = YamlJson.MaxDepth };
+    private static readonly IReadOnlyDictionary<string, Mark> NoPositions = new Dictionary<string, Mark>();
     private readonly StaticPodNormalizer _normalizer;
 
     /// <summary>Creates a decoder for pods of <paramref name="source"/> (file or http) on <paramref name="nodeName"/>.</summary>
@@ -31,62 +34,62 @@ public sealed class PodManifestDecoder
     {
         var pods = new List<V1Pod>();
         var errors = new List<ManifestError>();
+        if (content.Length > 0 && content[0] == '\uFEFF')
+        {
+            content = content[1..];
+        }
+
+        if (content.Length > ManifestLimits.MaxManifestBytes)
+        {
+            errors.Add(new ManifestError(origin, null, null, null, null,
+                $"the manifest is larger than {ManifestLimits.MaxManifestBytes} bytes (the API server's request size limit)"));
+            return new ManifestDecodeResult(pods, errors);
+        }
+
         var trimmed = content.AsSpan().TrimStart();
-        if (trimmed.Length > 0 && trimmed[0] is '{' or '[')
-        {
-            DecodeJson(origin, content, pods, errors);
-        }
-        else
-        {
-            DecodeYaml(origin, content, pods, errors);
-        }
-
-        return new ManifestDecodeResult(pods, errors);
-    }
-
-    private void DecodeJson(string origin, string content, List<V1Pod> pods, List<ManifestError> errors)
-    {
-        string? kind;
-        string? apiVersion;
+        ManifestDecodeWork work;
         try
         {
-            using var doc = JsonDocument.Parse(content);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                errors.Add(new ManifestError(origin, 1, 1, null, null, $"expected a JSON object, found {doc.RootElement.ValueKind}"));
-                return;
-            }
+            work = trimmed.Length > 0 && trimmed[0] is '{' or '['
+                ? DecodeJson(origin, content, pods, errors)
+                : DecodeYaml(origin, content, pods, errors);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Last resort: every known failure is reported with its place above; nothing may escape to the source loop.
+            errors.Add(new ManifestError(origin, null, null, null, null, $"cannot decode the manifest: {e.GetType().Name}: {e.Message}"));
+            work = ManifestDecodeWork.None;
+        }
 
-            kind = doc.RootElement.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
-            apiVersion = doc.RootElement.TryGetProperty("apiVersion", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
+        return new ManifestDecodeResult(pods, errors) { Work = work };
+    }
+
+    private ManifestDecodeWork DecodeJson(string origin, string content, List<V1Pod> pods, List<ManifestError> errors)
+    {
+        var work = new ManifestDecodeWork(1, content.Length, 0);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(content, JsonOptions);
         }
         catch (JsonException e)
         {
             errors.Add(JsonError(origin, e, "malformed JSON"));
-            return;
+            return work;
         }
 
-        var obj = new ObjectRef(origin, 1, null);
-        if (!CheckTypeMeta(obj, kind, apiVersion, errors))
+        using (doc)
         {
-            return;
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new ManifestError(origin, 1, 1, null, null, $"expected a JSON object, found {doc.RootElement.ValueKind}"));
+                return work;
+            }
+
+            DecodeObject(new ObjectRef(origin, null, NoPositions), doc.RootElement, content, errors, pods);
         }
 
-        try
-        {
-            if (kind == "Pod")
-            {
-                AddPod(obj, KubernetesJson.Deserialize<V1Pod>(content), pods, errors);
-            }
-            else
-            {
-                AddList(obj, KubernetesJson.Deserialize<V1PodList>(content), pods, errors);
-            }
-        }
-        catch (JsonException e)
-        {
-            errors.Add(JsonError(origin, e, $"cannot decode {kind}"));
-        }
+        return work;
     }
 
     private static ManifestError JsonError(string origin, JsonException e, string what)
@@ -98,124 +101,192 @@ public sealed class PodManifestDecoder
         return new ManifestError(origin, line, column, null, null, reason);
     }
 
-    private void DecodeYaml(string origin, string content, List<V1Pod> pods, List<ManifestError> errors)
+    private ManifestDecodeWork DecodeYaml(string origin, string content, List<V1Pod> pods, List<ManifestError> errors)
     {
-        List<YamlDocumentInfo> documents;
+        var documents = new List<(int Line, YamlJsonDocument Document)>();
+        var parser = new Parser(new StringReader(content));
+        var count = 0;
+        long events = 0;
+        var line = 1;
         try
         {
-            documents = ScanYaml(content);
+            YamlFlowDepthGuard.Check(content);
+            parser.Consume<StreamStart>();
+            while (parser.Accept<DocumentStart>(out var start))
+            {
+                parser.MoveNext();
+                count++;
+                line = (int)start.Start.Line;
+                var document = YamlJson.ConvertDocument(parser);
+                events += document.ParserEvents;
+                if (start.IsImplicit)
+                {
+                    line = (int)document.RootStart.Line;
+                }
+
+                if (!document.IsEmpty)
+                {
+                    documents.Add((line, document));
+                }
+
+                parser.Consume<DocumentEnd>();
+            }
+
+            parser.Consume<StreamEnd>();
         }
         catch (YamlException e)
         {
-            errors.Add(new ManifestError(origin, (int)e.Start.Line, (int)e.Start.Column, null, null, "malformed YAML: " + Innermost(e)));
-            return;
+            // A syntax error, or well-formed YAML that is refused (duplicate key, depth, alias expansion): the whole
+            // file is rejected, and the rest of it is not even scanned (YamlDotNet's scanner is quadratic in the
+            // nesting depth of flow collections).
+            var name = count > 1 ? $"document {count} (line {line})" : null;
+            errors.Add(new ManifestError(origin, (int)e.Start.Line, (int)e.Start.Column, name, null, "malformed YAML: " + Innermost(e)));
+            return new ManifestDecodeWork(count, content.Length, events);
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet throws this for some malformed input (an unclosed flow mapping at the end of the text).
+            var at = parser.Current?.End;
+            errors.Add(new ManifestError(origin, at is { } m1 ? (int)m1.Line : null, at is { } m2 ? (int)m2.Column : null, null, null,
+                $"malformed YAML: unexpected end of the text or of a flow collection ({e.Message})"));
+            return new ManifestDecodeWork(count, content.Length, events);
         }
 
+        var work = new ManifestDecodeWork(count, content.Length, events);
         if (documents.Count == 0)
         {
             errors.Add(new ManifestError(origin, null, null, null, null, "no objects: the manifest is empty"));
-            return;
+            return work;
         }
 
         var multi = documents.Count > 1;
-        foreach (var d in documents)
+        for (var i = 0; i < documents.Count; i++)
         {
-            var obj = new ObjectRef(origin, d.StartLine, multi ? $"document {d.Number} (line {d.StartLine})" : null);
-            if (!CheckTypeMeta(obj, d.Kind, d.ApiVersion, errors))
-            {
-                continue;
-            }
-
-            // Pad with the lines and columns before the document so that deserialiser errors carry the file's positions.
-            var text = new string('\n', d.StartLine - 1) + new string(' ', d.StartColumn - 1) + content[d.StartIndex..d.EndIndex];
-            try
-            {
-                var (json, positions) = YamlJson.Convert(text);
-                try
-                {
-                    if (d.Kind == "Pod")
-                    {
-                        AddPod(obj, KubernetesJson.Deserialize<V1Pod>(Encoding.UTF8.GetString(json)), pods, errors);
-                    }
-                    else
-                    {
-                        AddList(obj, KubernetesJson.Deserialize<V1PodList>(Encoding.UTF8.GetString(json)), pods, errors);
-                    }
-                }
-                catch (JsonException e)
-                {
-                    // Report the YAML position of the value the JSON decoder choked on.
-                    var at = e.Path is { } p && positions.TryGetValue(p, out var mark) ? mark : (Mark?)null;
-                    var field = e.Path is { Length: > 1 } fp ? fp[2..] : null;
-                    errors.Add(new ManifestError(origin, at is { } m1 ? (int)m1.Line : d.StartLine, at is { } m2 ? (int)m2.Column : null, obj.Name, field,
-                        $"cannot decode {d.Kind}: {FirstSentence(e.Message)}"));
-                }
-            }
-            catch (YamlException e)
-            {
-                errors.Add(new ManifestError(origin, (int)e.Start.Line, (int)e.Start.Column, obj.Name, null, $"cannot decode {d.Kind}: {Innermost(e)}"));
-            }
+            var (documentLine, document) = documents[i];
+            var obj = new ObjectRef(origin, multi ? $"document {i + 1} (line {documentLine})" : null, document.Positions);
+            using var json = JsonDocument.Parse(document.Json, JsonOptions);
+            DecodeObject(obj, json.RootElement, null, errors, pods);
         }
+
+        return work;
     }
 
-    private bool CheckTypeMeta(ObjectRef obj, string? kind, string? apiVersion, List<ManifestError> errors)
+    /// <param name="text">The object's own JSON text when it is the whole (JSON) manifest, for exact line numbers.</param>
+    private void DecodeObject(ObjectRef obj, JsonElement root, string? text, List<ManifestError> errors, List<V1Pod> pods)
     {
-        if (string.IsNullOrEmpty(kind))
+        var kind = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+        var apiVersion = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("apiVersion", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
+        if (!CheckTypeMeta(obj, kind, apiVersion, errors))
         {
-            errors.Add(obj.Error(null, "kind", "Required value: only Pod and PodList are accepted"));
-            return false;
+            return;
         }
 
-        if (kind is not ("Pod" or "PodList"))
+        if (kind == "Pod")
         {
-            errors.Add(obj.Error(null, "kind", $"Unsupported value: \"{kind}\": supported values: \"Pod\", \"PodList\""));
-            return false;
+            DecodePod(obj, root, "$", text, errors, pods);
+            return;
         }
 
-        if (apiVersion != "v1")
+        if (!root.TryGetProperty("items", out var items) || items.ValueKind == JsonValueKind.Null)
         {
-            errors.Add(obj.Error(null, "apiVersion", string.IsNullOrEmpty(apiVersion)
-                ? "Required value: supported values: \"v1\""
-                : $"Unsupported value: \"{apiVersion}\": supported values: \"v1\""));
-            return false;
+            return;
         }
 
-        return true;
-    }
+        if (items.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(obj.Error(null, "items", $"Invalid value: {items.ValueKind.ToString().ToLowerInvariant()}: must be a list of pods"));
+            return;
+        }
 
-    private void AddList(ObjectRef obj, V1PodList? list, List<V1Pod> pods, List<ManifestError> errors)
-    {
         var i = 0;
-        foreach (var item in list?.Items ?? [])
+        foreach (var item in items.EnumerateArray())
         {
-            var itemRef = obj with { Name = Join(obj.Name, $"items[{i++}]") };
-            if (item.Kind is { Length: > 0 } k && k != "Pod")
+            var itemRef = obj with { Name = Join(obj.Name, $"items[{i}]") };
+            var path = $"$.items[{i++}]";
+            if (item.ValueKind != JsonValueKind.Object)
             {
-                errors.Add(itemRef.Error(null, "kind", $"Unsupported value: \"{k}\": supported values: \"Pod\""));
+                errors.Add(itemRef.At(path, item.ValueKind == JsonValueKind.Null ? "Required value: list items must not be null" : $"Invalid value: {item.ValueKind.ToString().ToLowerInvariant()}: must be a pod"));
                 continue;
             }
 
-            AddPod(itemRef, item, pods, errors);
+            if (item.TryGetProperty("kind", out var itemKind) && itemKind.ValueKind == JsonValueKind.String && itemKind.GetString() is { Length: > 0 } ik && ik != "Pod")
+            {
+                errors.Add(itemRef.Error(null, "kind", $"Unsupported value: {ValueText.Quote(ik)}: supported values: \"Pod\""));
+                continue;
+            }
+
+            DecodePod(itemRef, item, path, null, errors, pods);
         }
     }
 
-    private void AddPod(ObjectRef obj, V1Pod? pod, List<V1Pod> pods, List<ManifestError> errors)
+    private void DecodePod(ObjectRef obj, JsonElement json, string jsonPath, string? text, List<ManifestError> errors, List<V1Pod> pods)
     {
+        var described = Describe(obj, json.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object
+            && m.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
+        var problems = ManifestJsonChecks.Check(json, jsonPath);
+        if (problems.Count > 0)
+        {
+            foreach (var p in problems)
+            {
+                errors.Add(obj.At(p.JsonPath, p.Reason, described, p.Field));
+            }
+
+            return;
+        }
+
+        V1Pod? pod;
+        try
+        {
+            pod = KubernetesJson.Deserialize<V1Pod>(text ?? json.GetRawText());
+        }
+        catch (JsonException e)
+        {
+            // Report the YAML position of the value the JSON decoder choked on.
+            var relative = e.Path ?? "$";
+            var absolute = jsonPath + relative[1..];
+            var field = relative.Length > 1 ? relative[2..] : null;
+            var error = obj.At(absolute, $"cannot decode Pod: {FirstSentence(e.Message)}", null, field);
+            if (error.Line is null && text is not null && e.LineNumber is { } l)
+            {
+                error = error with { Line = (int)l + 1, Column = e.BytePositionInLine is { } b ? (int)b + 1 : null, Object = null, Field = null,
+                    Reason = $"cannot decode Pod at {relative}: {FirstSentence(e.Message)}" };
+            }
+
+            errors.Add(error);
+            return;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            errors.Add(obj.At(jsonPath, $"cannot decode Pod: {e.Message}", described, null));
+            return;
+        }
+
         if (pod is null)
         {
             errors.Add(obj.Error(null, null, "empty object"));
             return;
         }
 
+        try
+        {
+            AddPod(obj, jsonPath, pod, pods, errors);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            errors.Add(obj.At(jsonPath, $"cannot process pod: {e.GetType().Name}: {e.Message}", described, null));
+        }
+    }
+
+    private void AddPod(ObjectRef obj, string jsonPath, V1Pod pod, List<V1Pod> pods, List<ManifestError> errors)
+    {
         PodDefaults.Apply(pod);
-        var name = pod.Metadata?.Name;
-        var described = string.IsNullOrEmpty(name) ? obj.Name : Join(obj.Name, $"pod \"{name}\"");
+        var described = Describe(obj, pod.Metadata?.Name);
         var problems = PodValidator.Validate(pod, _normalizer.NodeName);
         if (problems.Count > 0)
         {
             foreach (var (field, reason) in problems)
             {
-                errors.Add(obj.Error(described, field, reason));
+                errors.Add(obj.At(FieldPaths.ToJsonPath(jsonPath, field), reason, described, field));
             }
 
             return;
@@ -227,113 +298,32 @@ public sealed class PodManifestDecoder
         pods.Add(pod);
     }
 
-    private static List<YamlDocumentInfo> ScanYaml(string content)
+    private static string? Describe(ObjectRef obj, string? name) =>
+        string.IsNullOrEmpty(name) ? obj.Name : Join(obj.Name, $"pod {ValueText.Quote(name)}");
+
+    private static bool CheckTypeMeta(ObjectRef obj, string? kind, string? apiVersion, List<ManifestError> errors)
     {
-        var documents = new List<YamlDocumentInfo>();
-        var parser = new Parser(new StringReader(content));
-        YamlDocumentInfo? current = null;
-        var depth = 0;
-        string? pendingKey = null;
-        var expectKey = true;
-        var rootIsEmptyScalar = false;
-        var nodes = 0;
-        while (parser.MoveNext())
+        if (string.IsNullOrEmpty(kind))
         {
-            var ev = parser.Current!;
-            switch (ev)
-            {
-                case DocumentStart ds:
-                    current = new YamlDocumentInfo { Number = documents.Count + 1 };
-                    current.StartIndex = (int)ds.Start.Index;
-                    current.StartLine = (int)ds.Start.Line;
-                    current.StartColumn = (int)ds.Start.Column;
-                    depth = 0;
-                    nodes = 0;
-                    rootIsEmptyScalar = false;
-                    break;
-                case DocumentEnd de when current is not null:
-                    current.EndIndex = (int)de.End.Index;
-                    // An empty document (a stray '---') has nothing to decode, as with kubectl.
-                    if (!(nodes == 1 && rootIsEmptyScalar))
-                    {
-                        documents.Add(current);
-                    }
-
-                    current = null;
-                    break;
-                case MappingStart:
-                    nodes++;
-                    depth++;
-                    if (depth == 2)
-                    {
-                        pendingKey = null;
-                    }
-
-                    expectKey = true;
-                    if (depth == 1 && current is not null)
-                    {
-                        SetStartFromFirstNode(current, ev);
-                    }
-
-                    break;
-                case MappingEnd:
-                    depth--;
-                    expectKey = true;
-                    break;
-                case SequenceStart:
-                    nodes++;
-                    depth++;
-                    break;
-                case SequenceEnd:
-                    depth--;
-                    expectKey = true;
-                    break;
-                case Scalar s:
-                    nodes++;
-                    if (depth == 0 && current is not null)
-                    {
-                        rootIsEmptyScalar = s.Value.Length == 0 && s.Style == ScalarStyle.Plain;
-                    }
-                    else if (depth == 1 && current is not null)
-                    {
-                        if (expectKey)
-                        {
-                            pendingKey = s.Value;
-                        }
-                        else if (pendingKey == "kind")
-                        {
-                            current.Kind = s.Value;
-                        }
-                        else if (pendingKey == "apiVersion")
-                        {
-                            current.ApiVersion = s.Value;
-                        }
-
-                        expectKey = !expectKey;
-                    }
-
-                    break;
-            }
-
-            if (depth == 1 && ev is MappingEnd or SequenceEnd)
-            {
-                // A nested collection was the value of a top-level key.
-                expectKey = true;
-            }
+            errors.Add(obj.Error(null, "kind", "Required value: only Pod and PodList are accepted"));
+            return false;
         }
 
-        return documents;
-    }
-
-    private static void SetStartFromFirstNode(YamlDocumentInfo doc, ParsingEvent ev)
-    {
-        // Implicit documents start at their first node; explicit ones at '---', which is kept (valid YAML).
-        if (doc.StartIndex > ev.Start.Index)
+        if (kind is not ("Pod" or "PodList"))
         {
-            doc.StartIndex = (int)ev.Start.Index;
-            doc.StartLine = (int)ev.Start.Line;
-            doc.StartColumn = (int)ev.Start.Column;
+            errors.Add(obj.Error(null, "kind", $"Unsupported value: {ValueText.Quote(kind)}: supported values: \"Pod\", \"PodList\""));
+            return false;
         }
+
+        if (apiVersion != "v1")
+        {
+            errors.Add(obj.Error(null, "apiVersion", string.IsNullOrEmpty(apiVersion)
+                ? "Required value: supported values: \"v1\""
+                : $"Unsupported value: {ValueText.Quote(apiVersion)}: supported values: \"v1\""));
+            return false;
+        }
+
+        return true;
     }
 
     private static string Innermost(Exception e)
@@ -369,28 +359,17 @@ public sealed class PodManifestDecoder
         return message;
     }
 
-    private sealed class YamlDocumentInfo
-    {
-        public int Number { get; init; }
-
-        public int StartIndex { get; set; }
-
-        public int StartLine { get; set; }
-
-        public int StartColumn { get; set; }
-
-        public int EndIndex { get; set; }
-
-        public string? Kind { get; set; }
-
-        public string? ApiVersion { get; set; }
-    }
-
     private static string Join(string? prefix, string part) => prefix is null ? part : $"{prefix}, {part}";
 
-    private sealed record ObjectRef(string Origin, int Line, string? Name)
+    private sealed record ObjectRef(string Origin, string? Name, IReadOnlyDictionary<string, Mark> Positions)
     {
         public ManifestError Error(string? described, string? field, string reason) =>
             new(Origin, null, null, described ?? Name, field, reason);
+
+        /// <summary>An error placed at the YAML position of <paramref name="jsonPath"/> when it is known.</summary>
+        public ManifestError At(string jsonPath, string reason, string? described = null, string? field = null) =>
+            Positions.TryGetValue(jsonPath, out var mark)
+                ? new(Origin, (int)mark.Line, (int)mark.Column, described ?? Name, field, reason)
+                : new(Origin, null, null, described ?? Name, field, reason);
     }
 }

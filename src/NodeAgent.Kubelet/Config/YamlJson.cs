@@ -20,24 +20,47 @@ public static partial class YamlJson
     [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")]
     private static partial Regex JsonNumber();
 
+    /// <summary>
+    /// The deepest nesting of mappings and sequences accepted (the root mapping is depth 1). System.Text.Json, which
+    /// decodes the API types afterwards, allows 64 by default; go-yaml allows 10,000, which no pod needs. Deeper input
+    /// is refused with "exceeded max depth of 64" before it can exhaust the stack or the JSON writer.
+    /// </summary>
+    public const int MaxDepth = 64;
+
     /// <summary>Reads the next document's root node from <paramref name="parser"/> (positioned after DocumentStart).</summary>
+    /// <exception cref="YamlException">Malformed YAML, an unknown alias, a duplicate or merge key, nesting deeper
+    /// than <see cref="MaxDepth"/>, or excessive alias expansion.</exception>
     public static (byte[] Json, IReadOnlyDictionary<string, Mark> Positions) ConvertNode(IParser parser)
+    {
+        var document = ConvertDocument(parser);
+        return (document.Json, document.Positions);
+    }
+
+    /// <summary>
+    /// Reads one document's root node from <paramref name="parser"/> (positioned after DocumentStart, left before
+    /// DocumentEnd), with the limits of <see cref="MaxDepth"/> and go-yaml's alias expansion ratio.
+    /// </summary>
+    /// <exception cref="YamlException">As <see cref="ConvertNode"/>.</exception>
+    public static YamlJsonDocument ConvertDocument(IParser parser)
     {
         var buffer = new ArrayBufferWriter<byte>();
         var positions = new Dictionary<string, Mark>(StringComparer.Ordinal);
         var anchors = new Dictionary<string, List<ParsingEvent>>(StringComparer.Ordinal);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var events = new EventSource(parser, anchors);
+        var root = events.PeekStart();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = MaxDepth + 1, SkipValidation = false }))
         {
-            var events = new EventSource(parser, anchors);
-            WriteNode(events, writer, "$", positions);
+            WriteNode(events, writer, "$", positions, 1);
         }
 
-        return (buffer.WrittenSpan.ToArray(), positions);
+        return new YamlJsonDocument(buffer.WrittenSpan.ToArray(), positions, root.Event, root.Start, events.ParserEvents);
     }
 
     /// <summary>Converts a whole single-document YAML text.</summary>
+    /// <exception cref="YamlException">As <see cref="ConvertNode"/>.</exception>
     public static (byte[] Json, IReadOnlyDictionary<string, Mark> Positions) Convert(string yaml)
     {
+        YamlFlowDepthGuard.Check(yaml);
         var parser = new Parser(new StringReader(yaml));
         parser.Consume<StreamStart>();
         if (!parser.TryConsume<DocumentStart>(out _))
@@ -48,9 +71,14 @@ public static partial class YamlJson
         return ConvertNode(parser);
     }
 
-    private static void WriteNode(EventSource events, Utf8JsonWriter writer, string path, Dictionary<string, Mark> positions)
+    private static void WriteNode(EventSource events, Utf8JsonWriter writer, string path, Dictionary<string, Mark> positions, int depth)
     {
         var ev = events.Next();
+        if (ev is SequenceStart or MappingStart && depth > MaxDepth)
+        {
+            throw new YamlContentException(ev.Start, ev.End, $"exceeded max depth of {MaxDepth} (nested mappings and sequences)");
+        }
+
         positions.TryAdd(path, ev.Start);
         switch (ev)
         {
@@ -61,7 +89,7 @@ public static partial class YamlJson
                 writer.WriteStartArray();
                 for (var i = 0; !events.PeekIs<SequenceEnd>(); i++)
                 {
-                    WriteNode(events, writer, $"{path}[{i}]", positions);
+                    WriteNode(events, writer, $"{path}[{i}]", positions, depth + 1);
                 }
 
                 events.Next();
@@ -75,33 +103,33 @@ public static partial class YamlJson
                     var keyEvent = events.Next();
                     if (keyEvent is not Scalar key)
                     {
-                        throw new YamlException(keyEvent.Start, keyEvent.End, "mapping keys must be scalars");
+                        throw new YamlContentException(keyEvent.Start, keyEvent.End, "mapping keys must be scalars");
                     }
 
                     if (key.Value == "<<" && key.IsPlainImplicit)
                     {
-                        throw new YamlException(key.Start, key.End, "merge keys (<<) are not supported");
+                        throw new YamlContentException(key.Start, key.End, "merge keys (<<) are not supported");
                     }
 
                     if (!seen.Add(key.Value))
                     {
-                        throw new YamlException(key.Start, key.End, $"duplicate key \"{key.Value}\"");
+                        throw new YamlContentException(key.Start, key.End, $"duplicate key \"{key.Value}\"");
                     }
 
                     writer.WritePropertyName(key.Value);
-                    WriteNode(events, writer, ChildPath(path, key.Value), positions);
+                    WriteNode(events, writer, ChildPath(path, key.Value), positions, depth + 1);
                 }
 
                 events.Next();
                 writer.WriteEndObject();
                 break;
             default:
-                throw new YamlException(ev.Start, ev.End, $"unexpected {ev.GetType().Name}");
+                throw new YamlContentException(ev.Start, ev.End, $"unexpected {ev.GetType().Name}");
         }
     }
 
     // System.Text.Json's exception paths: $.name for simple names, $['odd.name'] otherwise.
-    private static string ChildPath(string parent, string name) =>
+    internal static string ChildPath(string parent, string name) =>
         name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '$')
             ? $"{parent}.{name}"
             : $"{parent}['{name}']";
@@ -236,11 +264,30 @@ public static partial class YamlJson
         return s;
     }
 
-    /// <summary>Parser events with anchors recorded and aliases replayed.</summary>
+    /// <summary>
+    /// Parser events with anchors recorded and aliases replayed. Alias expansion is limited as go-yaml's decoder
+    /// limits it (<c>allowedAliasRatio</c>): once more than 1,000 nodes were produced and more than 100 of them came
+    /// from aliases, the share of aliased nodes may not exceed 99 % up to 400,000 nodes, falling linearly to 10 % at
+    /// 4,000,000 — so a "billion laughs" document is refused after a few thousand nodes instead of expanding
+    /// exponentially.
+    /// </summary>
     private sealed class EventSource(IParser parser, Dictionary<string, List<ParsingEvent>> anchors)
     {
+        private const int AliasRatioRangeLow = 400_000;
+        private const int AliasRatioRangeHigh = 4_000_000;
         private readonly Queue<ParsingEvent> _replay = new();
         private readonly List<(string Anchor, List<ParsingEvent> Events, int Depth)> _recording = [];
+        private long _nodes;
+        private long _aliasedNodes;
+
+        /// <summary>Events read from the YAML parser (replayed aliases not counted): the parsing work done.</summary>
+        public long ParserEvents { get; private set; }
+
+        public (ParsingEvent Event, Mark Start) PeekStart()
+        {
+            var ev = parser.Current ?? throw new YamlException("unexpected end of YAML");
+            return (ev, ev.Start);
+        }
 
         public bool PeekIs<T>() where T : ParsingEvent
         {
@@ -249,30 +296,26 @@ public static partial class YamlJson
                 return _replay.Peek() is T;
             }
 
-            return parser.Current is T || (parser.Current is null && parser.MoveNext() && parser.Current is T);
+            return parser.Current is T;
         }
 
         public ParsingEvent Next()
         {
             if (_replay.Count > 0)
             {
-                return _replay.Dequeue();
+                var replayed = _replay.Dequeue();
+                Count(replayed, aliased: true);
+                return replayed;
             }
 
-            var ev = parser.Current;
-            if (ev is null || ev is DocumentStart)
-            {
-                parser.MoveNext();
-                ev = parser.Current;
-            }
-
-            ev = parser.Current ?? throw new YamlException("unexpected end of YAML");
+            var ev = parser.Current ?? throw new YamlException("unexpected end of YAML");
             parser.MoveNext();
+            ParserEvents++;
             if (ev is AnchorAlias alias)
             {
                 if (!anchors.TryGetValue(alias.Value.Value, out var recorded))
                 {
-                    throw new YamlException(alias.Start, alias.End, $"unknown anchor \"{alias.Value.Value}\"");
+                    throw new YamlContentException(alias.Start, alias.End, $"unknown anchor \"{alias.Value.Value}\"");
                 }
 
                 foreach (var r in recorded.Skip(1))
@@ -286,12 +329,41 @@ public static partial class YamlJson
                     Record(r);
                 }
 
+                Count(recorded[0], aliased: true);
                 return recorded[0];
             }
 
             Record(ev);
+            Count(ev, aliased: false);
             return ev;
         }
+
+        private void Count(ParsingEvent ev, bool aliased)
+        {
+            if (ev is not (Scalar or MappingStart or SequenceStart))
+            {
+                return;
+            }
+
+            _nodes++;
+            if (aliased)
+            {
+                _aliasedNodes++;
+            }
+
+            if (_aliasedNodes > 100 && _nodes > 1000 && (double)_aliasedNodes / _nodes > AllowedAliasRatio(_nodes))
+            {
+                throw new YamlContentException(ev.Start, ev.End,
+                    $"document contains excessive aliasing ({_aliasedNodes} of {_nodes} nodes came from aliases; at most {AllowedAliasRatio(_nodes):P0} may)");
+            }
+        }
+
+        private static double AllowedAliasRatio(long nodes) => nodes switch
+        {
+            <= AliasRatioRangeLow => 0.99,
+            >= AliasRatioRangeHigh => 0.10,
+            _ => 0.99 - (0.89 * (nodes - AliasRatioRangeLow) / (AliasRatioRangeHigh - AliasRatioRangeLow)),
+        };
 
         private void Record(ParsingEvent ev)
         {

@@ -284,7 +284,8 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task HostPathAndEmptyDirVolumesAreMountedAndUnsupportedOnesFailClearly()
     {
-        var host = Path.Combine(_manifests.Path, "..", $"hostpath-{Guid.NewGuid():N}");
+        // Absolute without "..": the API server (and PodValidator) refuse backsteps in hostPath paths.
+        var host = Path.GetFullPath(Path.Combine(_manifests.Path, "..", $"hostpath-{Guid.NewGuid():N}"));
         try
         {
             var agent = await StartAgentAsync();

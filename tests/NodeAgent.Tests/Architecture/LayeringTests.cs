@@ -85,7 +85,6 @@ public partial class LayeringTests
         Assert.DoesNotContain("NodeAgent.Runtime", reached);
         Assert.DoesNotContain("NodeAgent.Images", reached);
         Assert.DoesNotContain("NodeAgent.Registry", reached);
-        Assert.DoesNotContain("NodeAgent.Linux", reached);
     }
 
     private static Dictionary<string, string> ProductProjects()

@@ -154,7 +154,7 @@ public sealed class HttpPodSourceTests : IAsyncLifetime
 
         Assert.False(_output.Reader.TryRead(out _));
         var error = Assert.Single(_logger.Errors);
-        Assert.Contains($"{_server.Url}: pod \"web\": spec.containers: Required value", error, StringComparison.Ordinal);
+        Assert.Contains($"{_server.Url}:6:15: pod \"web\": spec.containers: Required value", error, StringComparison.Ordinal);
     }
 
     [Fact]
