@@ -45,8 +45,7 @@ public sealed class ImageReferenceTests
     [InlineData("foo_bar.com/x", "invalid registry host")] // '.' makes it a host, '_' makes it an invalid one (as Docker)
     public void RejectsInvalidReferencesWithReason(string input, string reason)
     {
-        var e = Assert.Throws<ImageException>(() => ImageReference.Parse(input));
-        Assert.Equal(ImageErrorKind.InvalidReference, e.Kind);
+        var e = Assert.Throws<InvalidImageReferenceException>(() => ImageReference.Parse(input));
         Assert.Contains($"\"{input}\"", e.Message);
         Assert.Contains(reason, e.Message);
     }

@@ -62,7 +62,9 @@ public sealed class ImagePullCliTests(RegistryFixture registry) : IClassFixture<
     {
         var (code, _, stderr) = await RunAsync(_rt, "agent", "--image-gc-high-threshold", "70", "--image-gc-low-threshold", "90");
         Assert.Equal(125, code);
-        Assert.Contains("LowThresholdPercent 90 can not be higher than HighThresholdPercent 70", stderr);
+        // The options model names the flag and value, and the threshold it conflicts with.
+        Assert.Contains("--image-gc-low-threshold \"90\"", stderr);
+        Assert.Contains("70", stderr);
     }
 
     public void Dispose()
