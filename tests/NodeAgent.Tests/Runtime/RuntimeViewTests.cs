@@ -62,7 +62,7 @@ public sealed class RuntimeViewTests : IDisposable
         Assert.Equal([podB], rt.ListPodSandboxes(new PodSandboxFilter { Id = podB }).Select(s => s.Id));
         Assert.Equal(2, rt.ListPodSandboxes(new PodSandboxFilter { State = SandboxState.Ready }).Count);
 
-        Assert.Equal([idle, running], rt.ListContainers(new ContainerFilter { PodSandboxId = podA }).Select(c => c.Id).Order());
+        Assert.Equal(new[] { idle, running }.Order(), rt.ListContainers(new ContainerFilter { PodSandboxId = podA }).Select(c => c.Id).Order());
         Assert.Equal([elsewhere], rt.ListContainers(new ContainerFilter { PodSandboxId = podB }).Select(c => c.Id));
         Assert.Equal([running], rt.ListContainers(new ContainerFilter { State = ContainerState.Running }).Select(c => c.Id));
         Assert.Equal([running], rt.ListContainers(new ContainerFilter { LabelSelector = new Dictionary<string, string> { ["tier"] = "web" } }).Select(c => c.Id));
