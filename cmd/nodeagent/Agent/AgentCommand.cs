@@ -41,6 +41,7 @@ internal static class AgentCommand
             var nodeIps = await new NodeIdentityResolver(new HostNetworkInfo()).NodeAddressesAsync(options.NodeIp, options.HostnameOverride, nodeName, warnings, ct);
             var node = new NodeIdentity(nodeName, nodeIps);
             var network = NetworkFlags.CreatePodNetwork(options);
+            using var api = ApiServerConnection.Create(options);
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
 
             // sd_notify (READY=1 once started, STOPPING=1 on SIGTERM) through Microsoft.Extensions.Hosting.Systemd,
@@ -73,7 +74,7 @@ internal static class AgentCommand
 
             builder.Services.AddSingleton(sp => new LoopSupervisor(sp.GetRequiredService<ILogger<LoopSupervisor>>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new KubeletHost(
-                new KubeletHostOptions { Config = options.Kubelet, Node = node, RootDir = options.RootDir, PodLogDir = options.PodLogDir },
+                new KubeletHostOptions { Config = options.Kubelet, Node = node, RootDir = options.RootDir, PodLogDir = options.PodLogDir, Api = api?.Context },
                 sp.GetRequiredService<LinuxRuntimeService>(),
                 new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RegistryImageService>>()),

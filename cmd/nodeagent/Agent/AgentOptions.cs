@@ -25,6 +25,9 @@ public sealed class AgentOptions
 
     public string CgroupRoot { get; set; } = string.Empty;
 
+    /// <summary><c>--kubeconfig</c>: API server mode when set.</summary>
+    public string? KubeConfig { get; set; }
+
     public string? HostnameOverride { get; set; }
 
     public string? NodeIp { get; set; }

@@ -29,6 +29,7 @@ internal static class AgentOptionsResolver
         Bind(KubeletFlags.MaxPods, "maxPods", (o, v) => o.Kubelet.MaxPods = v),
         Bind(KubeletFlags.ReadOnlyPort, "readOnlyPort", (o, v) => o.Kubelet.ReadOnlyPort = v),
         Bind(KubeletFlags.Address, "address", (o, v) => o.Kubelet.Address = v),
+        Bind(KubeletFlags.KubeConfig, null, (o, v) => o.KubeConfig = string.IsNullOrEmpty(v) ? null : v),
         Bind(KubeletFlags.HostnameOverride, null, (o, v) => o.HostnameOverride = v),
         Bind(KubeletFlags.NodeIp, null, (o, v) => o.NodeIp = v),
         Bind(KubeletFlags.LoggingFormat, null, (o, v) => o.LoggingFormat = v),

@@ -16,6 +16,7 @@ internal static class KubeletFlags
     public static readonly Option<string> PodManifestPath = new("--pod-manifest-path") { Description = "Directory (or file) of static pod manifests", DefaultValueFactory = _ => Defaults.StaticPodPath };
     public static readonly Option<string?> ManifestUrl = new("--manifest-url") { Description = "URL serving static pods (a Pod, a v1 PodList or multi-document YAML)" };
     public static readonly Option<string[]> ManifestUrlHeader = new("--manifest-url-header") { Description = "HTTP headers for --manifest-url, as 'key:value,key:value'; repeatable", AllowMultipleArgumentsPerToken = false };
+    public static readonly Option<string?> KubeConfig = new("--kubeconfig") { Description = "Kubeconfig of the node's credential: joins the cluster it names (API server mode); without it the agent runs static pods only" };
     public static readonly Option<string?> HostnameOverride = new("--hostname-override") { Description = "Node name instead of the host name" };
     public static readonly Option<string?> NodeIp = new("--node-ip") { Description = "The node's IP address, or a dual-stack pair 'IPv4,IPv6' (status.hostIP); by default kubelet's detection: the node name's address, else the default route's interface" };
     public static readonly Option<int> MaxPods = new("--max-pods") { Description = "Pods this node admits; more are rejected with OutOfpods", DefaultValueFactory = _ => Defaults.MaxPods };
@@ -25,5 +26,5 @@ internal static class KubeletFlags
     public static readonly Option<string> HttpCheckFrequency = new("--http-check-frequency") { Description = "Polling period of --manifest-url", DefaultValueFactory = _ => "20s" };
     public static readonly Option<string> LoggingFormat = new("--logging-format") { Description = "Log format: text (klog's single-line header and key=value) or json (one object per line)", DefaultValueFactory = _ => "text" };
 
-    public static IEnumerable<Option> All => [Config, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
+    public static IEnumerable<Option> All => [Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
 }

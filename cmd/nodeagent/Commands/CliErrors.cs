@@ -15,7 +15,7 @@ internal static class CliErrors
         {
             return await action();
         }
-        catch (Exception ex) when (ex is NodeAgent.Kubelet.Config.KubeletConfigurationException or NodeAgent.Kubelet.Node.NodeIdentityException or RuntimeException or ImageException or InvalidImageReferenceException or RegistryException or CgroupException or LinuxException or IOException or
+        catch (Exception ex) when (ex is NodeAgent.Kubelet.Config.KubeletConfigurationException or NodeAgent.Kubelet.Node.NodeIdentityException or NodeAgent.Kube.Config.KubeConfigException or RuntimeException or ImageException or InvalidImageReferenceException or RegistryException or CgroupException or LinuxException or IOException or
             UnauthorizedAccessException or InvalidOperationException or FormatException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"nodeagent: {ex.Message}");

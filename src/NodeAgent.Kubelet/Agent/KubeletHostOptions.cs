@@ -16,4 +16,7 @@ public sealed record KubeletHostOptions
 
     /// <summary>Where container logs go (kubelet's <c>podLogsDir</c>, <c>/var/log/pods</c>).</summary>
     public required string PodLogDir { get; init; }
+
+    /// <summary>The API server this node belongs to (<c>--kubeconfig</c>); null runs the standalone kubelet.</summary>
+    public KubeApiContext? Api { get; init; }
 }
