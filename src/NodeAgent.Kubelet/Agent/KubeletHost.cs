@@ -26,6 +26,7 @@ public sealed partial class KubeletHost
     private readonly PodWorkers _workers;
     private readonly PodDispatcher _dispatcher;
     private readonly RuntimeEventRouter _router;
+    private readonly KubeletApiServices? _api;
 
     public KubeletHost(KubeletHostOptions options, IRuntimeService runtime, IImageService images, IHostFiles hostFiles,
         LoopSupervisor supervisor, ILoggerFactory loggers, TimeProvider time)
@@ -36,6 +37,7 @@ public sealed partial class KubeletHost
         var config = options.Config;
         var node = options.Node;
         _sources = [];
+        _api = options.Api is { } apiContext ? new KubeletApiServices(apiContext, node.Name, loggers, time) : null;
         if (!string.IsNullOrEmpty(config.StaticPodPath))
         {
             _sources.Add(new FilePodSource(
@@ -110,6 +112,10 @@ public sealed partial class KubeletHost
         {
             await _workers.DisposeAsync();
             _http?.Dispose();
+            if (_api is not null)
+            {
+                await _api.DisposeAsync();
+            }
         }
     }
 
