@@ -1,14 +1,44 @@
+using Microsoft.Win32.SafeHandles;
 using NodeAgent.Cri;
 using NodeAgent.Linux;
 
 namespace NodeAgent.Runtime;
 
-/// <summary><see cref="IHostFiles"/> over stat(2).</summary>
+/// <summary><see cref="IHostFiles"/> over stat(2) and non-blocking open(2) (NodeAgent.Linux).</summary>
 public sealed class HostFiles : IHostFiles
 {
     public static HostFiles Instance { get; } = new();
 
-    public HostFileKind KindOf(string path) => FileSystemOps.KindOf(path) switch
+    public HostFileKind KindOf(string path) => ToKind(FileSystemOps.KindOf(path));
+
+    public HostFileStatus? Stat(string path, out string? problem)
+    {
+        if (!RegularFiles.TryStat(path, out var status, out var errno))
+        {
+            problem = errno switch
+            {
+                ErrnoNames.ENOENT => "a dangling symbolic link",
+                ErrnoNames.ELOOP => "a symbolic link loop",
+                _ => $"cannot stat it: {LinuxException.Describe(errno)}",
+            };
+            return null;
+        }
+
+        problem = null;
+        return ToStatus(status);
+    }
+
+    public SafeFileHandle OpenNonBlocking(string path, out HostFileStatus status)
+    {
+        var handle = RegularFiles.OpenNonBlocking(path, out var s);
+        status = ToStatus(s);
+        return handle;
+    }
+
+    private static HostFileStatus ToStatus(FileStatus s) =>
+        new(ToKind(s.Kind), s.Device, s.Inode, s.Size, s.ModifiedNanoseconds, s.ChangedNanoseconds);
+
+    private static HostFileKind ToKind(FileKind kind) => kind switch
     {
         FileKind.Missing => HostFileKind.Missing,
         FileKind.Regular => HostFileKind.Regular,

@@ -41,7 +41,7 @@ public sealed partial class KubeletHost
         if (!string.IsNullOrEmpty(config.StaticPodPath))
         {
             _sources.Add(new FilePodSource(
-                new FilePodSourceOptions { ManifestPath = config.StaticPodPath, NodeName = node.Name, CheckFrequency = config.FileCheckFrequency },
+                new FilePodSourceOptions { Files = hostFiles, ManifestPath = config.StaticPodPath, NodeName = node.Name, CheckFrequency = config.FileCheckFrequency },
                 loggers.CreateLogger<FilePodSource>(), time));
         }
 

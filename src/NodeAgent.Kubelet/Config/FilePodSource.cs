@@ -2,7 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
-using NodeAgent.Linux;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Config;
 
@@ -21,6 +21,7 @@ namespace NodeAgent.Kubelet.Config;
 public sealed class FilePodSource : IPodSource
 {
     private readonly FilePodSourceOptions _options;
+    private readonly IHostFiles _files;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly PodManifestDecoder _decoder;
@@ -43,6 +44,7 @@ public sealed class FilePodSource : IPodSource
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.ManifestPath);
         _options = options;
+        _files = options.Files;
         _logger = logger;
         _time = timeProvider;
         _decoder = new PodManifestDecoder(options.NodeName, PodSourceNames.File);
@@ -274,16 +276,11 @@ public sealed class FilePodSource : IPodSource
 
             seen.Add(entry);
             string? problem;
-            if (!RegularFiles.TryStat(entry, out var status, out var errno))
+            if (_files.Stat(entry, out var stat) is not { } status)
             {
-                problem = errno switch
-                {
-                    ErrnoNames.ENOENT => "a dangling symbolic link",
-                    ErrnoNames.ELOOP => "a symbolic link loop",
-                    _ => $"cannot stat it: {LinuxException.Describe(errno)}",
-                };
+                problem = stat;
             }
-            else if (status.Kind == FileKind.Directory)
+            else if (status.Kind == HostFileKind.Directory)
             {
                 if (_reportedSkips.Add(entry))
                 {
@@ -292,7 +289,7 @@ public sealed class FilePodSource : IPodSource
 
                 continue;
             }
-            else if (status.Kind != FileKind.Regular)
+            else if (status.Kind != HostFileKind.Regular)
             {
                 problem = $"not a regular file but a {Describe(status.Kind)}";
             }
@@ -321,29 +318,29 @@ public sealed class FilePodSource : IPodSource
         return files;
     }
 
-    private static string Describe(FileKind kind) => kind switch
+    private static string Describe(HostFileKind kind) => kind switch
     {
-        FileKind.Fifo => "FIFO",
-        FileKind.Socket => "socket",
-        FileKind.CharDevice => "character device",
-        FileKind.BlockDevice => "block device",
+        HostFileKind.Fifo => "FIFO",
+        HostFileKind.Socket => "socket",
+        HostFileKind.CharDevice => "character device",
+        HostFileKind.BlockDevice => "block device",
         _ => "special file",
     };
 
     private async Task<ManifestDecodeResult?> ReadFileAsync(string file, CancellationToken cancellationToken)
     {
-        if (RegularFiles.TryStat(file, out var before, out _) && _cache.TryGetValue(file, out var cached) && cached.Status == before)
+        if (_files.Stat(file, out _) is { } before && _cache.TryGetValue(file, out var cached) && cached.Status == before)
         {
             // Same device, inode, size, mtime and ctime, and inotify did not name it: the content is unchanged.
             return cached.Result;
         }
 
         byte[] bytes;
-        FileStatus status;
+        HostFileStatus status;
         try
         {
-            using var handle = RegularFiles.OpenNonBlocking(file, out status);
-            if (status.Kind != FileKind.Regular)
+            using var handle = _files.OpenNonBlocking(file, out status);
+            if (status.Kind != HostFileKind.Regular)
             {
                 // Replaced by a FIFO, socket or device between listing and opening.
                 _logger.LogWarning("Ignoring manifest path {Path}: not a regular file but a {Kind}", file, Describe(status.Kind));
@@ -384,7 +381,7 @@ public sealed class FilePodSource : IPodSource
         return Remember(file, status, result);
     }
 
-    private ManifestDecodeResult Remember(string file, FileStatus status, ManifestDecodeResult result)
+    private ManifestDecodeResult Remember(string file, HostFileStatus status, ManifestDecodeResult result)
     {
         _cache[file] = new CachedFile(status, result);
         return result;
@@ -516,5 +513,5 @@ public sealed class FilePodSource : IPodSource
         Resync,
     }
 
-    private sealed record CachedFile(FileStatus Status, ManifestDecodeResult Result);
+    private sealed record CachedFile(HostFileStatus Status, ManifestDecodeResult Result);
 }

@@ -1,3 +1,5 @@
+using NodeAgent.Cri;
+
 namespace NodeAgent.Kubelet.Config;
 
 /// <summary>Settings of the static pod directory source (kubelet's <c>--pod-manifest-path</c>, <c>fileCheckFrequency</c>).</summary>
@@ -5,6 +7,10 @@ public sealed class FilePodSourceOptions
 {
     /// <summary>A directory of manifests, or a single manifest file.</summary>
     public string ManifestPath { get; set; } = "/etc/agent/manifests";
+
+    /// <summary>stat and non-blocking open of manifest paths (FIFOs, devices and sockets are skipped, never opened
+    /// for a blocking read).</summary>
+    public required IHostFiles Files { get; set; }
 
     /// <summary>The node name, suffixed to static pod names.</summary>
     public required string NodeName { get; set; }

@@ -202,7 +202,7 @@ public class CorpusTests
     {
         var dir = Path.Combine(CorpusDir, "duplicates");
         var logger = new ListLogger<FilePodSource>();
-        var source = new FilePodSource(new FilePodSourceOptions { ManifestPath = dir, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1) }, logger, TimeProvider.System);
+        var source = new FilePodSource(new FilePodSourceOptions { Files = NodeAgent.Runtime.HostFiles.Instance, ManifestPath = dir, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1) }, logger, TimeProvider.System);
         var output = System.Threading.Channels.Channel.CreateUnbounded<PodSourceUpdate>();
         using var cts = new CancellationTokenSource();
         var run = source.RunAsync(output.Writer, cts.Token);

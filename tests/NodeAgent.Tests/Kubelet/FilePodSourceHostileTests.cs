@@ -40,6 +40,7 @@ public sealed class FilePodSourceHostileTests : IAsyncLifetime
         var source = new FilePodSource(
             new FilePodSourceOptions
             {
+                Files = NodeAgent.Runtime.HostFiles.Instance,
                 ManifestPath = path, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(20),
                 MissingPathGrace = grace ?? TimeSpan.FromMinutes(1),
             },

@@ -43,7 +43,7 @@ public sealed class FilePodSourceTests : IAsyncLifetime
     private FilePodSource Start(string? path = null, int debounceMs = 50, TimeSpan? checkFrequency = null)
     {
         _source = new FilePodSource(
-            new FilePodSourceOptions { ManifestPath = path ?? _dir.Path, NodeName = "node1", CheckFrequency = checkFrequency ?? TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(debounceMs) },
+            new FilePodSourceOptions { Files = NodeAgent.Runtime.HostFiles.Instance, ManifestPath = path ?? _dir.Path, NodeName = "node1", CheckFrequency = checkFrequency ?? TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(debounceMs) },
             _logger,
             TimeProvider.System);
         _run = _source.RunAsync(_output.Writer, _cts.Token);
@@ -220,7 +220,7 @@ public sealed class FilePodSourceTests : IAsyncLifetime
         var config = new PodConfig([PodSourceNames.File], new ListLogger<PodConfig>(), TimeProvider.System);
         var merge = config.RunAsync(_cts.Token);
         _source = new FilePodSource(
-            new FilePodSourceOptions { ManifestPath = _dir.Path, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(50) },
+            new FilePodSourceOptions { Files = NodeAgent.Runtime.HostFiles.Instance, ManifestPath = _dir.Path, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(50) },
             _logger,
             TimeProvider.System);
         _run = _source.RunAsync(config.Input, _cts.Token);

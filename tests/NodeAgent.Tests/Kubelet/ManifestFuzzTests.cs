@@ -75,7 +75,7 @@ public sealed class ManifestFuzzTests
         var canary = dir.Combine("0000-canary.yaml");
         await File.WriteAllTextAsync(canary, Canary(0));
         var source = new FilePodSource(
-            new FilePodSourceOptions { ManifestPath = dir.Path, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(20) },
+            new FilePodSourceOptions { Files = NodeAgent.Runtime.HostFiles.Instance, ManifestPath = dir.Path, NodeName = "node1", CheckFrequency = TimeSpan.FromHours(1), Debounce = TimeSpan.FromMilliseconds(20) },
             logger,
             TimeProvider.System);
         var run = source.RunAsync(output.Writer, cts.Token);
