@@ -51,6 +51,7 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { ["--logging-format", "json"], o => o.LoggingFormat, "json", "text" },
         { ["--root-dir", "/x/state"], o => o.RootDir, "/x/state", "/var/lib/nodeagent" },
         { ["--cgroup-root", "nodeagent-x"], o => o.CgroupRoot, "nodeagent-x", "" },
+        { ["--kubeconfig", "/x/kubelet.kubeconfig"], o => o.KubeConfig ?? "<none>", "/x/kubelet.kubeconfig", "<none>" },
     };
 
     [Theory]
