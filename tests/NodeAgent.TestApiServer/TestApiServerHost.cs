@@ -80,7 +80,8 @@ public sealed class TestApiServerHost : IAsyncDisposable
         var authenticator = new Authenticator(pki, adminToken, tokens);
         // Open watches end when the server stops (as the real server ends them), so a restart does not wait on them.
         var stopping = new CancellationTokenSource();
-        var router = new ApiRouter(authenticator, new Authorizer(store), new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time, new ServiceAllocator(store)), tokens);
+        var authorizer = new Authorizer(store);
+        var router = new ApiRouter(authenticator, authorizer, new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time, new ServiceAllocator(store)), tokens, new AccessReviewHandler(authorizer));
         var app = builder.Build();
         app.Run(router.HandleAsync);
         if (seed)

@@ -20,6 +20,10 @@ public static class ResourceCatalog
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, [], [], Trip<V1EndpointSlice>),
         new("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, ["csr"], ["approval", "status"], Trip<V1CertificateSigningRequest>),
         new("authentication.k8s.io", "v1", "tokenreviews", "", "TokenReview", false, [], [], Trip<V1TokenReview>),
+        new("authentication.k8s.io", "v1", "selfsubjectreviews", "", "SelfSubjectReview", false, [], [], Trip<V1SelfSubjectReview>),
+        new("authorization.k8s.io", "v1", "subjectaccessreviews", "", "SubjectAccessReview", false, [], [], Trip<V1SubjectAccessReview>),
+        new("authorization.k8s.io", "v1", "localsubjectaccessreviews", "", "LocalSubjectAccessReview", true, [], [], Trip<V1LocalSubjectAccessReview>),
+        new("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "SelfSubjectAccessReview", false, [], [], Trip<V1SelfSubjectAccessReview>),
         new("events.k8s.io", "v1", "events", "event", "Event", true, ["ev"], [], Trip<Eventsv1Event>) { View = EventsV1.View },
     ];
 
