@@ -77,7 +77,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
             k.Limits.MaxRequestBodySize = 3 * 1024 * 1024 + 1;
         });
         var tokens = new TokenHandler(store, issuer ??= new TokenIssuer(), options.Time);
-        var authenticator = new Authenticator(pki, adminToken, tokens);
+        var authenticator = new Authenticator(pki, adminToken, tokens, new BootstrapTokens(store, options.Time));
         // Open watches end when the server stops (as the real server ends them), so a restart does not wait on them.
         var stopping = new CancellationTokenSource();
         var authorizer = new Authorizer(store);
@@ -88,6 +88,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
         {
             Seed(store, options.Time);
             SeedKubernetesService(store, options.Time);
+            SeedBootstrapTokens(store, options);
         }
         await app.StartAsync();
         var controllers = options.RunControllers
@@ -160,6 +161,23 @@ public sealed class TestApiServerHost : IAsyncDisposable
         });
     }
 
+    private static void SeedBootstrapTokens(ObjectStore store, TestApiServerOptions options)
+    {
+        foreach (var token in options.BootstrapTokens)
+        {
+            var secret = BootstrapTokens.SecretFor(token);
+            store.Write("secrets", "kube-system", secret["metadata"]!["name"]!.ToString(), (_, _) =>
+            {
+                ObjectRules.PrepareForCreate(ResourceCatalog.Get("secrets"), secret, options.Time);
+                return new StoreChange.Put(secret);
+            });
+        }
+    }
+
+    /// <summary>The kubeconfig of a bootstrap token (<c>bootstrap.kubeconfig</c> is the first one's).</summary>
+    public string BootstrapKubeconfig(string? tokenId = null) =>
+        Path.Combine(Options.Directory, tokenId is null ? "bootstrap.kubeconfig" : $"bootstrap-{tokenId}.kubeconfig");
+
     private void WriteKubeconfigs()
     {
         Directory.CreateDirectory(Options.Directory);
@@ -171,6 +189,16 @@ public sealed class TestApiServerHost : IAsyncDisposable
             using var cert = Pki.IssueClient("system:node:" + node, "system:nodes");
             var user = $"    client-certificate-data: {B64(cert.ExportCertificatePem())}\n    client-key-data: {B64(TestPki.KeyPem(cert))}\n";
             WriteKubeconfig(NodeKubeconfig(node), "system:node:" + node, user);
+        }
+        for (var i = 0; i < Options.BootstrapTokens.Count; i++)
+        {
+            var token = Options.BootstrapTokens[i];
+            var id = token.Split('.')[0];
+            WriteKubeconfig(BootstrapKubeconfig(id), "system:bootstrap:" + id, $"    token: {token}\n");
+            if (i == 0)
+            {
+                WriteKubeconfig(BootstrapKubeconfig(), "system:bootstrap:" + id, $"    token: {token}\n");
+            }
         }
     }
 

@@ -12,6 +12,9 @@ public sealed record TestApiServerOptions
     /// <summary>Node identities to write kubeconfigs for (client certificates CN=system:node:NAME, O=system:nodes).</summary>
     public IReadOnlyList<string> Nodes { get; init; } = [];
 
+    /// <summary>Bootstrap tokens (<c>ID.SECRET</c>) to store as <c>kube-system/bootstrap-token-ID</c> Secrets and write <c>bootstrap.kubeconfig</c> for (the first; each also as <c>bootstrap-ID.kubeconfig</c>).</summary>
+    public IReadOnlyList<string> BootstrapTokens { get; init; } = [];
+
     /// <summary>How many changes the watch history keeps; watches from older versions get 410 Expired.</summary>
     public int HistoryLimit { get; init; } = 10000;
 

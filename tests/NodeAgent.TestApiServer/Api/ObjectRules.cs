@@ -33,6 +33,10 @@ public static partial class ObjectRules
         var normalized = JsonNode.Parse(tripped)!.AsObject();
         var unknown = new List<string>();
         FindUnknown(body, normalized, "", unknown);
+        if (r.Plural == "secrets")
+        {
+            MergeStringData(normalized);
+        }
         if (unknown.Count > 0)
         {
             if (fieldValidation == "Strict")
@@ -46,6 +50,23 @@ public static partial class ObjectRules
             }
         }
         return normalized;
+    }
+
+    /// <summary>Secret <c>stringData</c> is write-only: merged into <c>data</c> (winning over the same key) and never stored.</summary>
+    private static void MergeStringData(JsonObject secret)
+    {
+        if (secret["stringData"] is not JsonObject stringData)
+        {
+            secret.Remove("stringData");
+            return;
+        }
+        var data = secret["data"] as JsonObject ?? new JsonObject();
+        secret["data"] = data;
+        foreach (var (key, value) in stringData)
+        {
+            data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value?.ToString() ?? ""));
+        }
+        secret.Remove("stringData");
     }
 
     private static void FindUnknown(JsonNode? original, JsonNode? known, string path, List<string> unknown)
