@@ -81,7 +81,8 @@ public sealed class TestApiServerHost : IAsyncDisposable
         // Open watches end when the server stops (as the real server ends them), so a restart does not wait on them.
         var stopping = new CancellationTokenSource();
         var authorizer = new Authorizer(store);
-        var router = new ApiRouter(authenticator, authorizer, new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time, new ServiceAllocator(store)), tokens, new AccessReviewHandler(authorizer));
+        var writes = new WriteHandler(store, options.Time, new ServiceAllocator(store));
+        var router = new ApiRouter(authenticator, authorizer, new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), writes, tokens, new AccessReviewHandler(authorizer));
         var app = builder.Build();
         app.Run(router.HandleAsync);
         if (seed)
@@ -91,13 +92,17 @@ public sealed class TestApiServerHost : IAsyncDisposable
             SeedBootstrapTokens(store, options);
         }
         await app.StartAsync();
-        var controllers = options.RunControllers
-            ? Task.WhenAll(
-                Task.Run(() => new Scheduler(store, options.Time).RunAsync(stopping.Token)),
-                Task.Run(() => new EndpointSliceController(store, options.Time).RunAsync(stopping.Token)),
-                Task.Run(() => new NodeLifecycleController(store, options.Time, options.NodeMonitorGracePeriod).RunAsync(stopping.Token)),
-                Task.Run(() => new CsrController(store, pki, options.Time).RunAsync(stopping.Token)))
-            : Task.CompletedTask;
+        var controllers = Task.WhenAll(
+            options.RunControllers
+                ? Task.WhenAll(
+                    Task.Run(() => new Scheduler(store, options.Time).RunAsync(stopping.Token)),
+                    Task.Run(() => new EndpointSliceController(store, options.Time).RunAsync(stopping.Token)),
+                    Task.Run(() => new NodeLifecycleController(store, options.Time, options.NodeMonitorGracePeriod).RunAsync(stopping.Token)),
+                    Task.Run(() => new CsrController(store, pki, options.Time).RunAsync(stopping.Token)))
+                : Task.CompletedTask,
+            options.RunControllers || options.RunNamespaceController
+                ? Task.Run(() => new NamespaceController(store, writes).RunAsync(stopping.Token))
+                : Task.CompletedTask);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
         var url = new Uri($"https://127.0.0.1:{port}");

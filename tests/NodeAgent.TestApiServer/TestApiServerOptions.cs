@@ -24,6 +24,9 @@ public sealed record TestApiServerOptions
     /// <summary>Run the controllers (scheduler, EndpointSlice controller, node lifecycle).</summary>
     public bool RunControllers { get; init; } = true;
 
+    /// <summary>Run the namespace controller (deleting a namespace's contents) even when <see cref="RunControllers"/> is off: without it a deleted namespace stays Terminating, as on a cluster without kube-controller-manager.</summary>
+    public bool RunNamespaceController { get; init; } = true;
+
     /// <summary>How long a node may go without a Lease renewal or Ready heartbeat before it turns Unknown (kube-controller-manager: 40 s).</summary>
     public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
 

@@ -21,8 +21,7 @@ public sealed class BootstrapTokenTests : IAsyncLifetime
 {
     private const string Token = "abcdef.0123456789abcdef";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly ApiResource<V1CertificateSigningRequest, V1CertificateSigningRequestList> Csrs =
-        new("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false);
+    private static readonly ApiResource<V1CertificateSigningRequest, V1CertificateSigningRequestList> Csrs = CsrRequests.Resource;
     private TestApiServerHost _server = null!;
     private string _dir = "";
 
@@ -45,12 +44,6 @@ public sealed class BootstrapTokenTests : IAsyncLifetime
         return result;
     }
 
-    private static (ECDsa Key, byte[] Request) NewRequest(string subject)
-    {
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(new X500DistinguishedName(subject, X500DistinguishedNameFlags.UseCommas), key, HashAlgorithmName.SHA256);
-        return (key, Encoding.ASCII.GetBytes(request.CreateSigningRequestPem()));
-    }
 
     [Fact]
     public async Task ABootstrapTokenBecomesANodeCertificate()
@@ -75,7 +68,7 @@ public sealed class BootstrapTokenTests : IAsyncLifetime
         await using var informer = new Informer<V1CertificateSigningRequest, V1CertificateSigningRequestList>(csrs, new InformerOptions { FieldSelector = "metadata.name=node-csr-w1" });
         informer.Start();
         await informer.ReadyAsync().WaitAsync(Patience);
-        var (key, request) = NewRequest("CN=system:node:w1, O=system:nodes");
+        var (key, request) = CsrRequests.New("CN=system:node:w1, O=system:nodes");
         using (key)
         {
             var created = await csrs.CreateAsync(new V1CertificateSigningRequest
@@ -134,7 +127,7 @@ public sealed class BootstrapTokenTests : IAsyncLifetime
         var admin = _server.AdminKubeconfig;
         foreach (var name in new[] { "custom-a", "custom-d" })
         {
-            var (key, request) = NewRequest($"CN={name}");
+            var (key, request) = CsrRequests.New($"CN={name}");
             key.Dispose();
             await Ok(Kubectl.RunAsync(admin, "create -f -", $"""
                 apiVersion: certificates.k8s.io/v1

@@ -41,10 +41,12 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
         Assert.Matches(@"Status:\s+Pending", describe.Stdout);
         Assert.Matches(@"QoS Class:\s+BestEffort", describe.Stdout);
 
-        // apply over a created object: kubectl computes a strategic merge patch from its own types; env merges by name.
-        await Ok(Kubectl.RunAsync(Admin, "apply -f -", PodYaml.Replace("NAME", "web").Replace("value: \"1\"", "value: \"2\"").Replace("app: web", "app: web, tier: x")));
+        // apply over a created object: kubectl computes a strategic merge patch from its own types; containers merge
+        // by name (the image is one of the few pod spec fields an update may change).
+        await Ok(Kubectl.RunAsync(Admin, "apply -f -", PodYaml.Replace("NAME", "web").Replace("busybox:1", "busybox:2").Replace("app: web", "app: web, tier: x")));
         var pod = JsonNode.Parse((await Ok(Kubectl.RunAsync(Admin, "get pod web -o json"))).Stdout)!;
-        Assert.Equal("2", pod["spec"]!["containers"]![0]!["env"]![0]!["value"]!.ToString());
+        Assert.Equal("busybox:2", pod["spec"]!["containers"]![0]!["image"]!.ToString());
+        Assert.Equal("1", pod["spec"]!["containers"]![0]!["env"]![0]!["value"]!.ToString());
         Assert.Equal("x", pod["metadata"]!["labels"]!["tier"]!.ToString());
         var generation = pod["metadata"]!["generation"]!.GetValue<long>();
         Assert.True(generation >= 2, $"generation {generation} did not move with the spec");
@@ -253,11 +255,11 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
     {
         await Ok(Kubectl.RunAsync(Admin, "create -f -", PodYaml.Replace("NAME", "edited")));
         var editor = Path.Combine(fixture.Directory, "editor.sh");
-        File.WriteAllText(editor, "#!/bin/sh\nsed -i 's/value: \"1\"/value: \"changed\"/' \"$1\"\n");
+        File.WriteAllText(editor, "#!/bin/sh\nsed -i 's/image: busybox:1/image: busybox:edited/' \"$1\"\n");
         File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var edit = await Ok(Kubectl.RunAsync(Admin, "edit pod edited", environment: new Dictionary<string, string> { ["EDITOR"] = editor }));
         Assert.Contains("pod/edited edited", edit.Stdout);
-        Assert.Equal("changed", (await Ok(Kubectl.RunAsync(Admin, "get pod edited -o jsonpath={.spec.containers[0].env[0].value}"))).Stdout);
+        Assert.Equal("busybox:edited", (await Ok(Kubectl.RunAsync(Admin, "get pod edited -o jsonpath={.spec.containers[0].image}"))).Stdout);
     }
 
     [Fact]

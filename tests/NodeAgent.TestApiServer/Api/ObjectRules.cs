@@ -179,7 +179,15 @@ public static partial class ObjectRules
                 break;
             case "namespaces":
                 obj["status"] = new JsonObject { ["phase"] = "Active" };
-                obj["spec"] ??= new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
+                // The namespace strategy always adds the "kubernetes" finalizer the namespace controller removes.
+                var nsSpec = obj["spec"] as JsonObject ?? new JsonObject();
+                obj["spec"] = nsSpec;
+                var nsFinalizers = nsSpec["finalizers"] as JsonArray ?? new JsonArray();
+                nsSpec["finalizers"] = nsFinalizers;
+                if (!nsFinalizers.Any(f => f?.ToString() == "kubernetes"))
+                {
+                    nsFinalizers.Add("kubernetes");
+                }
                 var labels = meta["labels"] as JsonObject ?? new JsonObject();
                 labels["kubernetes.io/metadata.name"] = meta["name"]!.ToString();
                 meta["labels"] = labels;
@@ -188,6 +196,15 @@ public static partial class ObjectRules
         if (r.Plural != "events" && r.Plural != "nodes" && r.Plural != "pods" && obj["status"] is null && r.HasStatus)
         {
             obj["status"] = new JsonObject();
+        }
+    }
+
+    /// <summary>Defaults applied to every write of the main resource, as decoding applies them on update too.</summary>
+    public static void DefaultOnUpdate(ResourceInfo r, JsonObject obj)
+    {
+        if (r.Plural == "pods")
+        {
+            DefaultPod(obj);
         }
     }
 

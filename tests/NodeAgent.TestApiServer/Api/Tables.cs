@@ -5,7 +5,7 @@ namespace NodeAgent.TestApiServer.Api;
 
 /// <summary>
 /// Server-side printing (<c>meta.k8s.io/v1 Table</c>) as kubectl asks for it: pods and nodes with the real server's
-/// columns (pkg/printers/internalversion), as are CertificateSigningRequests; NAME/AGE for the other types.
+/// columns (pkg/printers/internalversion), as are CertificateSigningRequests and namespaces; NAME/AGE for the other types.
 /// </summary>
 public static class Tables
 {
@@ -20,6 +20,7 @@ public static class Tables
                 "pods" => PodCells(obj, now),
                 "nodes" => NodeCells(obj, now),
                 "certificatesigningrequests" => CsrCells(obj, now),
+                "namespaces" => new JsonArray(Name(obj), obj["status"]?["phase"]?.ToString() ?? "", Age(obj, now)),
                 _ => new JsonArray(Name(obj), Age(obj, now)),
             };
             rows.Add(new JsonObject
@@ -95,6 +96,10 @@ public static class Tables
                 Col("Requestor", "string", 0, "Name of the user that created the request."),
                 Col("RequestedDuration", "string", 0, "The requested duration of the issued certificate."),
                 Col("Condition", "string", 0, "The conditions of the request and whether a certificate was issued.")),
+            "namespaces" => new JsonArray(
+                Col("Name", "string", 0, nameDoc, "name"),
+                Col("Status", "string", 0, "The status of the namespace"),
+                Col("Age", "string", 0, ageDoc)),
             _ => new JsonArray(Col("Name", "string", 0, nameDoc, "name"), Col("Age", "string", 0, ageDoc)),
         };
     }
