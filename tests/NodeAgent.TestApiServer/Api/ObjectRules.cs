@@ -153,6 +153,17 @@ public static partial class ObjectRules
         {
             throw ApiError.Invalid(r, name, ("involvedObject", "FieldValueRequired", "Required value"));
         }
+        if (r.Plural == "events" && obj["series"] is JsonObject series)
+        {
+            if (series["count"].AsLong() is not >= 2)
+            {
+                throw ApiError.Invalid(r, name, ("series.count", "FieldValueInvalid", $"Invalid value: {series["count"]?.ToJsonString() ?? "0"}: should be at least 2"));
+            }
+            if (string.IsNullOrEmpty(series["lastObservedTime"]?.ToString()))
+            {
+                throw ApiError.Invalid(r, name, ("series.lastObservedTime", "FieldValueRequired", "Required value"));
+            }
+        }
     }
 
     /// <summary>Sets what the server owns on create: uid, creationTimestamp, generation; resets status where the strategy does; fills defaults.</summary>
