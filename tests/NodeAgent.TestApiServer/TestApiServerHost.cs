@@ -60,7 +60,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
     {
         pki ??= TestPki.Create();
         var seed = store is null;
-        store ??= new ObjectStore(options.HistoryLimit);
+        store ??= new ObjectStore(options.HistoryLimit, options.WatcherCapacity);
         adminToken ??= Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -81,7 +81,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
         // Open watches end when the server stops (as the real server ends them), so a restart does not wait on them.
         var stopping = new CancellationTokenSource();
         var authorizer = new Authorizer(store);
-        var writes = new WriteHandler(store, options.Time, new ServiceAllocator(store));
+        var writes = new WriteHandler(store, options.Time, new ServiceAllocator(store), new DisruptionBudgets(store));
         var router = new ApiRouter(authenticator, authorizer, new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), writes, tokens, new AccessReviewHandler(authorizer));
         var app = builder.Build();
         app.Run(router.HandleAsync);

@@ -18,6 +18,9 @@ public sealed record TestApiServerOptions
     /// <summary>How many changes the watch history keeps; watches from older versions get 410 Expired.</summary>
     public int HistoryLimit { get; init; } = 10000;
 
+    /// <summary>How many undelivered events a watch may hold before the server closes it as too slow (the client re-watches).</summary>
+    public int WatcherCapacity { get; init; } = 10000;
+
     /// <summary>How often a watch with allowWatchBookmarks gets a BOOKMARK (the real server: about a minute).</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(60);
 

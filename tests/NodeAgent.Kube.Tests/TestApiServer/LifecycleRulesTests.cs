@@ -108,6 +108,53 @@ public sealed class LifecycleRulesTests(ApiServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task EvictionHonoursThePodDisruptionBudget()
+    {
+        await Ok(Kubectl.RunAsync(Admin, "create namespace budgeted"));
+        await Ok(Kubectl.RunAsync(Admin, "create -f -", "apiVersion: v1\nkind: Node\nmetadata: {name: budget-node}\n"));
+        await Ok(Kubectl.RunAsync(Admin, "create -f -", "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: keep2, namespace: budgeted}\nspec: {minAvailable: 2, selector: {matchLabels: {app: db}}}\n"));
+        using var connection = new KubeApiConnection(KubeConfigLoader.LoadFile(Admin));
+        var pods = new ResourceClient<V1Pod, V1PodList>(connection, KubeResources.Pods);
+        foreach (var name in new[] { "db0", "db1", "db2" })
+        {
+            await Ok(Kubectl.RunAsync(Admin, "create -f -", Pod(name, "budgeted", "nodeName: budget-node\n  ").Replace($"name: {name},", $"name: {name}, labels: {{app: db}},")));
+            await pods.PatchAsync("budgeted", name, PatchType.StrategicMerge,
+                """{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}""", "status");
+        }
+        async Task<ApiException?> Evict(string name)
+        {
+            try
+            {
+                using var response = await connection.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/budgeted/pods/{name}/eviction",
+                    System.Text.Encoding.UTF8.GetBytes($$$"""{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"{{{name}}}","namespace":"budgeted"}}"""),
+                    "application/json", false, CancellationToken.None);
+                return null;
+            }
+            catch (ApiException e)
+            {
+                return e;
+            }
+        }
+        // Three healthy, two needed: one may go (it then terminates: bound to a node), the next may not.
+        Assert.Null(await Evict("db0"));
+        Assert.NotNull((await pods.GetAsync("budgeted", "db0")).Metadata.DeletionTimestamp);
+        var refused = await Evict("db1");
+        Assert.NotNull(refused);
+        Assert.Equal(429, (int)refused.StatusCode);
+        Assert.Contains("Cannot evict pod as it would violate the pod's disruption budget.", refused.Message);
+        Assert.Contains("The disruption budget keep2 needs 2 healthy pods and has 2 currently", refused.Status!.Details.Causes[0].Message);
+
+        // kubectl drain reports the same refusal and gives up at its timeout.
+        var drain = await Fails(Kubectl.RunAsync(Admin, "drain budget-node --pod-selector app=db --timeout=3s"));
+        Assert.Contains("Cannot evict pod as it would violate the pod's disruption budget.", drain.Stderr);
+
+        // A budget no pod can meet still lets a pod that is not running go.
+        await Ok(Kubectl.RunAsync(Admin, "create -f -", Pod("pending", "budgeted").Replace("name: pending,", "name: pending, labels: {app: db},")));
+        Assert.Null(await Evict("pending"));
+        await Ok(Kubectl.RunAsync(Admin, "uncordon budget-node"));
+    }
+
+    [Fact]
     public async Task TheSystemNamespacesMayNotBeDeleted()
     {
         var result = await Fails(Kubectl.RunAsync(Admin, "delete namespace kube-system"));

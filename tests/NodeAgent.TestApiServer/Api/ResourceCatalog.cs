@@ -16,6 +16,7 @@ public static class ResourceCatalog
         new("", "v1", "secrets", "secret", "Secret", true, [], [], Trip<V1Secret>),
         new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], ["token"], Trip<V1ServiceAccount>),
         new("", "v1", "services", "service", "Service", true, ["svc"], ["status"], Trip<V1Service>),
+        new("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, ["pdb"], ["status"], Trip<V1PodDisruptionBudget>),
         new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, [], [], Trip<V1Lease>),
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, [], [], Trip<V1EndpointSlice>),
         new("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, ["csr"], ["approval", "status"], Trip<V1CertificateSigningRequest>),

@@ -11,7 +11,7 @@ namespace NodeAgent.TestApiServer.Api;
 /// NodeRestriction, graceful pod deletion (a pod bound to a node stays terminating until deleted with grace 0) and
 /// finalizers; plus pods/binding.
 /// </summary>
-public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controllers.ServiceAllocator services)
+public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controllers.ServiceAllocator services, DisruptionBudgets budgets)
 {
     public async Task CreateAsync(HttpContext context, RequestInfo r, UserInfo user)
     {
@@ -163,8 +163,11 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             }
             if (r.Subresource is null && r.Resource.Plural == "pods")
             {
+                // Both sides defaulted, as the real server decodes (and defaults) the stored object too.
                 ObjectRules.DefaultOnUpdate(r.Resource, updated);
-                PodUpdateRules.Validate(r.Resource, r.Name!, current["spec"] as JsonObject, updated["spec"] as JsonObject);
+                var before = (JsonObject)current.DeepClone();
+                ObjectRules.DefaultOnUpdate(r.Resource, before);
+                PodUpdateRules.Validate(r.Resource, r.Name!, before["spec"] as JsonObject, updated["spec"] as JsonObject);
             }
             if (r.Subresource is null && !JsonNode.DeepEquals(current["spec"], updated["spec"]) && meta["generation"] is not null)
             {
@@ -203,7 +206,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
         await HttpIo.WriteBytesAsync(context, 200, r.Resource.Out(stored));
     }
 
-    /// <summary>policy/v1 Eviction: a delete through the eviction subresource (no PodDisruptionBudgets here, so always allowed).</summary>
+    /// <summary>policy/v1 Eviction: a delete through the eviction subresource, when the pod's PodDisruptionBudget allows it.</summary>
     public async Task EvictAsync(HttpContext context, RequestInfo r, UserInfo user)
     {
         if (await HttpIo.ReadBodyAsync(context) is not JsonObject eviction)
@@ -215,6 +218,8 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             throw ApiError.BadRequest($"name in URL does not match name in Eviction object");
         }
         var options = eviction["deleteOptions"] as JsonObject;
+        var pod = store.Get(r.Resource.Key, r.Namespace ?? "", r.Name!)?.Parse() ?? throw ApiError.NotFound(r.Resource, r.Name!);
+        budgets.CheckEviction(r.Resource, pod);
         Delete(r, user, options?["gracePeriodSeconds"].AsLong(), options?["preconditions"]?["uid"]?.ToString(), options?["preconditions"]?["resourceVersion"]?.ToString());
         await HttpIo.WriteJsonAsync(context, 201, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["code"] = 201 });
     }
