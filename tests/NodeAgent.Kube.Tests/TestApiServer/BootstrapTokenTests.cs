@@ -60,6 +60,7 @@ public sealed class BootstrapTokenTests : IAsyncLifetime
         Assert.Contains("User \"system:bootstrap:abcdef\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\"", pods.Stderr);
         Assert.StartsWith("no", (await Kubectl.RunAsync(bootstrap, "auth can-i create nodes")).Stdout);
         Assert.StartsWith("yes", (await Kubectl.RunAsync(bootstrap, "auth can-i create certificatesigningrequests")).Stdout);
+        Assert.StartsWith("no", (await Kubectl.RunAsync(bootstrap, "auth can-i create subjectaccessreviews.authorization.k8s.io")).Stdout);
 
         // The client layer files the kubelet client CSR with the token and waits for the certificate.
         var config = KubeConfigLoader.LoadFile(bootstrap);
