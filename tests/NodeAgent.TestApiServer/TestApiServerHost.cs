@@ -60,7 +60,7 @@ public sealed class TestApiServerHost : IAsyncDisposable
     {
         pki ??= TestPki.Create();
         var seed = store is null;
-        store ??= new ObjectStore(options.HistoryLimit);
+        store ??= new ObjectStore(options.HistoryLimit, options.WatcherCapacity);
         adminToken ??= Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -77,25 +77,32 @@ public sealed class TestApiServerHost : IAsyncDisposable
             k.Limits.MaxRequestBodySize = 3 * 1024 * 1024 + 1;
         });
         var tokens = new TokenHandler(store, issuer ??= new TokenIssuer(), options.Time);
-        var authenticator = new Authenticator(pki, adminToken, tokens);
+        var authenticator = new Authenticator(pki, adminToken, tokens, new BootstrapTokens(store, options.Time));
         // Open watches end when the server stops (as the real server ends them), so a restart does not wait on them.
         var stopping = new CancellationTokenSource();
-        var router = new ApiRouter(authenticator, new Authorizer(store), new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), new WriteHandler(store, options.Time, new ServiceAllocator(store)), tokens);
+        var authorizer = new Authorizer(store);
+        var writes = new WriteHandler(store, options.Time, new ServiceAllocator(store), new DisruptionBudgets(store));
+        var router = new ApiRouter(authenticator, authorizer, new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), writes, tokens, new AccessReviewHandler(authorizer));
         var app = builder.Build();
         app.Run(router.HandleAsync);
         if (seed)
         {
             Seed(store, options.Time);
             SeedKubernetesService(store, options.Time);
+            SeedBootstrapTokens(store, options);
         }
         await app.StartAsync();
-        var controllers = options.RunControllers
-            ? Task.WhenAll(
-                Task.Run(() => new Scheduler(store, options.Time).RunAsync(stopping.Token)),
-                Task.Run(() => new EndpointSliceController(store, options.Time).RunAsync(stopping.Token)),
-                Task.Run(() => new NodeLifecycleController(store, options.Time, options.NodeMonitorGracePeriod).RunAsync(stopping.Token)),
-                Task.Run(() => new CsrController(store, pki, options.Time).RunAsync(stopping.Token)))
-            : Task.CompletedTask;
+        var controllers = Task.WhenAll(
+            options.RunControllers
+                ? Task.WhenAll(
+                    Task.Run(() => new Scheduler(store, options.Time).RunAsync(stopping.Token)),
+                    Task.Run(() => new EndpointSliceController(store, options.Time).RunAsync(stopping.Token)),
+                    Task.Run(() => new NodeLifecycleController(store, options.Time, options.NodeMonitorGracePeriod).RunAsync(stopping.Token)),
+                    Task.Run(() => new CsrController(store, pki, options.Time).RunAsync(stopping.Token)))
+                : Task.CompletedTask,
+            options.RunControllers || options.RunNamespaceController
+                ? Task.Run(() => new NamespaceController(store, writes).RunAsync(stopping.Token))
+                : Task.CompletedTask);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
         var url = new Uri($"https://127.0.0.1:{port}");
@@ -159,6 +166,23 @@ public sealed class TestApiServerHost : IAsyncDisposable
         });
     }
 
+    private static void SeedBootstrapTokens(ObjectStore store, TestApiServerOptions options)
+    {
+        foreach (var token in options.BootstrapTokens)
+        {
+            var secret = BootstrapTokens.SecretFor(token);
+            store.Write("secrets", "kube-system", secret["metadata"]!["name"]!.ToString(), (_, _) =>
+            {
+                ObjectRules.PrepareForCreate(ResourceCatalog.Get("secrets"), secret, options.Time);
+                return new StoreChange.Put(secret);
+            });
+        }
+    }
+
+    /// <summary>The kubeconfig of a bootstrap token (<c>bootstrap.kubeconfig</c> is the first one's).</summary>
+    public string BootstrapKubeconfig(string? tokenId = null) =>
+        Path.Combine(Options.Directory, tokenId is null ? "bootstrap.kubeconfig" : $"bootstrap-{tokenId}.kubeconfig");
+
     private void WriteKubeconfigs()
     {
         Directory.CreateDirectory(Options.Directory);
@@ -170,6 +194,16 @@ public sealed class TestApiServerHost : IAsyncDisposable
             using var cert = Pki.IssueClient("system:node:" + node, "system:nodes");
             var user = $"    client-certificate-data: {B64(cert.ExportCertificatePem())}\n    client-key-data: {B64(TestPki.KeyPem(cert))}\n";
             WriteKubeconfig(NodeKubeconfig(node), "system:node:" + node, user);
+        }
+        for (var i = 0; i < Options.BootstrapTokens.Count; i++)
+        {
+            var token = Options.BootstrapTokens[i];
+            var id = token.Split('.')[0];
+            WriteKubeconfig(BootstrapKubeconfig(id), "system:bootstrap:" + id, $"    token: {token}\n");
+            if (i == 0)
+            {
+                WriteKubeconfig(BootstrapKubeconfig(), "system:bootstrap:" + id, $"    token: {token}\n");
+            }
         }
     }
 

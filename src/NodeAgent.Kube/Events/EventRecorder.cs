@@ -15,6 +15,9 @@ namespace NodeAgent.Kube.Events;
 /// aggregation, count/firstTimestamp/lastTimestamp), written by one background task from a bounded queue: recording
 /// never blocks, and when the API server is unreachable the oldest unsent events are dropped, as client-go's
 /// broadcaster drops on a full queue. A write is tried a few times (client-go: 12 tries, 10 s apart).
+/// With <c>series</c> on, events also carry the events.k8s.io semantics mapped onto core/v1 (as the API server
+/// converts them): <c>eventTime</c> and <c>action</c> on create, and on every repeat <c>series</c>
+/// (<c>count</c> ≥ 2, <c>lastObservedTime</c> to the microsecond) beside the deprecated count/lastTimestamp.
 /// </summary>
 public sealed partial class EventRecorder : IAsyncDisposable
 {
@@ -29,11 +32,13 @@ public sealed partial class EventRecorder : IAsyncDisposable
     private readonly Task _writer;
     private readonly int _attempts;
     private readonly TimeSpan _retryInterval;
+    private readonly bool _series;
     private long _dropped;
 
     public EventRecorder(ResourceClient<Corev1Event, Corev1EventList> events, string component, string host, ILogger? logger = null,
-        TimeProvider? time = null, int capacity = 1000, int attempts = 12, TimeSpan? retryInterval = null)
+        TimeProvider? time = null, int capacity = 1000, int attempts = 12, TimeSpan? retryInterval = null, bool series = false)
     {
+        _series = series;
         _events = events;
         _component = component;
         _host = host;
@@ -91,6 +96,11 @@ public sealed partial class EventRecorder : IAsyncDisposable
             ReportingComponent = _component,
             ReportingInstance = _host,
         };
+        if (_series)
+        {
+            e.EventTime = now.UtcDateTime;
+            e.Action = reason;
+        }
         _queue.Writer.TryWrite(e);
     }
 
@@ -104,6 +114,10 @@ public sealed partial class EventRecorder : IAsyncDisposable
                 if (decision.Drop)
                 {
                     continue;
+                }
+                if (_series && decision.ExistingName is not null)
+                {
+                    e.Series = new Corev1EventSeries { Count = e.Count, LastObservedTime = _time.GetUtcNow().UtcDateTime };
                 }
                 try
                 {
@@ -136,6 +150,14 @@ public sealed partial class EventRecorder : IAsyncDisposable
                         ["lastTimestamp"] = e.LastTimestamp?.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                         ["message"] = e.Message,
                     };
+                    if (e.Series is { } series)
+                    {
+                        patch["series"] = new JsonObject
+                        {
+                            ["count"] = series.Count,
+                            ["lastObservedTime"] = series.LastObservedTime?.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
+                        };
+                    }
                     try
                     {
                         await _events.PatchAsync(e.Metadata.NamespaceProperty, name, PatchType.StrategicMerge, patch.ToJsonString(), null, _stop.Token).ConfigureAwait(false);

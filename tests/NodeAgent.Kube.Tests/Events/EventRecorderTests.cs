@@ -62,10 +62,45 @@ public sealed class EventRecorderTests(ApiServerFixture fixture) : IClassFixture
         Assert.Equal("kubelet", backOff.Source.Component);
         Assert.Equal("n1", backOff.Source.Host);
         Assert.True(backOff.LastTimestamp >= backOff.FirstTimestamp);
+        Assert.Null(backOff.Series);
 
         var describe = await Kubectl.RunAsync(fixture.Server.AdminKubeconfig, "describe pod evented");
         Assert.Matches(@"Warning\s+BackOff\s+\S+ \(x3 over \S+\)\s+kubelet\s+Back-off restarting failed container app", describe.Stdout);
         Assert.Matches(@"Normal\s+Pulled\s+\S+\s+kubelet\s+Container image ""busybox:1"" already present on machine", describe.Stdout);
+    }
+
+    [Fact]
+    public async Task WithSeriesRepeatsCarryTheEventsV1Series()
+    {
+        var pod = await CreatePod("serial");
+        await using var events = await WatchEvents();
+        await using (var recorder = new EventRecorder(Events(_n1), "kubelet", "n1", series: true))
+        {
+            var reference = EventRecorder.PodReference(pod, "app");
+            recorder.Event(reference, "Normal", "Pulled", "once");
+            for (var i = 0; i < 3; i++)
+            {
+                recorder.Event(reference, "Warning", "BackOff", "Back-off restarting failed container app in pod serial_default");
+            }
+            await events.WaitForAsync(c => c.List().Any(e => e.InvolvedObject.Name == "serial" && e.Series?.Count == 3)).WaitAsync(Patience);
+        }
+        var mine = events.Cache.List().Where(e => e.InvolvedObject.Name == "serial").ToList();
+        var once = mine.Single(e => e.Reason == "Pulled");
+        Assert.Null(once.Series);
+        Assert.NotNull(once.EventTime);
+        Assert.Equal("Pulled", once.Action);
+        var backOff = mine.Single(e => e.Reason == "BackOff");
+        Assert.Equal(3, backOff.Count);
+        Assert.True(backOff.Series.LastObservedTime >= backOff.EventTime);
+
+        // The same event through events.k8s.io/v1: series, and the deprecated fields the core ones map to.
+        var v1 = await Kubectl.RunAsync(fixture.Server.AdminKubeconfig, $"get events.v1.events.k8s.io {backOff.Metadata.Name} -o json");
+        Assert.True(v1.ExitCode == 0, v1.ToString());
+        var json = System.Text.Json.Nodes.JsonNode.Parse(v1.Stdout)!;
+        Assert.Equal(3, json["series"]!["count"]!.GetValue<int>());
+        Assert.Equal(3, json["deprecatedCount"]!.GetValue<int>());
+        Assert.Equal("kubelet", json["reportingController"]!.ToString());
+        Assert.Equal("BackOff", json["action"]!.ToString());
     }
 
     [Fact]

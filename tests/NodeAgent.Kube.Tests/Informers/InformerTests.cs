@@ -8,7 +8,7 @@ using NodeAgent.TestApiServer;
 
 namespace NodeAgent.Kube.Tests.Informers;
 
-/// <summary>The informer against the test server: first list, watch, 410 relist, dropped connections, restarts, selectors, indexers, resync.</summary>
+/// <summary>The informer against the test server: first list, watch, 410 relist, dropped connections, restarts, a slow consumer, selectors, indexers, resync.</summary>
 public sealed class InformerTests : IAsyncLifetime
 {
     private TestApiServerHost _server = null!;
@@ -249,6 +249,42 @@ public sealed class InformerTests : IAsyncLifetime
         public void OnAdd(V1ConfigMap obj) { gate.Wait(); gate.Release(); inner.OnAdd(obj); }
         public void OnUpdate(V1ConfigMap oldObj, V1ConfigMap newObj) { gate.Wait(); gate.Release(); inner.OnUpdate(oldObj, newObj); }
         public void OnDelete(V1ConfigMap obj) { gate.Wait(); gate.Release(); inner.OnDelete(obj); }
+    }
+
+    [Fact]
+    public async Task ASlowConsumerTheServerDropsResumesWithoutLoss()
+    {
+        // A server that closes any watch more than 4 events behind, and bursts written straight into its store.
+        await _server.DisposeAsync();
+        _admin.Dispose();
+        _server = await TestApiServerHost.StartAsync(_server.Options with { Port = 0, WatcherCapacity = 4 });
+        _admin = new KubeApiConnection(KubeConfigLoader.LoadFile(_server.AdminKubeconfig) with { Qps = 0 });
+        var handler = new RecordingHandler<V1ConfigMap>();
+        await using var informer = new Informer<V1ConfigMap, V1ConfigMapList>(ConfigMaps(), Fast).AddHandler(handler);
+        informer.Start();
+        await informer.ReadyAsync().WaitAsync(Patience);
+        for (var round = 0; round < 20 && _server.Store.SlowWatchersDropped == 0; round++)
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var name = $"burst{i}";
+                var value = $"{round}";
+                _server.Store.Write("configmaps", "default", name, (current, _) =>
+                {
+                    var obj = current ?? System.Text.Json.Nodes.JsonNode.Parse($$$"""{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"{{{name}}}","namespace":"default","uid":"{{{Guid.NewGuid()}}}","creationTimestamp":"2026-01-01T00:00:00Z"}}""")!.AsObject();
+                    obj["data"] = new System.Text.Json.Nodes.JsonObject { ["v"] = value };
+                    return new NodeAgent.TestApiServer.Storage.StoreChange.Put(obj);
+                });
+            }
+            await Converge(informer, await FreshList());
+        }
+        Assert.True(_server.Store.SlowWatchersDropped > 0, "no burst outran the watch");
+        await ConfigMaps().CreateAsync(Cm("default", "after", "0"));
+        var fresh = await FreshList();
+        await Converge(informer, fresh);
+        Assert.Equal(fresh.OrderBy(kv => kv.Key), CacheView(informer).OrderBy(kv => kv.Key));
+        await WaitHandler(handler, fresh);
+        Assert.Empty(handler.Violations);
     }
 
     [Fact]

@@ -15,8 +15,7 @@ namespace NodeAgent.Kube.Tests.TestApiServer;
 public sealed class CsrControllerTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly ApiResource<V1CertificateSigningRequest, V1CertificateSigningRequestList> Csrs =
-        new("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false);
+    private static readonly ApiResource<V1CertificateSigningRequest, V1CertificateSigningRequestList> Csrs = CsrRequests.Resource;
     private TestApiServerHost _server = null!;
     private string _dir = "";
 
@@ -28,12 +27,6 @@ public sealed class CsrControllerTests : IAsyncLifetime
         Directory.Delete(_dir, true);
     }
 
-    private static (ECDsa Key, string RequestBase64) NewRequest(string subject)
-    {
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(new X500DistinguishedName(subject, X500DistinguishedNameFlags.UseCommas), key, HashAlgorithmName.SHA256);
-        return (key, Convert.ToBase64String(Encoding.ASCII.GetBytes(request.CreateSigningRequestPem())));
-    }
 
     [Fact]
     public async Task ANodeRenewsItsClientCertificate()
@@ -45,13 +38,13 @@ public sealed class CsrControllerTests : IAsyncLifetime
         informer.Start();
         await informer.ReadyAsync().WaitAsync(Patience);
 
-        var (key, request) = NewRequest("CN=system:node:n1, O=system:nodes");
+        var (key, request) = CsrRequests.New("CN=system:node:n1, O=system:nodes");
         using (key)
         {
             var created = await csrs.CreateAsync(new V1CertificateSigningRequest
             {
                 Metadata = new V1ObjectMeta { Name = "node-csr-n1" },
-                Spec = new V1CertificateSigningRequestSpec { Request = Convert.FromBase64String(request), SignerName = "kubernetes.io/kube-apiserver-client-kubelet", Usages = ["digital signature", "client auth"] },
+                Spec = new V1CertificateSigningRequestSpec { Request = request, SignerName = "kubernetes.io/kube-apiserver-client-kubelet", Usages = ["digital signature", "client auth"] },
             });
             Assert.Equal("system:node:n1", created.Spec.Username);
             await informer.WaitForAsync(c => c.Get(null, "node-csr-n1")?.Status?.Certificate is { Length: > 0 }).WaitAsync(Patience);
@@ -75,20 +68,20 @@ public sealed class CsrControllerTests : IAsyncLifetime
     {
         using var node = new KubeApiConnection(KubeConfigLoader.LoadFile(_server.NodeKubeconfig("n1")));
         var csrs = new ResourceClient<V1CertificateSigningRequest, V1CertificateSigningRequestList>(node, Csrs);
-        var (key, request) = NewRequest("CN=system:node:other, O=system:nodes");
+        var (key, request) = CsrRequests.New("CN=system:node:other, O=system:nodes");
         key.Dispose();
         await csrs.CreateAsync(new V1CertificateSigningRequest
         {
             Metadata = new V1ObjectMeta { Name = "steal" },
-            Spec = new V1CertificateSigningRequestSpec { Request = Convert.FromBase64String(request), SignerName = "kubernetes.io/kube-apiserver-client-kubelet", Usages = ["digital signature", "client auth"] },
+            Spec = new V1CertificateSigningRequestSpec { Request = request, SignerName = "kubernetes.io/kube-apiserver-client-kubelet", Usages = ["digital signature", "client auth"] },
         });
         // A marker CSR that is approved: once it is signed, the controller has passed over "steal" too.
-        var (own, ownRequest) = NewRequest("CN=system:node:n1, O=system:nodes");
+        var (own, ownRequest) = CsrRequests.New("CN=system:node:n1, O=system:nodes");
         own.Dispose();
         await csrs.CreateAsync(new V1CertificateSigningRequest
         {
             Metadata = new V1ObjectMeta { Name = "marker" },
-            Spec = new V1CertificateSigningRequestSpec { Request = Convert.FromBase64String(ownRequest), SignerName = "kubernetes.io/kube-apiserver-client-kubelet", Usages = ["digital signature", "client auth"] },
+            Spec = new V1CertificateSigningRequestSpec { Request = ownRequest, SignerName = "kubernetes.io/kube-apiserver-client-kubelet", Usages = ["digital signature", "client auth"] },
         });
         await using var informer = new Informer<V1CertificateSigningRequest, V1CertificateSigningRequestList>(csrs);
         informer.Start();

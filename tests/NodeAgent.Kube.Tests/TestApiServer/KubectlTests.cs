@@ -41,10 +41,12 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
         Assert.Matches(@"Status:\s+Pending", describe.Stdout);
         Assert.Matches(@"QoS Class:\s+BestEffort", describe.Stdout);
 
-        // apply over a created object: kubectl computes a strategic merge patch from its own types; env merges by name.
-        await Ok(Kubectl.RunAsync(Admin, "apply -f -", PodYaml.Replace("NAME", "web").Replace("value: \"1\"", "value: \"2\"").Replace("app: web", "app: web, tier: x")));
+        // apply over a created object: kubectl computes a strategic merge patch from its own types; containers merge
+        // by name (the image is one of the few pod spec fields an update may change).
+        await Ok(Kubectl.RunAsync(Admin, "apply -f -", PodYaml.Replace("NAME", "web").Replace("busybox:1", "busybox:2").Replace("app: web", "app: web, tier: x")));
         var pod = JsonNode.Parse((await Ok(Kubectl.RunAsync(Admin, "get pod web -o json"))).Stdout)!;
-        Assert.Equal("2", pod["spec"]!["containers"]![0]!["env"]![0]!["value"]!.ToString());
+        Assert.Equal("busybox:2", pod["spec"]!["containers"]![0]!["image"]!.ToString());
+        Assert.Equal("1", pod["spec"]!["containers"]![0]!["env"]![0]!["value"]!.ToString());
         Assert.Equal("x", pod["metadata"]!["labels"]!["tier"]!.ToString());
         var generation = pod["metadata"]!["generation"]!.GetValue<long>();
         Assert.True(generation >= 2, $"generation {generation} did not move with the spec");
@@ -67,6 +69,45 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
         var gone = await Kubectl.RunAsync(Admin, "get pod web");
         Assert.NotEqual(0, gone.ExitCode);
         Assert.Contains("pods \"web\" not found", gone.Stderr);
+    }
+
+    /// <summary>One manifest per served type (pods have their own test above); NAME is replaced per run.</summary>
+    public static TheoryData<string, string> EachResource => new()
+    {
+        { "namespace", "apiVersion: v1\nkind: Namespace\nmetadata: {name: NAME, labels: {v: a}}\n" },
+        { "node", "apiVersion: v1\nkind: Node\nmetadata: {name: NAME, labels: {v: a}}\n" },
+        { "configmap", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: NAME, labels: {v: a}}\ndata: {k: v}\n" },
+        { "secret", "apiVersion: v1\nkind: Secret\nmetadata: {name: NAME, labels: {v: a}}\nstringData: {k: v}\n" },
+        { "serviceaccount", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: NAME, labels: {v: a}}\n" },
+        { "service", "apiVersion: v1\nkind: Service\nmetadata: {name: NAME, labels: {v: a}}\nspec: {selector: {app: x}, ports: [{port: 80}]}\n" },
+        { "lease", "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: NAME, labels: {v: a}}\nspec: {holderIdentity: h, leaseDurationSeconds: 40}\n" },
+        { "endpointslice", "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: NAME, labels: {v: a}}\naddressType: IPv4\nendpoints: [{addresses: [10.0.0.1]}]\nports: [{port: 80, protocol: TCP}]\n" },
+        { "event", "apiVersion: v1\nkind: Event\nmetadata: {name: NAME, labels: {v: a}}\ninvolvedObject: {kind: Pod, name: p, namespace: default}\nreason: R\nmessage: m\ntype: Normal\n" },
+        { "certificatesigningrequest", "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata: {name: NAME, labels: {v: a}}\nspec: {request: REQUEST, signerName: example.com/x, usages: [client auth]}\n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EachResource))]
+    public async Task CreateGetDescribeApplyPatchDeleteEachResource(string kind, string manifest)
+    {
+        var name = $"each-{kind}";
+        var (key, request) = CsrRequests.New("CN=each");
+        key.Dispose();
+        manifest = manifest.Replace("NAME", name).Replace("REQUEST", Convert.ToBase64String(request));
+        await Ok(Kubectl.RunAsync(Admin, "create -f -", manifest));
+        var table = await Ok(Kubectl.RunAsync(Admin, $"get {kind} {name}"));
+        Assert.Matches($@"(?m)^NAME\s.*\n{name}\s", table.Stdout);
+        var describe = await Ok(Kubectl.RunAsync(Admin, $"describe {kind} {name}"));
+        Assert.Matches($@"Name:\s+{name}", describe.Stdout);
+        await Ok(Kubectl.RunAsync(Admin, "apply -f -", manifest.Replace("{v: a}", "{v: b}")));
+        await Ok(Kubectl.RunAsync(Admin, $"patch {kind} {name} --type=merge -p '{{\"metadata\":{{\"labels\":{{\"p\":\"1\"}}}}}}'"));
+        var labels = JsonNode.Parse((await Ok(Kubectl.RunAsync(Admin, $"get {kind} {name} -o jsonpath={{.metadata.labels}}"))).Stdout)!.AsObject();
+        Assert.Equal("b", labels["v"]!.ToString());
+        Assert.Equal("1", labels["p"]!.ToString());
+        await Ok(Kubectl.RunAsync(Admin, $"delete {kind} {name}"));
+        var gone = await Kubectl.RunAsync(Admin, $"get {kind} {name}");
+        Assert.NotEqual(0, gone.ExitCode);
+        Assert.Contains("not found", gone.Stderr);
     }
 
     [Fact]
@@ -253,11 +294,11 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
     {
         await Ok(Kubectl.RunAsync(Admin, "create -f -", PodYaml.Replace("NAME", "edited")));
         var editor = Path.Combine(fixture.Directory, "editor.sh");
-        File.WriteAllText(editor, "#!/bin/sh\nsed -i 's/value: \"1\"/value: \"changed\"/' \"$1\"\n");
+        File.WriteAllText(editor, "#!/bin/sh\nsed -i 's/image: busybox:1/image: busybox:edited/' \"$1\"\n");
         File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var edit = await Ok(Kubectl.RunAsync(Admin, "edit pod edited", environment: new Dictionary<string, string> { ["EDITOR"] = editor }));
         Assert.Contains("pod/edited edited", edit.Stdout);
-        Assert.Equal("changed", (await Ok(Kubectl.RunAsync(Admin, "get pod edited -o jsonpath={.spec.containers[0].env[0].value}"))).Stdout);
+        Assert.Equal("busybox:edited", (await Ok(Kubectl.RunAsync(Admin, "get pod edited -o jsonpath={.spec.containers[0].image}"))).Stdout);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace NodeAgent.TestApiServer.Api;
 /// The request pipeline: authenticate, parse the path (discovery, OpenAPI, or a resource request), authorize, and
 /// dispatch to the read or write handler; every error leaves as a Status body.
 /// </summary>
-public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer, ReadHandler reads, WriteHandler writes, TokenHandler tokens)
+public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer, ReadHandler reads, WriteHandler writes, TokenHandler tokens, AccessReviewHandler accessReviews)
 {
     private int _throttle;
 
@@ -26,7 +26,7 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
             }
             var user = authenticator.Authenticate(context)
                 ?? throw new ApiError(401, "Unauthorized", "Unauthorized");
-            await RouteAsync(context, user);
+            await RouteAsync(context, Impersonation.Apply(context.Request.Headers, user, authorizer));
         }
         catch (ApiError e)
         {
@@ -77,7 +77,7 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
         var labels = LabelSelector.Parse(context.Request.Query["labelSelector"]);
         var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"], request.Resource);
         authorizer.Authorize(user, request, fields);
-        if (request.Resource.Plural == "tokenreviews" && request.Verb != "create")
+        if (request.Resource.IsReview && request.Verb != "create")
         {
             throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
         }
@@ -85,6 +85,9 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
         {
             case "create" when request.Resource.Plural == "tokenreviews":
                 await tokens.ReviewAsync(context);
+                break;
+            case "create" when request.Resource.IsReview:
+                await accessReviews.ReviewAsync(context, request, user);
                 break;
             case "create" when request.Subresource == "token":
                 await tokens.CreateTokenAsync(context, request, user);

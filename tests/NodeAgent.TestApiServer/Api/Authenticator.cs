@@ -8,10 +8,10 @@ namespace NodeAgent.TestApiServer.Api;
 
 /// <summary>
 /// x509 client certificates signed by the server's CA (user = CN, groups = O), and bearer tokens (the admin token,
-/// service-account tokens from the TokenRequest API).
+/// bootstrap tokens, service-account tokens from the TokenRequest API).
 /// A presented credential that does not verify is 401, as the real server answers; no credential is system:anonymous.
 /// </summary>
-public sealed class Authenticator(TestPki pki, string adminToken, TokenHandler tokens)
+public sealed class Authenticator(TestPki pki, string adminToken, TokenHandler tokens, BootstrapTokens bootstrapTokens)
 {
     public UserInfo? Authenticate(HttpContext context)
     {
@@ -21,7 +21,7 @@ public sealed class Authenticator(TestPki pki, string adminToken, TokenHandler t
             var token = auth["Bearer ".Length..].Trim();
             return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(adminToken))
                 ? new UserInfo("admin", ["system:masters", "system:authenticated"])
-                : tokens.Authenticate(token);
+                : bootstrapTokens.Authenticate(token) ?? tokens.Authenticate(token);
         }
         if (context.Connection.ClientCertificate is { } cert)
         {

@@ -7,7 +7,10 @@ namespace NodeAgent.TestApiServer.Api;
 /// Authorization: <c>system:masters</c> may do anything; a node identity gets what the Node authorizer and the
 /// <c>system:node</c> rules grant (kubernetes plugin/pkg/auth/authorizer/rbac/bootstrappolicy NodeRules, node
 /// authorizer: secrets/configmaps only when a pod bound to the node references them, leases only its own);
-/// everyone else nothing. Denials carry the real server's message.
+/// bootstrap-token users (group <c>system:bootstrappers</c>) what <c>system:node-bootstrapper</c> grants (CSRs);
+/// every authenticated user what <c>system:basic-user</c> and <c>system:discovery</c> grant (self reviews,
+/// discovery paths); everyone else nothing. Requests and SubjectAccessReviews are judged by <see cref="Decide"/>
+/// alike. Denials carry the real server's message.
 /// </summary>
 public sealed class Authorizer(ObjectStore store)
 {
@@ -23,53 +26,90 @@ public sealed class Authorizer(ObjectStore store)
         ["serviceaccounts/token"] = ["create"],
     };
 
+    /// <summary>Non-resource paths system:discovery and system:public-info-viewer open to every authenticated user.</summary>
+    private static readonly string[] DiscoveryPaths = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/readyz", "/version", "/version/", "/openapi", "/openapi/*"];
+
+    /// <summary>An authorizer's answer: allowed or not, and why not when a rule says so.</summary>
+    public readonly record struct Decision(bool Allowed, string Reason);
+
     public void Authorize(UserInfo user, RequestInfo request, FieldSelector fields)
+    {
+        var decision = Decide(user, AccessAttributes.For(request, fields));
+        if (!decision.Allowed)
+        {
+            throw Deny(user, request, decision.Reason);
+        }
+    }
+
+    /// <summary>The decision for <paramref name="a"/> by <paramref name="user"/>: the same for a request and for a SubjectAccessReview.</summary>
+    public Decision Decide(UserInfo user, AccessAttributes a)
     {
         if (user.IsAdmin)
         {
-            return;
+            return new(true, "");
+        }
+        if (!a.IsResourceRequest)
+        {
+            var open = a.Verb == "get" && user.Groups.Contains("system:authenticated") && DiscoveryPaths.Any(p => p.EndsWith('*') ? a.Path!.StartsWith(p[..^1], StringComparison.Ordinal) : a.Path == p);
+            return new(open, "");
+        }
+        if (user.Groups.Contains("system:authenticated") && a.Verb == "create" && a.Subresource is null or ""
+            && ((a.Group == "authorization.k8s.io" && a.Resource is "selfsubjectaccessreviews" or "selfsubjectrulesreviews")
+                || (a.Group == "authentication.k8s.io" && a.Resource == "selfsubjectreviews")))
+        {
+            return new(true, "");
+        }
+        if (user.Groups.Contains("system:bootstrappers") && a.Group == "certificates.k8s.io" && a.Resource == "certificatesigningrequests"
+            && a.Subresource is null or "" && a.Verb is "create" or "get" or "list" or "watch")
+        {
+            return new(true, "");
         }
         string? why = null;
-        if (user.NodeName is { } node && AllowNode(node, request, fields, out why))
+        if (user.NodeName is { } node && AllowNode(node, a, out why))
         {
-            return;
+            return new(true, "");
         }
-        throw Deny(user, request, why);
+        return new(false, why ?? "");
     }
 
-    private bool AllowNode(string node, RequestInfo r, FieldSelector fields, out string? why)
+    private bool AllowNode(string node, AccessAttributes a, out string? why)
     {
         why = null;
-        var group = r.Resource.Group;
-        if (group == "coordination.k8s.io" && r.Resource.Plural == "leases")
+        var group = a.Group;
+        if (group == "coordination.k8s.io" && a.Resource == "leases" && a.Subresource is null or "")
         {
-            if (r.Verb is "get" or "create" or "update" or "patch" or "delete" && r.Namespace == "kube-node-lease" && (r.Name == node || (r.Verb == "create" && r.Name is null)))
+            if (a.Verb is "get" or "create" or "update" or "patch" or "delete" && a.Namespace == "kube-node-lease" && (a.Name == node || (a.Verb == "create" && a.Name is null or "")))
             {
                 return true;
             }
             why = "can only access node lease with the same name as the requesting node";
             return false;
         }
-        if (group == "certificates.k8s.io" && r.Resource.Plural == "certificatesigningrequests" && r.Subresource is null)
+        if (group == "certificates.k8s.io" && a.Resource == "certificatesigningrequests" && a.Subresource is null or "")
         {
             // system:node-bootstrapper and the selfnodeclient rules: nodes file and follow their own CSRs.
-            return r.Verb is "create" or "get" or "list" or "watch";
+            return a.Verb is "create" or "get" or "list" or "watch";
         }
-        if (group == "authentication.k8s.io" && r.Resource.Plural == "tokenreviews")
+        if (group == "authentication.k8s.io" && a.Resource == "tokenreviews" && a.Subresource is null or "")
         {
-            return r.Verb == "create";
+            return a.Verb == "create";
         }
-        if (group.Length == 0 && r.Resource.Plural is "secrets" or "configmaps")
+        if (group == "authorization.k8s.io" && a.Resource is "subjectaccessreviews" or "localsubjectaccessreviews" && a.Subresource is null or "")
         {
-            var name = r.Verb == "get" ? r.Name : r.Verb is "list" or "watch" ? fields.RequiredValue("metadata.name") : null;
-            if (name is not null && r.Namespace is not null && ReferencedByPodOn(node, r.Resource.Plural, r.Namespace, name))
+            // NodeRules: "Needed to check API access" (the kubelet's webhook authorizer asks on behalf of its callers).
+            return a.Verb == "create";
+        }
+        if (group.Length == 0 && a.Resource is "secrets" or "configmaps" && a.Subresource is null or "")
+        {
+            var name = a.Verb == "get" ? a.Name : a.Verb is "list" or "watch" ? a.SelectedName : null;
+            if (!string.IsNullOrEmpty(name) && !string.IsNullOrEmpty(a.Namespace) && ReferencedByPodOn(node, a.Resource, a.Namespace, name))
             {
                 return true;
             }
             why = $"no relationship found between node '{node}' and this object";
             return false;
         }
-        return group.Length == 0 && NodeRules.TryGetValue(r.RbacResource, out var verbs) && verbs.Contains(r.Verb);
+        return group.Length == 0 && NodeRules.TryGetValue(a.RbacResource, out var verbs) && verbs.Contains(a.Verb);
     }
 
     private bool ReferencedByPodOn(string node, string plural, string ns, string name)
@@ -115,6 +155,7 @@ public sealed class Authorizer(ObjectStore store)
 
     private static ApiError Deny(UserInfo user, RequestInfo r, string? why)
     {
+        why = string.IsNullOrEmpty(why) ? null : why;
         var scope = r.Resource.Namespaced && r.Namespace is not null ? $"in the namespace \"{r.Namespace}\"" : "at the cluster scope";
         var message = $"User \"{user.Name}\" cannot {r.Verb} resource \"{r.RbacResource}\" in API group \"{r.Resource.Group}\" {scope}";
         if (why is not null)

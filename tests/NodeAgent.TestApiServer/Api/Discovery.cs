@@ -80,7 +80,7 @@ public static class Discovery
                 ["singularName"] = r.Singular,
                 ["namespaced"] = r.Namespaced,
                 ["kind"] = r.Kind,
-                ["verbs"] = r.Plural == "tokenreviews" ? new JsonArray("create") : new JsonArray("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+                ["verbs"] = r.IsReview ? new JsonArray("create") : new JsonArray("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
             };
             if (r.ShortNames.Length > 0)
             {

@@ -33,6 +33,10 @@ public static partial class ObjectRules
         var normalized = JsonNode.Parse(tripped)!.AsObject();
         var unknown = new List<string>();
         FindUnknown(body, normalized, "", unknown);
+        if (r.Plural == "secrets")
+        {
+            MergeStringData(normalized);
+        }
         if (unknown.Count > 0)
         {
             if (fieldValidation == "Strict")
@@ -46,6 +50,23 @@ public static partial class ObjectRules
             }
         }
         return normalized;
+    }
+
+    /// <summary>Secret <c>stringData</c> is write-only: merged into <c>data</c> (winning over the same key) and never stored.</summary>
+    private static void MergeStringData(JsonObject secret)
+    {
+        if (secret["stringData"] is not JsonObject stringData)
+        {
+            secret.Remove("stringData");
+            return;
+        }
+        var data = secret["data"] as JsonObject ?? new JsonObject();
+        secret["data"] = data;
+        foreach (var (key, value) in stringData)
+        {
+            data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value?.ToString() ?? ""));
+        }
+        secret.Remove("stringData");
     }
 
     private static void FindUnknown(JsonNode? original, JsonNode? known, string path, List<string> unknown)
@@ -132,6 +153,17 @@ public static partial class ObjectRules
         {
             throw ApiError.Invalid(r, name, ("involvedObject", "FieldValueRequired", "Required value"));
         }
+        if (r.Plural == "events" && obj["series"] is JsonObject series)
+        {
+            if (series["count"].AsLong() is not >= 2)
+            {
+                throw ApiError.Invalid(r, name, ("series.count", "FieldValueInvalid", $"Invalid value: {series["count"]?.ToJsonString() ?? "0"}: should be at least 2"));
+            }
+            if (string.IsNullOrEmpty(series["lastObservedTime"]?.ToString()))
+            {
+                throw ApiError.Invalid(r, name, ("series.lastObservedTime", "FieldValueRequired", "Required value"));
+            }
+        }
     }
 
     /// <summary>Sets what the server owns on create: uid, creationTimestamp, generation; resets status where the strategy does; fills defaults.</summary>
@@ -158,7 +190,15 @@ public static partial class ObjectRules
                 break;
             case "namespaces":
                 obj["status"] = new JsonObject { ["phase"] = "Active" };
-                obj["spec"] ??= new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
+                // The namespace strategy always adds the "kubernetes" finalizer the namespace controller removes.
+                var nsSpec = obj["spec"] as JsonObject ?? new JsonObject();
+                obj["spec"] = nsSpec;
+                var nsFinalizers = nsSpec["finalizers"] as JsonArray ?? new JsonArray();
+                nsSpec["finalizers"] = nsFinalizers;
+                if (!nsFinalizers.Any(f => f?.ToString() == "kubernetes"))
+                {
+                    nsFinalizers.Add("kubernetes");
+                }
                 var labels = meta["labels"] as JsonObject ?? new JsonObject();
                 labels["kubernetes.io/metadata.name"] = meta["name"]!.ToString();
                 meta["labels"] = labels;
@@ -167,6 +207,15 @@ public static partial class ObjectRules
         if (r.Plural != "events" && r.Plural != "nodes" && r.Plural != "pods" && obj["status"] is null && r.HasStatus)
         {
             obj["status"] = new JsonObject();
+        }
+    }
+
+    /// <summary>Defaults applied to every write of the main resource, as decoding applies them on update too.</summary>
+    public static void DefaultOnUpdate(ResourceInfo r, JsonObject obj)
+    {
+        if (r.Plural == "pods")
+        {
+            DefaultPod(obj);
         }
     }
 

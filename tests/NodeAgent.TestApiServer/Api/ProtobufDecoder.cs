@@ -5,15 +5,16 @@ namespace NodeAgent.TestApiServer.Api;
 /// <summary>
 /// Reads the Kubernetes protobuf encoding (<c>application/vnd.kubernetes.protobuf</c>: the "k8s\0" prefix, a
 /// runtime.Unknown envelope, the object message) into JSON, for the types kubectl's typed commands create
-/// (<c>kubectl create configmap|secret|namespace|serviceaccount|service</c>). Field numbers are those of
-/// k8s.io/api core/v1 generated.proto and apimachinery's meta/v1; a field this table does not know is refused
-/// rather than dropped. Responses stay JSON.
+/// (<c>kubectl create configmap|secret|namespace|serviceaccount|service</c>, <c>kubectl create token</c>,
+/// <c>kubectl certificate approve|deny</c>, <c>kubectl auth can-i|whoami</c>). Field numbers are those of k8s.io/api
+/// core/v1, authentication/v1, authorization/v1 and certificates/v1 generated.proto and apimachinery's meta/v1; a
+/// field this table does not know is refused rather than dropped. Responses stay JSON.
 /// </summary>
 public static class ProtobufDecoder
 {
     public const string MediaType = "application/vnd.kubernetes.protobuf";
 
-    private enum K { String, Bytes, Int, Bool, Message, Time, MapString, MapBytes, Strings, Messages, IntOrString }
+    private enum K { String, Bytes, Int, Bool, Message, Time, MapString, MapBytes, MapStrings, Strings, Messages, IntOrString }
 
     private sealed record F(string Json, K Kind, string? Message = null);
 
@@ -74,7 +75,71 @@ public static class ProtobufDecoder
         ["ServiceStatus"] = new() { [1] = new("loadBalancer", K.Message, "LoadBalancerStatus") },
         ["LoadBalancerStatus"] = new() { [1] = new("ingress", K.Messages, "LoadBalancerIngress") },
         ["LoadBalancerIngress"] = new() { [1] = new("ip", K.String), [2] = new("hostname", K.String) },
+
+        // authentication.k8s.io/v1
+        ["TokenRequest"] = new() { [1] = new("metadata", K.Message, "ObjectMeta"), [2] = new("spec", K.Message, "TokenRequestSpec"), [3] = new("status", K.Message, "TokenRequestStatus") },
+        ["TokenRequestSpec"] = new()
+        {
+            [1] = new("audiences", K.Strings), [3] = new("boundObjectRef", K.Message, "BoundObjectReference"), [4] = new("expirationSeconds", K.Int),
+        },
+        ["BoundObjectReference"] = new() { [1] = new("kind", K.String), [2] = new("apiVersion", K.String), [3] = new("name", K.String), [4] = new("uid", K.String) },
+        ["TokenRequestStatus"] = new() { [1] = new("token", K.String), [2] = new("expirationTimestamp", K.Time) },
+        ["SelfSubjectReview"] = new() { [1] = new("metadata", K.Message, "ObjectMeta"), [2] = new("status", K.Message, "SelfSubjectReviewStatus") },
+        ["SelfSubjectReviewStatus"] = new() { [1] = new("userInfo", K.Message, "UserInfo") },
+        ["UserInfo"] = new() { [1] = new("username", K.String), [2] = new("uid", K.String), [3] = new("groups", K.Strings), [4] = new("extra", K.MapStrings) },
+
+        // authorization.k8s.io/v1
+        ["SubjectAccessReview"] = Review("SubjectAccessReviewSpec"),
+        ["LocalSubjectAccessReview"] = Review("SubjectAccessReviewSpec"),
+        ["SelfSubjectAccessReview"] = Review("SelfSubjectAccessReviewSpec"),
+        ["SubjectAccessReviewSpec"] = new()
+        {
+            [1] = new("resourceAttributes", K.Message, "ResourceAttributes"), [2] = new("nonResourceAttributes", K.Message, "NonResourceAttributes"),
+            [3] = new("user", K.String), [4] = new("groups", K.Strings), [5] = new("extra", K.MapStrings), [6] = new("uid", K.String),
+        },
+        ["SelfSubjectAccessReviewSpec"] = new()
+        {
+            [1] = new("resourceAttributes", K.Message, "ResourceAttributes"), [2] = new("nonResourceAttributes", K.Message, "NonResourceAttributes"),
+        },
+        ["ResourceAttributes"] = new()
+        {
+            [1] = new("namespace", K.String), [2] = new("verb", K.String), [3] = new("group", K.String), [4] = new("version", K.String),
+            [5] = new("resource", K.String), [6] = new("subresource", K.String), [7] = new("name", K.String),
+            [8] = new("fieldSelector", K.Message, "SelectorAttributes"), [9] = new("labelSelector", K.Message, "SelectorAttributes"),
+        },
+        ["SelectorAttributes"] = new() { [1] = new("rawSelector", K.String), [2] = new("requirements", K.Messages, "SelectorRequirement") },
+        ["SelectorRequirement"] = new() { [1] = new("key", K.String), [2] = new("operator", K.String), [3] = new("values", K.Strings) },
+        ["NonResourceAttributes"] = new() { [1] = new("path", K.String), [2] = new("verb", K.String) },
+        ["SubjectAccessReviewStatus"] = new()
+        {
+            [1] = new("allowed", K.Bool), [2] = new("reason", K.String), [3] = new("evaluationError", K.String), [4] = new("denied", K.Bool),
+        },
+
+        // certificates.k8s.io/v1
+        ["CertificateSigningRequest"] = new()
+        {
+            [1] = new("metadata", K.Message, "ObjectMeta"), [2] = new("spec", K.Message, "CertificateSigningRequestSpec"), [3] = new("status", K.Message, "CertificateSigningRequestStatus"),
+        },
+        ["CertificateSigningRequestSpec"] = new()
+        {
+            [1] = new("request", K.Bytes), [2] = new("username", K.String), [3] = new("uid", K.String), [4] = new("groups", K.Strings),
+            [5] = new("usages", K.Strings), [6] = new("extra", K.MapStrings), [7] = new("signerName", K.String), [8] = new("expirationSeconds", K.Int),
+        },
+        ["CertificateSigningRequestStatus"] = new() { [1] = new("conditions", K.Messages, "CertificateSigningRequestCondition"), [2] = new("certificate", K.Bytes) },
+        ["CertificateSigningRequestCondition"] = new()
+        {
+            [1] = new("type", K.String), [2] = new("reason", K.String), [3] = new("message", K.String), [4] = new("lastUpdateTime", K.Time),
+            [5] = new("lastTransitionTime", K.Time), [6] = new("status", K.String),
+        },
     };
+
+    private static Dictionary<int, F> Review(string spec) => new()
+    {
+        [1] = new("metadata", K.Message, "ObjectMeta"), [2] = new("spec", K.Message, spec), [3] = new("status", K.Message, "SubjectAccessReviewStatus"),
+    };
+
+    /// <summary>The ExtraValue message (a list of strings) a map of extra user attributes holds.</summary>
+    private static readonly Dictionary<int, F> ExtraValue = new() { [1] = new("items", K.Strings) };
 
     private static readonly Dictionary<int, F> TypeMeta = new() { [1] = new("apiVersion", K.String), [2] = new("kind", K.String) };
 
@@ -103,7 +168,7 @@ public static class ProtobufDecoder
         var kind = typeMeta?["kind"]?.ToString() ?? throw ApiError.BadRequest("protobuf: no kind in the envelope");
         if (!Schemas.TryGetValue(kind, out var schema) || raw is null)
         {
-            throw new ApiError(415, "UnsupportedMediaType", $"the test server reads protobuf only for ConfigMap, Secret, Namespace, ServiceAccount and Service, not {kind}; send JSON");
+            throw new ApiError(415, "UnsupportedMediaType", $"the test server reads protobuf only for ConfigMap, Secret, Namespace, ServiceAccount, Service, TokenRequest, CertificateSigningRequest and the access reviews, not {kind}; send JSON");
         }
         var obj = Message(raw, schema, kind);
         obj["apiVersion"] = typeMeta!["apiVersion"]?.DeepClone();
@@ -131,13 +196,16 @@ public static class ProtobufDecoder
             {
                 // Go writes every scalar; its JSON omits the empty ones (omitempty), so they are left out here too.
                 case K.String: SetUnlessEmpty(obj, f.Json, System.Text.Encoding.UTF8.GetString(reader.Bytes())); break;
-                case K.Bytes: obj[f.Json] = Convert.ToBase64String(reader.Bytes()); break;
+                case K.Bytes: SetUnlessEmpty(obj, f.Json, Convert.ToBase64String(reader.Bytes())); break;
                 case K.Int: SetUnlessEmpty(obj, f.Json, reader.Varint()); break;
                 case K.Bool: SetUnlessEmpty(obj, f.Json, reader.Varint() != 0); break;
                 case K.Message: obj[f.Json] = Message(reader.Bytes(), Schemas[f.Message!], f.Message!); break;
                 case K.Messages: Array(obj, f.Json).Add((JsonNode)Message(reader.Bytes(), Schemas[f.Message!], f.Message!)); break;
                 case K.Strings: Array(obj, f.Json).Add((JsonNode?)JsonValue.Create(System.Text.Encoding.UTF8.GetString(reader.Bytes()))); break;
-                case K.Time: obj[f.Json] = Time(reader.Bytes()); break;
+                case K.Time:
+                    // Go writes a zero time as an empty message; its JSON is null (left out).
+                    if (Time(reader.Bytes()) is { } time) obj[f.Json] = time; else obj.Remove(f.Json);
+                    break;
                 case K.MapString:
                 case K.MapBytes:
                 {
@@ -145,6 +213,14 @@ public static class ProtobufDecoder
                     var map = obj[f.Json] as JsonObject ?? new JsonObject();
                     obj[f.Json] = map;
                     map[key] = f.Kind == K.MapString ? System.Text.Encoding.UTF8.GetString(value) : Convert.ToBase64String(value);
+                    break;
+                }
+                case K.MapStrings:
+                {
+                    var (key, value) = Entry(reader.Bytes());
+                    var map = obj[f.Json] as JsonObject ?? new JsonObject();
+                    obj[f.Json] = map;
+                    map[key] = Message(value, ExtraValue, "ExtraValue")["items"]?.DeepClone() ?? new JsonArray();
                     break;
                 }
                 case K.IntOrString: obj[f.Json] = IntOrString(reader.Bytes()); break;
@@ -193,8 +269,12 @@ public static class ProtobufDecoder
         return (key, value);
     }
 
-    private static string Time(byte[] data)
+    private static string? Time(byte[] data)
     {
+        if (data.Length == 0)
+        {
+            return null;
+        }
         var reader = new Reader(data);
         long seconds = 0;
         while (!reader.End)

@@ -16,10 +16,15 @@ public static class ResourceCatalog
         new("", "v1", "secrets", "secret", "Secret", true, [], [], Trip<V1Secret>),
         new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], ["token"], Trip<V1ServiceAccount>),
         new("", "v1", "services", "service", "Service", true, ["svc"], ["status"], Trip<V1Service>),
+        new("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, ["pdb"], ["status"], Trip<V1PodDisruptionBudget>),
         new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, [], [], Trip<V1Lease>),
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, [], [], Trip<V1EndpointSlice>),
         new("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, ["csr"], ["approval", "status"], Trip<V1CertificateSigningRequest>),
         new("authentication.k8s.io", "v1", "tokenreviews", "", "TokenReview", false, [], [], Trip<V1TokenReview>),
+        new("authentication.k8s.io", "v1", "selfsubjectreviews", "", "SelfSubjectReview", false, [], [], Trip<V1SelfSubjectReview>),
+        new("authorization.k8s.io", "v1", "subjectaccessreviews", "", "SubjectAccessReview", false, [], [], Trip<V1SubjectAccessReview>),
+        new("authorization.k8s.io", "v1", "localsubjectaccessreviews", "", "LocalSubjectAccessReview", true, [], [], Trip<V1LocalSubjectAccessReview>),
+        new("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "SelfSubjectAccessReview", false, [], [], Trip<V1SelfSubjectAccessReview>),
         new("events.k8s.io", "v1", "events", "event", "Event", true, ["ev"], [], Trip<Eventsv1Event>) { View = EventsV1.View },
     ];
 

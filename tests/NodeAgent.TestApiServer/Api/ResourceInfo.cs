@@ -30,4 +30,7 @@ public sealed record ResourceInfo(
     public string QualifiedName => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
 
     public bool HasStatus => Subresources.Contains("status");
+
+    /// <summary>TokenReview, SubjectAccessReview and the like: create-only, answered and never stored.</summary>
+    public bool IsReview => Kind.EndsWith("Review", StringComparison.Ordinal);
 }

@@ -5,7 +5,7 @@ namespace NodeAgent.TestApiServer.Api;
 
 /// <summary>
 /// Server-side printing (<c>meta.k8s.io/v1 Table</c>) as kubectl asks for it: pods and nodes with the real server's
-/// columns (pkg/printers/internalversion), NAME/AGE for the other types.
+/// columns (pkg/printers/internalversion), as are CertificateSigningRequests and namespaces; NAME/AGE for the other types.
 /// </summary>
 public static class Tables
 {
@@ -19,6 +19,8 @@ public static class Tables
             {
                 "pods" => PodCells(obj, now),
                 "nodes" => NodeCells(obj, now),
+                "certificatesigningrequests" => CsrCells(obj, now),
+                "namespaces" => new JsonArray(Name(obj), obj["status"]?["phase"]?.ToString() ?? "", Age(obj, now)),
                 _ => new JsonArray(Name(obj), Age(obj, now)),
             };
             rows.Add(new JsonObject
@@ -87,6 +89,17 @@ public static class Tables
                 Col("OS-Image", "string", 1, "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."),
                 Col("Kernel-Version", "string", 1, "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."),
                 Col("Container-Runtime", "string", 1, "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).")),
+            "certificatesigningrequests" => new JsonArray(
+                Col("Name", "string", 0, nameDoc, "name"),
+                Col("Age", "string", 0, ageDoc),
+                Col("SignerName", "string", 0, "Only one signer is allowed per CSR."),
+                Col("Requestor", "string", 0, "Name of the user that created the request."),
+                Col("RequestedDuration", "string", 0, "The requested duration of the issued certificate."),
+                Col("Condition", "string", 0, "The conditions of the request and whether a certificate was issued.")),
+            "namespaces" => new JsonArray(
+                Col("Name", "string", 0, nameDoc, "name"),
+                Col("Status", "string", 0, "The status of the namespace"),
+                Col("Age", "string", 0, ageDoc)),
             _ => new JsonArray(Col("Name", "string", 0, nameDoc, "name"), Col("Age", "string", 0, ageDoc)),
         };
     }
@@ -179,6 +192,18 @@ public static class Tables
             spec?["nodeName"]?.ToString() is { Length: > 0 } node ? node : "<none>",
             status?["nominatedNodeName"]?.ToString() is { Length: > 0 } nn ? nn : "<none>",
             gateText);
+    }
+
+    private static JsonArray CsrCells(JsonObject csr, DateTimeOffset now)
+    {
+        var conditions = (csr["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>().Select(c => c["type"]?.ToString() ?? "").ToList();
+        if (csr["status"]?["certificate"]?.ToString() is { Length: > 0 })
+        {
+            conditions.Add("Issued");
+        }
+        var requested = csr["spec"]?["expirationSeconds"].AsLong() is { } seconds ? HumanDuration(TimeSpan.FromSeconds(seconds)) : "<none>";
+        return new JsonArray(Name(csr), Age(csr, now), csr["spec"]?["signerName"]?.ToString() ?? "", csr["spec"]?["username"]?.ToString() ?? "",
+            requested, conditions.Count == 0 ? "Pending" : string.Join(",", conditions));
     }
 
     private static JsonArray NodeCells(JsonObject node, DateTimeOffset now)

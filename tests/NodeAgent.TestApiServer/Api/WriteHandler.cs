@@ -11,7 +11,7 @@ namespace NodeAgent.TestApiServer.Api;
 /// NodeRestriction, graceful pod deletion (a pod bound to a node stays terminating until deleted with grace 0) and
 /// finalizers; plus pods/binding.
 /// </summary>
-public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controllers.ServiceAllocator services)
+public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controllers.ServiceAllocator services, DisruptionBudgets budgets)
 {
     public async Task CreateAsync(HttpContext context, RequestInfo r, UserInfo user)
     {
@@ -33,7 +33,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             obj = view.ToStored(obj);
         }
         ObjectRules.Validate(r.Resource, obj);
-        RequireNamespace(r);
+        RequireNamespace(r, name);
         var stored = store.Write(r.Resource.Key, r.Namespace ?? "", name!, (current, _) =>
         {
             if (current is not null)
@@ -161,6 +161,14 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
                     updated.Remove("status");
                 }
             }
+            if (r.Subresource is null && r.Resource.Plural == "pods")
+            {
+                // Both sides defaulted, as the real server decodes (and defaults) the stored object too.
+                ObjectRules.DefaultOnUpdate(r.Resource, updated);
+                var before = (JsonObject)current.DeepClone();
+                ObjectRules.DefaultOnUpdate(r.Resource, before);
+                PodUpdateRules.Validate(r.Resource, r.Name!, before["spec"] as JsonObject, updated["spec"] as JsonObject);
+            }
             if (r.Subresource is null && !JsonNode.DeepEquals(current["spec"], updated["spec"]) && meta["generation"] is not null)
             {
                 meta["generation"] = (meta["generation"].AsLong() ?? 0) + 1;
@@ -198,7 +206,7 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
         await HttpIo.WriteBytesAsync(context, 200, r.Resource.Out(stored));
     }
 
-    /// <summary>policy/v1 Eviction: a delete through the eviction subresource (no PodDisruptionBudgets here, so always allowed).</summary>
+    /// <summary>policy/v1 Eviction: a delete through the eviction subresource, when the pod's PodDisruptionBudget allows it.</summary>
     public async Task EvictAsync(HttpContext context, RequestInfo r, UserInfo user)
     {
         if (await HttpIo.ReadBodyAsync(context) is not JsonObject eviction)
@@ -210,6 +218,8 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             throw ApiError.BadRequest($"name in URL does not match name in Eviction object");
         }
         var options = eviction["deleteOptions"] as JsonObject;
+        var pod = store.Get(r.Resource.Key, r.Namespace ?? "", r.Name!)?.Parse() ?? throw ApiError.NotFound(r.Resource, r.Name!);
+        budgets.CheckEviction(r.Resource, pod);
         Delete(r, user, options?["gracePeriodSeconds"].AsLong(), options?["preconditions"]?["uid"]?.ToString(), options?["preconditions"]?["resourceVersion"]?.ToString());
         await HttpIo.WriteJsonAsync(context, 201, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["code"] = 201 });
     }
@@ -240,11 +250,18 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
         });
     }
 
+    /// <summary>A delete as an API DELETE does it (graceful pods, finalizers), for controllers (the namespace controller).</summary>
+    public StoredObject Delete(RequestInfo r, UserInfo user) => Delete(r, user, null, null, null);
+
     private StoredObject Delete(RequestInfo r, UserInfo user, long? grace, string? uid, string? rv)
     {
         if (grace is < 0)
         {
             grace = 0;
+        }
+        if (r.Resource.Plural == "namespaces" && r.Name is "default" or "kube-system" or "kube-public")
+        {
+            throw ApiError.Forbidden(r.Resource, r.Name, "this namespace may not be deleted");
         }
         return store.Write(r.Resource.Key, r.Namespace ?? "", r.Name!, (current, old) =>
         {
@@ -263,6 +280,18 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
             }
             NodeAdmission.Admit(user, r, current, null, NodeUid);
             var finalizers = meta["finalizers"] as JsonArray ?? [];
+            if (r.Resource.Plural == "namespaces" && (current["spec"]?["finalizers"] as JsonArray ?? []).Count > 0)
+            {
+                // Terminating until the namespace controller has removed the contents and its "kubernetes" finalizer.
+                if (meta["deletionTimestamp"] is not null)
+                {
+                    return new StoreChange.Nothing();
+                }
+                meta["deletionTimestamp"] = ObjectRules.Timestamp(time.GetUtcNow());
+                meta["deletionGracePeriodSeconds"] = 0;
+                current["status"] = new JsonObject { ["phase"] = "Terminating" };
+                return new StoreChange.Put(current);
+            }
             if (r.Resource.Plural == "pods" && IsGraceful(current))
             {
                 var podGrace = grace ?? current["spec"]?["terminationGracePeriodSeconds"].AsLong() ?? 30;
@@ -363,11 +392,22 @@ public sealed class WriteHandler(ObjectStore store, TimeProvider time, Controlle
         meta["namespace"] = r.Namespace;
     }
 
-    private void RequireNamespace(RequestInfo r)
+    private void RequireNamespace(RequestInfo r, string? name)
     {
-        if (r.Resource.Namespaced && store.Get("namespaces", "", r.Namespace!) is null)
+        if (!r.Resource.Namespaced)
+        {
+            return;
+        }
+        var ns = store.Get("namespaces", "", r.Namespace!)?.Parse();
+        if (ns is null)
         {
             throw new ApiError(404, "NotFound", $"namespaces \"{r.Namespace}\" not found", r.Namespace, "namespaces");
+        }
+        if (ns["metadata"]?["deletionTimestamp"] is not null)
+        {
+            var e = ApiError.Forbidden(r.Resource, name, $"unable to create new content in namespace {r.Namespace} because it is being terminated");
+            e.Causes.Add(("NamespaceTerminating", $"namespace {r.Namespace} is being terminated", "metadata.namespace"));
+            throw e;
         }
     }
 

@@ -209,7 +209,7 @@ public sealed class ObjectStore
     /// Sends one change to a watcher as its filter sees it: an object entering the filter is ADDED, one leaving it is
     /// DELETED (the real server's filtered watch). Returns false when the watcher was closed for being too slow.
     /// </summary>
-    private static bool Dispatch(StoreWatcher watcher, string type, StoredObject obj, StoredObject? prev)
+    private bool Dispatch(StoreWatcher watcher, string type, StoredObject obj, StoredObject? prev)
     {
         if (watcher.Namespace is not null && watcher.Namespace != obj.Namespace)
         {
@@ -240,7 +240,14 @@ public sealed class ObjectStore
         {
             return true;
         }
+        // A watcher that does not keep up is closed, as the real server's cacher drops a slow watcher; it re-watches.
+        Interlocked.Increment(ref _slowWatchersDropped);
         watcher.Channel.Writer.TryComplete();
         return false;
     }
+
+    private long _slowWatchersDropped;
+
+    /// <summary>How many watches were closed because their reader fell more than the watcher capacity behind.</summary>
+    public long SlowWatchersDropped => Interlocked.Read(ref _slowWatchersDropped);
 }
