@@ -35,6 +35,16 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The daemon's process ID (inside a network namespace too: nsenter execs it).</summary>
+    public int Pid => _process.Id;
+
+    /// <summary>The daemon's resident set size now, from /proc (VmRSS), in KiB.</summary>
+    public long RssKiB()
+    {
+        var line = File.ReadLines($"/proc/{Pid}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public string Server => $"http://127.0.0.1:{Port}";
 
     public IReadOnlyList<string> Lines
@@ -114,6 +124,13 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     public async Task<V1Pod?> PodAsync(string name) => (await PodsAsync()).SingleOrDefault(p => p.Metadata.Name == name);
+
+    /// <summary>GET on the read-only API: the status code and the body, whatever the status.</summary>
+    public async Task<(int Status, string Body)> GetAsync(string path)
+    {
+        using var response = await _http.GetAsync($"{Server}{path}");
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
 
     public async Task<bool> HealthyAsync() => await _http.GetStringAsync($"{Server}/healthz") == "ok";
 

@@ -30,11 +30,16 @@ public sealed class ManifestFuzzer
     ];
 
     private readonly Random _random;
+    private readonly string? _image;
 
-    public ManifestFuzzer(int seed)
+    /// <param name="seed">The seed: the same seed gives the same cases.</param>
+    /// <param name="image">When set, every base manifest names this image (the agent-level test points it at a
+    /// registry that answers at once, so accepted cases never wait on the network); the mutations are unchanged.</param>
+    public ManifestFuzzer(int seed, string? image = null)
     {
         Seed = seed;
         _random = new Random(seed);
+        _image = image;
     }
 
     public int Seed { get; }
@@ -43,6 +48,11 @@ public sealed class ManifestFuzzer
     public (byte[] Content, string Mutation) Next()
     {
         var text = Bases[_random.Next(Bases.Length)];
+        if (_image is not null)
+        {
+            text = text.Replace("nginx:1.27", _image, StringComparison.Ordinal).Replace("busybox:1.36", _image, StringComparison.Ordinal);
+        }
+
         var mutations = new List<string>();
         var rounds = 1 + _random.Next(3);
         byte[]? bytes = null;
