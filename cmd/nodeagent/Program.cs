@@ -11,4 +11,14 @@ root.Subcommands.Add(ImagesCommands.Build());
 root.Subcommands.Add(GetCommands.Build());
 root.Subcommands.Add(NodeAgent.Cli.Agent.AgentCommand.Build());
 root.Subcommands.Add(NetworkCommands.Build());
-return await root.Parse(CtrCommands.SeparateRunCommand(args)).InvokeAsync();
+var parsed = root.Parse(CtrCommands.SeparateRunCommand(args));
+
+// The agent handles SIGTERM and SIGINT itself (a stop asked for is exit status 0, see AgentCommand); for the other
+// commands System.CommandLine turns them into cancellation.
+var invocation = new InvocationConfiguration();
+if (parsed.CommandResult.Command.Name == "agent")
+{
+    invocation.ProcessTerminationTimeout = null;
+}
+
+return await parsed.InvokeAsync(invocation);

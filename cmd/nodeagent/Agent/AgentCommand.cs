@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,8 +22,17 @@ namespace NodeAgent.Cli.Agent;
 /// SIGTERM stops cleanly while the pods keep running (as kubelet does). This is the composition root: settings come
 /// from <see cref="AgentOptionsResolver"/>, behaviour from the projects under src/.
 /// </summary>
+/// <remarks>
+/// A SIGTERM (or SIGINT) is a stop asked for, whenever it comes (while the node is resolved, while the host starts,
+/// or while it runs): the agent exits 0, as systemd expects of a service it stops (an exit status of 143 marks the
+/// unit failed). The agent owns those signals itself: System.CommandLine's handling is off for it (see Program.cs),
+/// because with both it and the host's lifetime registered the agent sometimes exited 143 at once, unstopped.
+/// </remarks>
 internal static class AgentCommand
 {
+    /// <summary>How long the host's services get to stop (the host's default, stated).</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
     public static Command Build()
     {
         var cmd = new Command("agent", "Run the node agent daemon");
@@ -33,65 +43,91 @@ internal static class AgentCommand
 
         NetworkFlags.AddTo(cmd);
         AgentImageOptions.AddTo(cmd);
-        cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
-        {
-            var warnings = new List<string>();
-            var options = AgentOptionsResolver.Resolve(pr, warnings);
-            var nodeName = NodeIdentityResolver.NodeName(options.HostnameOverride, Dns.GetHostName());
-            var nodeIps = await new NodeIdentityResolver(new HostNetworkInfo()).NodeAddressesAsync(options.NodeIp, options.HostnameOverride, nodeName, warnings, ct);
-            var node = new NodeIdentity(nodeName, nodeIps);
-            var network = NetworkFlags.CreatePodNetwork(options);
-            using var api = ApiServerConnection.Create(options);
-            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
-
-            // sd_notify (READY=1 once started, STOPPING=1 on SIGTERM) through Microsoft.Extensions.Hosting.Systemd,
-            // which works under Native AOT (checked with hack/build.sh); a no-op without NOTIFY_SOCKET. Under systemd
-            // it picks its own console format, so the agent's format is added after it.
-            builder.Services.AddSystemd();
-            builder.Logging.AddAgentConsole(options.LoggingFormat);
-            builder.Logging.SetMinimumLevel(LogLevel.Information);
-            // Kestrel's per-request lines and the second host's lifetime banner are noise in a node agent's log.
-            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-            builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-            builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton(sp => new ImageStore(options.RootDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger<ImageStore>()));
-            builder.Services.AddSingleton<IImageStore>(sp => sp.GetRequiredService<ImageStore>());
-            builder.Services.AddSingleton(sp => new OverlaySnapshotter(sp.GetRequiredService<ImageStore>()));
-            builder.Services.AddSingleton(_ => CgroupManagerFactory.Create(rootPrefix: options.CgroupRoot));
-            builder.Services.AddSingleton(sp => new LinuxRuntimeService(
-                new RuntimeOptions { RootDir = options.RootDir },
-                sp.GetRequiredService<IImageStore>(),
-                sp.GetRequiredService<OverlaySnapshotter>(),
-                sp.GetRequiredService<ICgroupManager>(),
-                network));
-            AgentImageOptions.Register(builder.Services, options);
-            builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), options.RootDir, sp.GetRequiredService<ILogger<ImageImportService>>()));
-            if (network is not null)
-            {
-                builder.Services.AddHostedService(sp => new NetworkCheckService(sp.GetRequiredService<LinuxRuntimeService>(), options.NetworkCheckFrequency,
-                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
-            }
-
-            builder.Services.AddSingleton(sp => new LoopSupervisor(sp.GetRequiredService<ILogger<LoopSupervisor>>(), sp.GetRequiredService<TimeProvider>()));
-            builder.Services.AddSingleton(sp => new KubeletHost(
-                new KubeletHostOptions { Config = options.Kubelet, Node = node, RootDir = options.RootDir, PodLogDir = options.PodLogDir, Api = api?.Context },
-                sp.GetRequiredService<LinuxRuntimeService>(),
-                new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,
-                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RegistryImageService>>()),
-                HostFiles.Instance, sp.GetRequiredService<LoopSupervisor>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
-            builder.Services.AddHostedService(sp => new KubeletService(sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
-                IPAddress.Parse(options.Kubelet.Address), options.Kubelet.ReadOnlyPort, sp.GetRequiredService<ILoggerFactory>()));
-            builder.Services.AddHostedService(sp => new ReadyLog(sp.GetRequiredService<ILogger<ReadyLog>>()));
-            using var host = builder.Build();
-            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");
-            foreach (var w in warnings)
-            {
-                log.LogWarning("{Warning}", w);
-            }
-
-            await host.RunAsync(ct);
-            return 0;
-        }));
+        cmd.SetAction((pr, _) => CliErrors.RunAsync(() => RunUntilStoppedAsync(pr)));
         return cmd;
+    }
+
+    private static async Task<int> RunUntilStoppedAsync(ParseResult pr)
+    {
+        using var stop = new CancellationTokenSource();
+        Action<PosixSignalContext> onStop = context =>
+        {
+            // Once the host has started, its lifetime takes the signal first and stops it the same way.
+            context.Cancel = true;
+            stop.Cancel();
+        };
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, onStop);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, onStop);
+        try
+        {
+            return await RunAsync(pr, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped before the host had started, or while it started: a stop asked for, as any other (the pods,
+            // run by their shims, keep running).
+            return 0;
+        }
+    }
+
+    private static async Task<int> RunAsync(ParseResult pr, CancellationToken ct)
+    {
+        var warnings = new List<string>();
+        var options = AgentOptionsResolver.Resolve(pr, warnings);
+        var nodeName = NodeIdentityResolver.NodeName(options.HostnameOverride, Dns.GetHostName());
+        var nodeIps = await new NodeIdentityResolver(new HostNetworkInfo()).NodeAddressesAsync(options.NodeIp, options.HostnameOverride, nodeName, warnings, ct);
+        var node = new NodeIdentity(nodeName, nodeIps);
+        var network = NetworkFlags.CreatePodNetwork(options);
+        using var api = ApiServerConnection.Create(options);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+
+        // sd_notify (READY=1 once started, STOPPING=1 on SIGTERM) through Microsoft.Extensions.Hosting.Systemd,
+        // which works under Native AOT (checked with hack/build.sh); a no-op without NOTIFY_SOCKET. Under systemd
+        // it picks its own console format, so the agent's format is added after it.
+        builder.Services.AddSystemd();
+        builder.Logging.AddAgentConsole(options.LoggingFormat);
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        // Kestrel's per-request lines and the second host's lifetime banner are noise in a node agent's log.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new ImageStore(options.RootDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger<ImageStore>()));
+        builder.Services.AddSingleton<IImageStore>(sp => sp.GetRequiredService<ImageStore>());
+        builder.Services.AddSingleton(sp => new OverlaySnapshotter(sp.GetRequiredService<ImageStore>()));
+        builder.Services.AddSingleton(_ => CgroupManagerFactory.Create(rootPrefix: options.CgroupRoot));
+        builder.Services.AddSingleton(sp => new LinuxRuntimeService(
+            new RuntimeOptions { RootDir = options.RootDir },
+            sp.GetRequiredService<IImageStore>(),
+            sp.GetRequiredService<OverlaySnapshotter>(),
+            sp.GetRequiredService<ICgroupManager>(),
+            network));
+        AgentImageOptions.Register(builder.Services, options);
+        builder.Services.AddHostedService(sp => new ImageImportService(sp.GetRequiredService<IImageStore>(), options.RootDir, sp.GetRequiredService<ILogger<ImageImportService>>()));
+        if (network is not null)
+        {
+            builder.Services.AddHostedService(sp => new NetworkCheckService(sp.GetRequiredService<LinuxRuntimeService>(), options.NetworkCheckFrequency,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
+        }
+
+        builder.Services.AddSingleton(sp => new LoopSupervisor(sp.GetRequiredService<ILogger<LoopSupervisor>>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new KubeletHost(
+            new KubeletHostOptions { Config = options.Kubelet, Node = node, RootDir = options.RootDir, PodLogDir = options.PodLogDir, Api = api?.Context },
+            sp.GetRequiredService<LinuxRuntimeService>(),
+            new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RegistryImageService>>()),
+            HostFiles.Instance, sp.GetRequiredService<LoopSupervisor>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService(sp => new KubeletService(sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
+            IPAddress.Parse(options.Kubelet.Address), options.Kubelet.ReadOnlyPort, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddHostedService(sp => new ReadyLog(sp.GetRequiredService<ILogger<ReadyLog>>()));
+        using var host = builder.Build();
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");
+        foreach (var w in warnings)
+        {
+            log.LogWarning("{Warning}", w);
+        }
+
+        await host.RunAsync(ct);
+        return 0;
     }
 }

@@ -69,6 +69,14 @@ public sealed class AgentProcess : IAsyncDisposable
     public static async Task<AgentProcess> StartConfiguredAsync(string? netns, RuntimeFixture rt, string manifestDir,
         Action<ProcessStartInfo>? configure, params string[] extra)
     {
+        var agent = Launch(netns, rt, manifestDir, configure, extra);
+        await agent.WaitForLogAsync(l => l.Contains("read-only API listening", StringComparison.Ordinal));
+        return agent;
+    }
+
+    /// <summary>Starts the agent without waiting for anything (a test that stops it while it starts).</summary>
+    public static AgentProcess Launch(string? netns, RuntimeFixture rt, string manifestDir, Action<ProcessStartInfo>? configure, params string[] extra)
+    {
         var port = LoopbackHttpServer.FreePort();
         string[] args = ["agent", "--pod-manifest-path", manifestDir, "--hostname-override", "node1", "--node-ip", "192.0.2.10",
             "--read-only-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--address", "127.0.0.1", .. extra];
@@ -79,9 +87,7 @@ public sealed class AgentProcess : IAsyncDisposable
             args = [.. args, "--network-plugin", "none"];
         }
 
-        var agent = new AgentProcess(CliProcess.StartIn(netns, rt, configure, args), port, rt, netns);
-        await agent.WaitForLogAsync(l => l.Contains("read-only API listening", StringComparison.Ordinal));
-        return agent;
+        return new AgentProcess(CliProcess.StartIn(netns, rt, configure, args), port, rt, netns);
     }
 
     /// <summary>Completes with the first log line (past or future) that matches.</summary>
@@ -110,6 +116,14 @@ public sealed class AgentProcess : IAsyncDisposable
         var key = $"event pod=default/{pod} ";
         var reasonKey = $" reason={reason}:";
         return WaitForLogAsync(l => l.Contains(key, StringComparison.Ordinal) && l.Contains(reasonKey, StringComparison.Ordinal) && ++seen == occurrence, timeoutSeconds);
+    }
+
+    /// <summary>Waits for the pod's phase-change line (<c>pod NAME_default(UID): phase A -> PHASE</c>), the
+    /// <paramref name="occurrence"/>-th one.</summary>
+    public Task<string> WaitForPhaseAsync(string pod, string phase, int occurrence = 1, int timeoutSeconds = 60)
+    {
+        var seen = 0;
+        return WaitForLogAsync(l => l.Contains($"pod {pod}_default(", StringComparison.Ordinal) && l.EndsWith($"-> {phase}", StringComparison.Ordinal) && ++seen == occurrence, timeoutSeconds);
     }
 
     public int Count(Func<string, bool> match) => Lines.Count(match);

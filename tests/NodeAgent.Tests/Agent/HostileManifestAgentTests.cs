@@ -90,7 +90,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         File.WriteAllText(_manifests.Combine("0000-canary.yaml"), LongRunning("canary"));
         var agent = await StartAsync(null);
         await agent.WaitForEventAsync("canary-node1", "Started");
-        await WaitForPhaseAsync(agent, "canary-node1", "Running");
+        await agent.WaitForPhaseAsync("canary-node1", "Running");
         var canaryId = (await agent.PodAsync("canary-node1"))!.Status.ContainerStatuses.Single().ContainerID;
         var baselineRss = agent.RssKiB();
 
@@ -129,7 +129,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         output.WriteLine($"{cases.Count} hostile files in {(cases.Count + BatchSize - 1) / BatchSize} batches, {rejected.Count} rejected and named, in {stopwatch.Elapsed.TotalSeconds:F1} s");
 
         // The valid one with a byte-order mark runs; the named cases of the issue are all among the rejected files.
-        await WaitForPhaseAsync(agent, "bom-node1", "Running");
+        await agent.WaitForPhaseAsync("bom-node1", "Running");
         foreach (var named in new[] { "corpus-alias-bomb.yaml", "corpus-null-container.yaml", "corpus-quantity-dots.yaml", "corpus-grace-period-huge.yaml",
             "corpus-name-newline.yaml", "corpus-uid-traversal.yaml", "corpus-hostip-injection.yaml", "fifo.yaml", "zero.yaml", "socket.yaml", "huge.yaml" })
         {
@@ -180,7 +180,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         var rejected = await agent.WaitForLogAsync(l => l.Contains(injection, StringComparison.Ordinal));
         Assert.Contains("spec.containers[0].ports[0].hostIP: Invalid value", rejected, StringComparison.Ordinal);
         Assert.Contains("must be a valid IP address", rejected, StringComparison.Ordinal);
-        await WaitForPhaseAsync(agent, "web-node1", "Running");
+        await agent.WaitForPhaseAsync("web-node1", "Running");
         Assert.Equal(["web-node1"], (await agent.PodsAsync()).Select(p => p.Metadata.Name));
 
         // The good pod's hostPort rule is there (this is the table the agent writes), and nothing of the injection.
@@ -260,9 +260,6 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         File.WriteAllBytes(temp, content);
         File.Move(temp, path);
     }, phrase, content);
-
-    private static async Task WaitForPhaseAsync(AgentProcess agent, string name, string phase) =>
-        await agent.WaitForLogAsync(l => l.Contains($"pod {name}_default(", StringComparison.Ordinal) && l.EndsWith($"-> {phase}", StringComparison.Ordinal));
 
     private static string Run(string program, params string[] args) => RepoPaths.Run(program, args);
 }
