@@ -30,9 +30,6 @@ namespace NodeAgent.Cli.Agent;
 /// </remarks>
 internal static class AgentCommand
 {
-    /// <summary>How long the host's services get to stop (the host's default, stated).</summary>
-    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
-
     public static Command Build()
     {
         var cmd = new Command("agent", "Run the node agent daemon");
@@ -90,7 +87,6 @@ internal static class AgentCommand
         // Kestrel's per-request lines and the second host's lifetime banner are noise in a node agent's log.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new ImageStore(options.RootDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger<ImageStore>()));
         builder.Services.AddSingleton<IImageStore>(sp => sp.GetRequiredService<ImageStore>());
