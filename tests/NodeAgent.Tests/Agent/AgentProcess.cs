@@ -35,6 +35,9 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The agent's process ID (for /proc readings).</summary>
+    public int Pid => _process.Id;
+
     public string Server => $"http://127.0.0.1:{Port}";
 
     public IReadOnlyList<string> Lines
