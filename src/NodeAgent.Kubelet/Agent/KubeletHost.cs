@@ -27,6 +27,7 @@ public sealed partial class KubeletHost
     private readonly PodDispatcher _dispatcher;
     private readonly RuntimeEventRouter _router;
     private readonly KubeletApiServices? _api;
+    private readonly HeapTrimmer _trimmer;
 
     public KubeletHost(KubeletHostOptions options, IRuntimeService runtime, IImageService images, IHostFiles hostFiles,
         LoopSupervisor supervisor, ILoggerFactory loggers, TimeProvider time)
@@ -73,7 +74,11 @@ public sealed partial class KubeletHost
             Volumes = volumes,
         };
         _health = new LoopHealth(time, loggers.CreateLogger<LoopHealth>());
-        _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health);
+        _trimmer = new HeapTrimmer(time, loggers.CreateLogger<HeapTrimmer>());
+        _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health)
+        {
+            PodRemoved = _trimmer.PodRemoved,
+        };
         _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
             loggers.CreateLogger<PodDispatcher>(), _health);
@@ -111,6 +116,7 @@ public sealed partial class KubeletHost
         finally
         {
             await _workers.DisposeAsync();
+            _trimmer.Dispose();
             _http?.Dispose();
             if (_api is not null)
             {

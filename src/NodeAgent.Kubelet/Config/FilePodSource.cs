@@ -27,6 +27,10 @@ public sealed class FilePodSource : IPodSource
     private readonly PodManifestDecoder _decoder;
     private readonly Channel<Trigger> _triggers = Channel.CreateBounded<Trigger>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<string, CachedFile> _cache = new(StringComparer.Ordinal);
+
+    // What was last reported as rejected, per file: a re-read of the same file version with the same errors (after
+    // the cache was dropped by a re-watch) is not reported again.
+    private readonly Dictionary<string, (HostFileStatus Status, string Errors)> _reportedRejections = new(StringComparer.Ordinal);
     private HashSet<string> _reportedDuplicates = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reportedSkips = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
@@ -167,6 +171,11 @@ public sealed class FilePodSource : IPodSource
         foreach (var gone in _cache.Keys.Where(k => !listed.Contains(k)).ToList())
         {
             _cache.Remove(gone);
+        }
+
+        foreach (var gone in _reportedRejections.Keys.Where(k => !listed.Contains(k)).ToList())
+        {
+            _reportedRejections.Remove(gone);
         }
 
         foreach (var file in files)
@@ -368,10 +377,6 @@ public sealed class FilePodSource : IPodSource
         }
 
         var result = _decoder.Decode(file, Encoding.UTF8.GetString(bytes));
-        foreach (var error in result.Errors)
-        {
-            _logger.LogError("Static pod manifest rejected: {Error}", error.ToString());
-        }
 
         foreach (var pod in result.Pods)
         {
@@ -381,19 +386,33 @@ public sealed class FilePodSource : IPodSource
         return Remember(file, status, result);
     }
 
+    /// <summary>Caches the file's result and reports its errors, unless this version of the file was already reported with the same errors.</summary>
     private ManifestDecodeResult Remember(string file, HostFileStatus status, ManifestDecodeResult result)
     {
         _cache[file] = new CachedFile(status, result);
+        if (result.Errors.Count == 0)
+        {
+            _reportedRejections.Remove(file);
+            return result;
+        }
+
+        var errors = string.Join('\n', result.Errors);
+        if (!_reportedRejections.TryGetValue(file, out var reported) || reported.Status != status || reported.Errors != errors)
+        {
+            foreach (var error in result.Errors)
+            {
+                _logger.LogError("Static pod manifest rejected: {Error}", error.ToString());
+            }
+
+            _reportedRejections[file] = (status, errors);
+        }
+
         return result;
     }
 
-    private ManifestDecodeResult TooLarge(string file, long size)
-    {
-        var error = new ManifestError(file, null, null, null, null,
-            $"the file is larger than {ManifestLimits.MaxManifestBytes} bytes (the API server's request size limit): {size} bytes or more; not read");
-        _logger.LogError("Static pod manifest rejected: {Error}", error.ToString());
-        return new ManifestDecodeResult([], [error]);
-    }
+    private static ManifestDecodeResult TooLarge(string file, long size) =>
+        new([], [new ManifestError(file, null, null, null, null,
+            $"the file is larger than {ManifestLimits.MaxManifestBytes} bytes (the API server's request size limit): {size} bytes or more; not read")]);
 
     /// <summary>Reads at most one byte more than the limit, so an endless file (or one growing) costs no more.</summary>
     private static async Task<byte[]> ReadBoundedAsync(Microsoft.Win32.SafeHandles.SafeFileHandle handle, CancellationToken cancellationToken)

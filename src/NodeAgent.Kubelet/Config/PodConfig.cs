@@ -222,7 +222,7 @@ public sealed class PodConfig
     {
         if (!DifferSemantically(existing, incoming))
         {
-            if (Json(existing.Status) != Json(incoming.Status))
+            if (!UnpooledJson.SameJson(existing.Status, incoming.Status))
             {
                 var reconciled = Clone(existing);
                 reconciled.Status = incoming.Status;
@@ -247,7 +247,7 @@ public sealed class PodConfig
         || a.Metadata.DeletionGracePeriodSeconds != b.Metadata.DeletionGracePeriodSeconds
         || !MapsEqual(a.Metadata.Labels, b.Metadata.Labels, [])
         || !MapsEqual(a.Metadata.Annotations, b.Metadata.Annotations, ConfigAnnotations.Local)
-        || Json(a.Spec) != Json(b.Spec);
+        || !UnpooledJson.SameJson(a.Spec, b.Spec);
 
     private static bool MapsEqual(IDictionary<string, string>? a, IDictionary<string, string>? b, string[] ignored)
     {
@@ -256,9 +256,7 @@ public sealed class PodConfig
         return x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var v) && v == kv.Value);
     }
 
-    private static string Json(object? value) => value is null ? "null" : KubernetesJson.Serialize(value);
-
-    private static V1Pod Clone(V1Pod pod) => KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(pod));
+    private static V1Pod Clone(V1Pod pod) => UnpooledJson.Clone(pod);
 
     private static List<V1Pod> Sorted(IEnumerable<V1Pod> pods) =>
         pods.OrderBy(p => p.Metadata.NamespaceProperty, StringComparer.Ordinal)

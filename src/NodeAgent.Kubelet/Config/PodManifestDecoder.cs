@@ -164,8 +164,10 @@ public sealed class PodManifestDecoder
         {
             var (documentLine, document) = documents[i];
             var obj = new ObjectRef(origin, multi ? $"document {i + 1} (line {documentLine})" : null, document.Positions);
-            using var json = JsonDocument.Parse(document.Json, JsonOptions);
-            DecodeObject(obj, json.RootElement, null, errors, pods);
+            // JsonElement.ParseValue keeps its document in plain arrays: JsonDocument.Parse rents them from the shared
+            // pool, which would keep buffers the size of the largest manifest long after its pods are gone.
+            var reader = new Utf8JsonReader(document.Json, new JsonReaderOptions { MaxDepth = YamlJson.MaxDepth });
+            DecodeObject(obj, JsonElement.ParseValue(ref reader), null, errors, pods);
         }
 
         return work;
@@ -237,7 +239,8 @@ public sealed class PodManifestDecoder
         V1Pod? pod;
         try
         {
-            pod = KubernetesJson.Deserialize<V1Pod>(text ?? json.GetRawText());
+            // From the document's own UTF-8 bytes; a whole-JSON manifest from its text, for exact line numbers.
+            pod = text is null ? json.Deserialize(UnpooledJson.Info<V1Pod>()) : KubernetesJson.Deserialize<V1Pod>(text);
         }
         catch (JsonException e)
         {

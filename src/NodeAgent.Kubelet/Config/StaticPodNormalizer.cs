@@ -40,17 +40,12 @@ public sealed class StaticPodNormalizer
     /// <summary>The UID kubelet's recipe gives <paramref name="pod"/> read from <paramref name="origin"/> (file path or URL).</summary>
     public string ComputeUid(V1Pod pod, string origin)
     {
-        var sb = new StringBuilder(KubernetesJson.Serialize(pod));
-        if (Source == PodSourceNames.File)
-        {
-            sb.Append("host:").Append(NodeName).Append("file:").Append(origin);
-        }
-        else
-        {
-            sb.Append("url:").Append(origin);
-        }
-
-        return Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+        // MD5 of the pod's JSON followed by the source's suffix, hashed as it is written.
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        md5.AppendData(UnpooledJson.Write(pod).WrittenSpan);
+        var suffix = Source == PodSourceNames.File ? $"host:{NodeName}file:{origin}" : $"url:{origin}";
+        md5.AppendData(Encoding.UTF8.GetBytes(suffix));
+        return Convert.ToHexStringLower(md5.GetHashAndReset());
     }
 
     /// <summary>

@@ -114,9 +114,6 @@ public static class ContainerConfigFactory
     }
 
     /// <summary>A hash of the container spec: a change means the running container must be replaced.</summary>
-    public static string Hash(V1Container container)
-    {
-        var json = k8s.KubernetesJson.Serialize(container);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16];
-    }
+    public static string Hash(V1Container container) =>
+        Convert.ToHexStringLower(SHA256.HashData(UnpooledJson.Write(container).WrittenSpan))[..16];
 }

@@ -37,6 +37,9 @@ public sealed partial class PodWorkers(
 
     public int Count => _workers.Count;
 
+    /// <summary>Called after a pod's worker has stopped and removed it (outside the workers' lock).</summary>
+    public Action? PodRemoved { get; init; }
+
     /// <summary>Adds or updates the desired pod and schedules a sync. A pod whose previous incarnation is still
     /// terminating is started again once that termination has completed.</summary>
     public void UpdatePod(V1Pod pod)
@@ -265,8 +268,10 @@ public sealed partial class PodWorkers(
             }
 
             _workers.TryRemove(new KeyValuePair<string, Worker>(uid, worker));
-            return true;
         }
+
+        PodRemoved?.Invoke();
+        return true;
     }
 
     private void Forget(string uid, bool restarting)

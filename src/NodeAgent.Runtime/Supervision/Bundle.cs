@@ -8,7 +8,7 @@ namespace NodeAgent.Runtime.Supervision;
 public static class Bundle
 {
     public static void WriteSpec(string dir, ContainerSpec.ContainerSpec spec) =>
-        AtomicFile.Write(Path.Combine(dir, BundleFiles.Config), JsonSerializer.SerializeToUtf8Bytes(spec, SpecJsonContext.Default.ContainerSpec));
+        Persistence.RecordFiles.Write(Path.Combine(dir, BundleFiles.Config), spec, SpecJsonContext.Default.ContainerSpec);
 
     public static void WriteExit(string dir, ExitStatus status) =>
         AtomicFile.Write(Path.Combine(dir, BundleFiles.Exit), JsonSerializer.SerializeToUtf8Bytes(status, SpecJsonContext.Default.ExitStatus));
