@@ -91,6 +91,7 @@ public sealed partial class HeapTrimmer : IDisposable
             if (before - _afterLastTrim < Threshold)
             {
                 // Little grew since the last trim (or memory is lower than then): not worth a full collection.
+                LogNotNeeded((before - _afterLastTrim) >> 20, Threshold >> 20);
                 _afterLastTrim = Math.Min(_afterLastTrim, before);
             }
             else
@@ -134,6 +135,9 @@ public sealed partial class HeapTrimmer : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pods removed: heap trimmed, committed {Before} MiB -> {After} MiB (heap {Heap} MiB, resident {Resident} MiB)")]
     private partial void LogTrimmed(long before, long after, long heap, long resident);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pods removed: heap not trimmed, committed grew {Growth} MiB since the last trim (under {Threshold} MiB)")]
+    private partial void LogNotNeeded(long growth, long threshold);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pods removed: heap trim failed: {Error}")]
     private partial void LogTrimFailed(string error);

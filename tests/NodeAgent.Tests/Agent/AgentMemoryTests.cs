@@ -143,7 +143,7 @@ public sealed class AgentMemoryTests(ITestOutputHelper output) : IAsyncLifetime
 
     private string Trims() => string.Join("; ", _agent!.Lines.Where(IsTrim));
 
-    private static bool IsTrim(string line) => line.Contains("heap trimmed", StringComparison.Ordinal);
+    private static bool IsTrim(string line) => line.Contains("pods removed: heap ", StringComparison.Ordinal);
 
     private static Dictionary<string, string> LargeBatch(string prefix)
     {
