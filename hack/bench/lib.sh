@@ -12,21 +12,24 @@ ms() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1e6 }'; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f", a / b }'; }
 
-# The helpers below run an agent whose log is $work/agent.log and watch containers print READY; they need $work.
-
-# wait_log PATTERN COUNT [TIMEOUT]: until the agent's log holds COUNT lines containing PATTERN (inotify via tail -f).
-wait_log() {
+# wait_line FILE PATTERN COUNT [TIMEOUT]: until FILE holds COUNT lines containing PATTERN (inotify via tail -f).
+wait_line() {
   local n=0 line tailpid
-  [ "$2" -gt 0 ] || return 0
-  exec 3< <(exec timeout "${3:-60}" tail -n +1 -f "$work/agent.log")
+  [ "$3" -gt 0 ] || return 0
+  exec 3< <(exec timeout "${4:-60}" tail -n +1 -f "$1")
   tailpid=$!
-  while [ "$n" -lt "$2" ] && IFS= read -r line <&3; do
-    case $line in *"$1"*) n=$((n + 1)) ;; esac
+  while [ "$n" -lt "$3" ] && IFS= read -r line <&3; do
+    case $line in *"$2"*) n=$((n + 1)) ;; esac
   done
   kill "$tailpid" 2>/dev/null || true
   exec 3<&-
-  [ "$n" -ge "$2" ]
+  [ "$n" -ge "$3" ]
 }
+
+# The helpers below run an agent whose log is $work/agent.log and watch containers print READY; they need $work.
+
+# wait_log PATTERN COUNT [TIMEOUT]: until the agent's log holds COUNT lines containing PATTERN.
+wait_log() { wait_line "$work/agent.log" "$@"; }
 
 # watch_ready DIR COUNT REGEX [TIMEOUT]: starts hack/bench/readywatch.py on DIR for COUNT files whose path matches
 # REGEX and returns once its watches are set (it says so on a fifo, no polling); results go to $work/watch.out,
