@@ -24,16 +24,63 @@ public sealed partial class PodListWriter(IPodLister pods, ILogger logger, int m
     private readonly SemaphoreSlim _slots = new(Math.Max(1, maxConcurrent));
     private readonly ILogger _logger = logger;
 
+    // Serialization buffers of the lists being written, reused while requests keep coming (a burst of readers
+    // allocates at most maxConcurrent buffers, not one per request) and dropped once none is in flight or waiting,
+    // so an idle agent keeps no buffer the size of its largest pod.
+    private readonly Stack<ArrayBufferWriter<byte>> _buffers = new();
+    private readonly Lock _buffersLock = new();
+    private int _inFlight;
+
     public async Task WriteAsync(HttpContext context)
+    {
+        lock (_buffersLock)
+        {
+            _inFlight++;
+        }
+
+        try
+        {
+            await WriteListAsync(context);
+        }
+        finally
+        {
+            lock (_buffersLock)
+            {
+                if (--_inFlight == 0)
+                {
+                    _buffers.Clear();
+                }
+            }
+        }
+    }
+
+    private ArrayBufferWriter<byte> RentBuffer()
+    {
+        lock (_buffersLock)
+        {
+            return _buffers.TryPop(out var buffer) ? buffer : new ArrayBufferWriter<byte>(16 * 1024);
+        }
+    }
+
+    private void ReturnBuffer(ArrayBufferWriter<byte> buffer)
+    {
+        lock (_buffersLock)
+        {
+            // The last request out (the count is decremented after this) clears the stack.
+            _buffers.Push(buffer);
+        }
+    }
+
+    private async Task WriteListAsync(HttpContext context)
     {
         var cancellationToken = context.RequestAborted;
         await _slots.WaitAsync(cancellationToken);
+        var buffer = RentBuffer();
         try
         {
             context.Response.ContentType = "application/json";
             var body = context.Response.Body;
             await body.WriteAsync(Head, cancellationToken);
-            var buffer = new ArrayBufferWriter<byte>(16 * 1024);
             var first = true;
             foreach (var pod in pods.ListPods())
             {
@@ -56,6 +103,8 @@ public sealed partial class PodListWriter(IPodLister pods, ILogger logger, int m
         }
         finally
         {
+            buffer.ResetWrittenCount();
+            ReturnBuffer(buffer);
             _slots.Release();
         }
     }

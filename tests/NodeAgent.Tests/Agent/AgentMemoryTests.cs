@@ -219,10 +219,15 @@ public sealed class AgentMemoryTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task PodsUnder200ConcurrentReadersWithALargePodStaysBoundedAndComesBack()
     {
         await StartWithCanaryAsync();
-        var warm = new Dictionary<string, string>(StringComparer.Ordinal) { ["warm"] = LargePod("warm", EnvValues, 250 * 1024, ReaderPodContainers) };
-        await LoadAsync(warm);
-        await ReadPodsAsync(20);
-        await RemoveAsync(warm.Keys);
+        // Two warm rounds, as in the test above: code paths and the shared array pool.
+        foreach (var name in (string[])["warma", "warmb"])
+        {
+            var warm = new Dictionary<string, string>(StringComparer.Ordinal) { [name] = LargePod(name, EnvValues, 250 * 1024, ReaderPodContainers) };
+            await LoadAsync(warm);
+            await ReadPodsAsync(50);
+            await RemoveAsync(warm.Keys);
+        }
+
         var baseline = Kb("VmRSS");
 
         var large = new Dictionary<string, string>(StringComparer.Ordinal) { ["large"] = LargePod("large", EnvValues, 250 * 1024, ReaderPodContainers) };
