@@ -14,22 +14,69 @@ public sealed class KubeApiConnectionTests
     [Fact]
     public async Task TheTokenBucketLetsABurstThroughThenPacesAtQps()
     {
-        var limiter = new ClientRateLimiter(qps: 20, burst: 5);
-        var clock = Stopwatch.StartNew();
+        // On a clock that stands still: what each request waits is the bucket's arithmetic, not the machine's load.
+        var time = new FrozenTime();
+        var limiter = new ClientRateLimiter(qps: 20, burst: 5, time);
         for (var i = 0; i < 5; i++)
         {
-            await limiter.WaitAsync(CancellationToken.None);
+            Assert.True(limiter.WaitAsync(CancellationToken.None).IsCompletedSuccessfully, $"request {i + 1} of the burst waited");
         }
-        var burst = clock.Elapsed;
+
+        Assert.Empty(time.Delays);
         for (var i = 0; i < 10; i++)
         {
             await limiter.WaitAsync(CancellationToken.None);
         }
-        var paced = clock.Elapsed;
-        Assert.True(burst < TimeSpan.FromMilliseconds(100), $"the burst of 5 took {burst}");
-        // 10 more tokens at 20/s need at least 0.5 s (less the little refilled during the burst).
-        Assert.True(paced >= TimeSpan.FromMilliseconds(450), $"15 requests at qps 20 burst 5 took only {paced}");
-        Assert.True(paced < TimeSpan.FromSeconds(2), $"pacing was far too slow: {paced}");
+
+        // Each waiter reserves the next token: 1/20 s apart, in order.
+        Assert.Equal(Enumerable.Range(1, 10).Select(k => TimeSpan.FromSeconds(k / 20.0)), time.Delays);
+
+        // After a long quiet the bucket holds the burst again, never more.
+        time.Advance(TimeSpan.FromSeconds(60));
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(limiter.WaitAsync(CancellationToken.None).IsCompletedSuccessfully, $"request {i + 1} of the second burst waited");
+        }
+
+        await limiter.WaitAsync(CancellationToken.None);
+        Assert.Equal(TimeSpan.FromSeconds(1 / 20.0), time.Delays[^1]);
+        Assert.Equal(11, time.Delays.Count);
+    }
+
+    /// <summary>A clock moved by hand; its timers record their due time and fire at once (on the thread pool).</summary>
+    private sealed class FrozenTime : TimeProvider
+    {
+        private long _ticks;
+
+        public List<TimeSpan> Delays { get; } = [];
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (Delays)
+            {
+                Delays.Add(dueTime);
+            }
+
+            ThreadPool.QueueUserWorkItem(_ => callback(state));
+            return new FiredTimer();
+        }
+
+        private sealed class FiredTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => false;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 
     [Fact]
