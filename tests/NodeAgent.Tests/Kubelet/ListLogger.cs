@@ -27,9 +27,32 @@ public sealed class ListLogger<T> : ILogger<T>
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        var entry = (logLevel, formatter(state, exception));
         lock (_entries)
         {
-            _entries.Add((logLevel, formatter(state, exception)));
+            _entries.Add(entry);
+            _waiters.RemoveAll(w => w.Match(entry) && w.Done.TrySetResult());
         }
+    }
+
+    private readonly List<(Func<(LogLevel Level, string Message), bool> Match, TaskCompletionSource Done)> _waiters = [];
+
+    /// <summary>Completes when an entry (logged before or after the call) matches; fails after <paramref name="timeout"/>.</summary>
+    public Task WaitForAsync(Func<(LogLevel Level, string Message), bool> match, TimeSpan timeout, string what)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_entries)
+        {
+            if (_entries.Any(match))
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiters.Add((match, done));
+        }
+
+        return done.Task.WaitAsync(timeout).ContinueWith(
+            t => t.IsFaulted ? throw new TimeoutException($"{what}: no log entry within {timeout}") : Task.CompletedTask,
+            TaskScheduler.Default).Unwrap();
     }
 }
