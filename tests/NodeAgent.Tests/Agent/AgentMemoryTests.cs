@@ -39,32 +39,26 @@ public sealed class AgentMemoryTests(ITestOutputHelper output) : IAsyncLifetime
             command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait; done"]
         """;
 
-    private RuntimeFixture _rt = null!;
-    private TempDir _manifests = null!;
+    private AgentNode _node = null!;
     private AgentProcess? _agent;
     private readonly List<string> _removed = [];
 
     public Task InitializeAsync()
     {
-        if (Privileged.SkipRequested)
+        if (!Privileged.SkipRequested)
         {
-            return Task.CompletedTask;
+            _node = new AgentNode();
         }
 
-        _rt = new RuntimeFixture();
-        _manifests = new TempDir("nodeagent-manifests");
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
-        if (_agent is not null)
+        if (_node is not null)
         {
-            await _agent.DisposeAsync();
+            await _node.DisposeAsync();
         }
-
-        _rt?.Dispose();
-        _manifests?.Dispose();
     }
 
     private static string LargePod(string name, int envValues, int annotationBytes, int containers = 1)
@@ -96,8 +90,8 @@ public sealed class AgentMemoryTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task StartWithCanaryAsync()
     {
-        await File.WriteAllTextAsync(Path.Combine(_manifests.Path, "canary.yaml"), Canary);
-        _agent = await AgentProcess.StartConfiguredAsync(null, _rt, _manifests.Path, psi =>
+        await File.WriteAllTextAsync(_node.Manifest("canary.yaml"), Canary);
+        _agent = await _node.StartAsync(null, psi =>
         {
             // The tests run the JIT-compiled agent: tiered compilation would recompile hot methods during the measured
             // wave (code the AOT-compiled product never generates), so the agent is compiled fully at first call.
@@ -111,7 +105,7 @@ public sealed class AgentMemoryTests(ITestOutputHelper output) : IAsyncLifetime
     {
         foreach (var (name, yaml) in pods)
         {
-            await File.WriteAllTextAsync(Path.Combine(_manifests.Path, name + ".yaml"), yaml);
+            await File.WriteAllTextAsync(_node.Manifest(name + ".yaml"), yaml);
         }
 
         foreach (var name in pods.Keys)
@@ -126,7 +120,7 @@ public sealed class AgentMemoryTests(ITestOutputHelper output) : IAsyncLifetime
         var trimsBefore = _agent!.Count(IsTrim);
         foreach (var name in names)
         {
-            File.Delete(Path.Combine(_manifests.Path, name + ".yaml"));
+            File.Delete(_node.Manifest(name + ".yaml"));
             _removed.Add(name);
         }
 
@@ -158,20 +152,7 @@ public sealed class AgentMemoryTests(ITestOutputHelper output) : IAsyncLifetime
         return pods;
     }
 
-    private long Kb(string field) => ProcStatusKb(_agent!.Pid, field);
-
-    internal static long ProcStatusKb(int pid, string field)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-            {
-                return long.Parse(line.AsSpan(field.Length + 1).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
-            }
-        }
-
-        throw new InvalidOperationException($"no {field} in /proc/{pid}/status");
-    }
+    private long Kb(string field) => _agent!.ProcStatusKiB(field);
 
     private void ResetPeak() => File.WriteAllText($"/proc/{_agent!.Pid}/clear_refs", "5");
 

@@ -39,10 +39,13 @@ public sealed class AgentProcess : IAsyncDisposable
     public int Pid => _process.Id;
 
     /// <summary>The daemon's resident set size now, from /proc (VmRSS), in KiB.</summary>
-    public long RssKiB()
+    public long RssKiB() => ProcStatusKiB("VmRSS");
+
+    /// <summary>A memory field of <c>/proc/PID/status</c> (VmRSS, VmHWM…), in KiB.</summary>
+    public long ProcStatusKiB(string field)
     {
-        var line = File.ReadLines($"/proc/{Pid}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        var line = File.ReadLines($"/proc/{Pid}/status").Single(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public string Server => $"http://127.0.0.1:{Port}";

@@ -30,9 +30,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
 
     private static readonly string CorpusDir = Path.Combine(AppContext.BaseDirectory, "Kubelet", "Corpus");
 
-    private RuntimeFixture _rt = null!;
-    private TempDir _manifests = null!;
-    private readonly List<AgentProcess> _agents = [];
+    private AgentNode _node = null!;
     private readonly List<Socket> _sockets = [];
     private string? _netns;
 
@@ -40,8 +38,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
     {
         if (!Privileged.SkipRequested)
         {
-            _rt = new RuntimeFixture();
-            _manifests = new TempDir("nodeagent-manifests");
+            _node = new AgentNode();
         }
 
         return Task.CompletedTask;
@@ -49,14 +46,12 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
 
     public async Task DisposeAsync()
     {
-        foreach (var a in _agents)
+        if (_node is not null)
         {
-            await a.DisposeAsync();
+            await _node.DisposeAsync();
         }
 
         _sockets.ForEach(s => s.Dispose());
-        _rt?.Dispose();
-        _manifests?.Dispose();
         if (_netns is not null)
         {
             // The bridge, the veths and every NAT rule the agent wrote live in this namespace and go with it.
@@ -87,7 +82,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
     [PrivilegedFact]
     public async Task FourHundredHostileFilesStopNothingButThemselves()
     {
-        File.WriteAllText(_manifests.Combine("0000-canary.yaml"), LongRunning("canary"));
+        File.WriteAllText(_node.Manifests.Combine("0000-canary.yaml"), LongRunning("canary"));
         var agent = await StartAsync(null);
         await agent.WaitForEventAsync("canary-node1", "Started");
         await agent.WaitForPhaseAsync("canary-node1", "Running");
@@ -103,7 +98,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
             var expect = new List<(string Path, string? Phrase)>();
             foreach (var c in cases.Skip(b * BatchSize).Take(BatchSize))
             {
-                var path = _manifests.Combine(c.Name);
+                var path = _node.Manifests.Combine(c.Name);
                 c.Create(path);
                 if (c.Phrase is not null)
                 {
@@ -133,7 +128,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         foreach (var named in new[] { "corpus-alias-bomb.yaml", "corpus-null-container.yaml", "corpus-quantity-dots.yaml", "corpus-grace-period-huge.yaml",
             "corpus-name-newline.yaml", "corpus-uid-traversal.yaml", "corpus-hostip-injection.yaml", "fifo.yaml", "zero.yaml", "socket.yaml", "huge.yaml" })
         {
-            Assert.Contains(_manifests.Combine(named), rejected);
+            Assert.Contains(_node.Manifests.Combine(named), rejected);
         }
 
         // Every hostile file goes: the pods some of them made are stopped, and nothing of theirs is left.
@@ -141,7 +136,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         output.WriteLine($"pods accepted from hostile files: {string.Join(", ", hostile.Select(p => $"{p.Metadata.Name} ({p.Status.Phase})"))}");
         foreach (var c in cases.Where(c => c.Name != "bom.yaml"))
         {
-            File.Delete(_manifests.Combine(c.Name));
+            File.Delete(_node.Manifests.Combine(c.Name));
         }
 
         var trimsBefore = agent.Count(IsTrimCheck);
@@ -171,8 +166,8 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         var left = await agent.PodsAsync();
         Assert.Equal(["bom-node1", "canary-node1"], left.Select(p => p.Metadata.Name).Order(StringComparer.Ordinal));
         Assert.All(left, p => Assert.Equal("Running", p.Status.Phase));
-        Assert.Equal(["bom-node1", "canary-node1"], _rt.Open().ListPodSandboxes().Select(s => s.Config.Name).Order(StringComparer.Ordinal));
-        var logDirs = Directory.GetDirectories(_rt.Logs).Select(Path.GetFileName).ToList();
+        Assert.Equal(["bom-node1", "canary-node1"], _node.Rt.Open().ListPodSandboxes().Select(s => s.Config.Name).Order(StringComparer.Ordinal));
+        var logDirs = Directory.GetDirectories(_node.Rt.Logs).Select(Path.GetFileName).ToList();
         Assert.Equal(2, logDirs.Count);
         Assert.All(logDirs, d => Assert.Matches("^default_(canary|bom)-node1_", d!));
         var memory = $"agent RSS: {baselineRss / 1024} MiB with the canary, {loadedRss / 1024} MiB with every hostile file, {afterRss / 1024} MiB after their removal; {stopwatch.Elapsed.TotalSeconds:F1} s in all; "
@@ -189,8 +184,8 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         Run("ip", "netns", "add", _netns);
         Run("ip", "-n", _netns, "link", "set", "lo", "up");
         var agent = await StartAsync(_netns, "--network-plugin", "bridge", "--pod-cidr", "10.78.0.0/24");
-        File.WriteAllText(_manifests.Combine("web.yaml"), LongRunning("web", "    ports: [{containerPort: 8080, hostPort: 18081}]\n"));
-        var injection = _manifests.Combine("inject.yaml");
+        File.WriteAllText(_node.Manifests.Combine("web.yaml"), LongRunning("web", "    ports: [{containerPort: 8080, hostPort: 18081}]\n"));
+        var injection = _node.Manifests.Combine("inject.yaml");
         File.WriteAllText(injection, LongRunning("inject", """
                 ports:
                 - containerPort: 8080
@@ -214,12 +209,7 @@ public sealed class HostileManifestAgentTests(ITestOutputHelper output) : IAsync
         Assert.DoesNotContain("INJECTED", filter, StringComparison.Ordinal);
     }
 
-    private async Task<AgentProcess> StartAsync(string? netns, params string[] extra)
-    {
-        var agent = await AgentProcess.StartInAsync(netns, _rt, _manifests.Path, extra);
-        _agents.Add(agent);
-        return agent;
-    }
+    private Task<AgentProcess> StartAsync(string? netns, params string[] extra) => _node.StartAsync(netns, null, extra);
 
     /// <summary>The canary runs in the same container, never restarted; /healthz is ok, /pods answers, no loop ended.</summary>
     private static async Task AssertUnharmedAsync(AgentProcess agent, string canaryId, string when)

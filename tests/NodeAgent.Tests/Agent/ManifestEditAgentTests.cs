@@ -13,17 +13,14 @@ namespace NodeAgent.Tests.Agent;
 [Collection("agent")]
 public sealed class ManifestEditAgentTests : IAsyncLifetime
 {
-    private RuntimeFixture _rt = null!;
-    private TempDir _manifests = null!;
+    private AgentNode _node = null!;
     private TempDir _host = null!;
-    private readonly List<AgentProcess> _agents = [];
 
     public Task InitializeAsync()
     {
         if (!Privileged.SkipRequested)
         {
-            _rt = new RuntimeFixture();
-            _manifests = new TempDir("nodeagent-manifests");
+            _node = new AgentNode();
             _host = new TempDir("nodeagent-hostpath");
         }
 
@@ -32,13 +29,11 @@ public sealed class ManifestEditAgentTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var a in _agents)
+        if (_node is not null)
         {
-            await a.DisposeAsync();
+            await _node.DisposeAsync();
         }
 
-        _rt?.Dispose();
-        _manifests?.Dispose();
         _host?.Dispose();
     }
 
@@ -57,16 +52,11 @@ public sealed class ManifestEditAgentTests : IAsyncLifetime
 
         """ + extra;
 
-    private async Task<AgentProcess> StartAsync(params string[] extra)
-    {
-        var agent = await AgentProcess.StartAsync(_rt, _manifests.Path, extra);
-        _agents.Add(agent);
-        return agent;
-    }
+    private Task<AgentProcess> StartAsync(params string[] extra) => _node.StartAsync(extra);
 
-    private void Write(string file, string content) => File.WriteAllText(_manifests.Combine(file), content);
+    private void Write(string file, string content) => File.WriteAllText(_node.Manifests.Combine(file), content);
 
-    private List<ContainerStatus> Running() => _rt.Open().ListContainers().Where(c => c.State == ContainerState.Running).ToList();
+    private List<ContainerStatus> Running() => _node.Rt.Open().ListContainers().Where(c => c.State == ContainerState.Running).ToList();
 
     [PrivilegedFact]
     public async Task AManifestRemovedAndPutBackWhileItsPodTerminatesRunsItAgainInANewContainer()
@@ -87,7 +77,7 @@ public sealed class ManifestEditAgentTests : IAsyncLifetime
         var firstId = first.Status.ContainerStatuses.Single().ContainerID;
         var uid = first.Metadata.Uid;
 
-        File.Delete(_manifests.Combine("slow.yaml"));
+        File.Delete(_node.Manifests.Combine("slow.yaml"));
         await agent.WaitForEventAsync("slow-node1", "Killing");
         Write("slow.yaml", manifest);
         await agent.WaitForLogAsync(l => l.Contains($"slow-node1_default({uid}) is terminating but has been requested to restart", StringComparison.Ordinal));
@@ -109,8 +99,8 @@ public sealed class ManifestEditAgentTests : IAsyncLifetime
         var running = Assert.Single(Running());
         Assert.Equal("nodeagent://" + running.Id, status.ContainerID);
         Assert.Equal(uid, running.Labels[ContainerConfigFactory.PodUidLabel]);
-        Assert.DoesNotContain(_rt.Open().ListContainers(), c => "nodeagent://" + c.Id == firstId);
-        Assert.Single(_rt.Open().ListPodSandboxes());
+        Assert.DoesNotContain(_node.Rt.Open().ListContainers(), c => "nodeagent://" + c.Id == firstId);
+        Assert.Single(_node.Rt.Open().ListPodSandboxes());
     }
 
     [PrivilegedFact]
@@ -123,12 +113,12 @@ public sealed class ManifestEditAgentTests : IAsyncLifetime
         await agent.WaitForPhaseAsync("api-node1", "Running");
         var before = (await agent.PodsAsync()).ToDictionary(p => p.Metadata.Name, p => p.Status.ContainerStatuses.Single().ContainerID);
 
-        var away = _manifests.Path + ".away";
-        Directory.Move(_manifests.Path, away);
-        var warning = await agent.WaitForLogAsync(l => l.Contains($"Static pod manifest path {_manifests.Path} disappeared", StringComparison.Ordinal));
+        var away = _node.Manifests.Path + ".away";
+        Directory.Move(_node.Manifests.Path, away);
+        var warning = await agent.WaitForLogAsync(l => l.Contains($"Static pod manifest path {_node.Manifests.Path} disappeared", StringComparison.Ordinal));
         Assert.Contains("keeping its 2 pods", warning, StringComparison.Ordinal);
-        Directory.Move(away, _manifests.Path);
-        await agent.WaitForLogAsync(l => l.Contains($"Static pod manifest path {_manifests.Path} is back", StringComparison.Ordinal));
+        Directory.Move(away, _node.Manifests.Path);
+        await agent.WaitForLogAsync(l => l.Contains($"Static pod manifest path {_node.Manifests.Path} is back", StringComparison.Ordinal));
 
         // A file written after the move back is seen: the source watches the directory again.
         Write("late.yaml", Pod("late"));
@@ -169,9 +159,7 @@ public sealed class ManifestEditAgentTests : IAsyncLifetime
         // SIGKILL: no chance to clean up at all.
         Write("decoy.yaml", Pod("decoy"));
         await agent.WaitForPhaseAsync("decoy-node1", "Running");
-        agent.Kill();
-        await agent.DisposeAsync();
-        _agents.Remove(agent);
+        await _node.KillAsync(agent);
         agent = await RestartWithoutTheDecoyAsync(flags);
         await AssertReadoptedAsync(agent, pod.Metadata.Uid, webId);
         Assert.Equal(0, await agent.StopAsync());
@@ -181,7 +169,7 @@ public sealed class ManifestEditAgentTests : IAsyncLifetime
     /// orphan cleanup shows that cleanup has run, with the URL's pods known to it or not.</summary>
     private async Task<AgentProcess> RestartWithoutTheDecoyAsync(string[] flags)
     {
-        File.Delete(_manifests.Combine("decoy.yaml"));
+        File.Delete(_node.Manifests.Combine("decoy.yaml"));
         var agent = await StartAsync(flags);
         await agent.WaitForLogAsync(l => l.Contains("All pod sources synced", StringComparison.Ordinal));
         await agent.WaitForLogAsync(l => l.Contains("decoy-node1_default(", StringComparison.Ordinal) && l.EndsWith("stopped and removed", StringComparison.Ordinal));
@@ -199,6 +187,6 @@ public sealed class ManifestEditAgentTests : IAsyncLifetime
         Assert.Equal(containerId, "nodeagent://" + Assert.Single(Running()).Id);
         Assert.DoesNotContain(agent.Lines, l => l.Contains("web-node1", StringComparison.Ordinal) &&
             (l.Contains("reason=Killing", StringComparison.Ordinal) || l.Contains("reason=Started", StringComparison.Ordinal) || l.Contains("no longer wanted", StringComparison.Ordinal)));
-        Assert.Equal(["web-node1"], _rt.Open().ListPodSandboxes().Select(s => s.Config.Name));
+        Assert.Equal(["web-node1"], _node.Rt.Open().ListPodSandboxes().Select(s => s.Config.Name));
     }
 }

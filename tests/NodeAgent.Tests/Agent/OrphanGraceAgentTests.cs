@@ -29,45 +29,38 @@ public sealed class OrphanGraceAgentTests : IAsyncLifetime
     // "ready" once the trap is set: a SIGTERM before it would be ignored by PID 1 for the whole grace period.
     private static readonly string[] TermAware = ["sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 1 & wait; done"];
 
-    private RuntimeFixture _rt = null!;
-    private TempDir _manifests = null!;
-    private AgentProcess? _agent;
+    private AgentNode _node = null!;
 
     public Task InitializeAsync()
     {
-        if (Privileged.SkipRequested)
+        if (!Privileged.SkipRequested)
         {
-            return Task.CompletedTask;
+            _node = new AgentNode();
         }
 
-        _rt = new RuntimeFixture();
-        _manifests = new TempDir("nodeagent-manifests");
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
-        if (_agent is not null)
+        if (_node is not null)
         {
-            await _agent.DisposeAsync();
+            await _node.DisposeAsync();
         }
-
-        _rt?.Dispose();
-        _manifests?.Dispose();
     }
 
     private async Task<string> LeftOverPodAsync(string name, string graceLabel)
     {
-        var config = _rt.Pod(name);
+        var config = _node.Rt.Pod(name);
         config = config with { Labels = new Dictionary<string, string> { [ContainerConfigFactory.PodUidLabel] = config.Uid } };
-        var sandbox = await _rt.Runtime.RunPodSandboxAsync(config, CancellationToken.None);
-        var id = await _rt.Runtime.CreateContainerAsync(sandbox, RuntimeFixture.Container("main", TermAware) with
+        var sandbox = await _node.Rt.Runtime.RunPodSandboxAsync(config, CancellationToken.None);
+        var id = await _node.Rt.Runtime.CreateContainerAsync(sandbox, RuntimeFixture.Container("main", TermAware) with
         {
             Labels = new Dictionary<string, string> { [ContainerConfigFactory.PodUidLabel] = config.Uid, [ContainerConfigFactory.GracePeriodLabel] = graceLabel },
         }, CancellationToken.None);
-        await _rt.Runtime.StartContainerAsync(id, CancellationToken.None);
+        await _node.Rt.Runtime.StartContainerAsync(id, CancellationToken.None);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var log = _rt.Runtime.ContainerStatus(id)!.LogPath;
+        var log = _node.Rt.Runtime.ContainerStatus(id)!.LogPath;
         await foreach (var entry in new NodeAgent.Logs.CriLogReader(log).ReadAsync(new NodeAgent.Logs.CriLogReadOptions { Follow = true }, timeout.Token))
         {
             if (entry.Content == "ready")
@@ -84,17 +77,17 @@ public sealed class OrphanGraceAgentTests : IAsyncLifetime
     {
         var huge = await LeftOverPodAsync("left-huge", "9223372036854775807");
         var garbage = await LeftOverPodAsync("left-garbage", "garbage");
-        File.WriteAllText(Path.Combine(_manifests.Path, "web.yaml"), Web);
+        _node.Write("web.yaml", Web);
 
-        _agent = await AgentProcess.StartAsync(_rt, _manifests.Path);
-        await _agent.WaitForEventAsync("web-node1", "Started");
-        await _agent.WaitForLogAsync(l => l.Contains($"({huge}): stopped and removed", StringComparison.Ordinal));
-        await _agent.WaitForLogAsync(l => l.Contains($"({garbage}): stopped and removed", StringComparison.Ordinal));
+        var agent = await _node.StartAsync();
+        await agent.WaitForEventAsync("web-node1", "Started");
+        await agent.WaitForLogAsync(l => l.Contains($"({huge}): stopped and removed", StringComparison.Ordinal));
+        await agent.WaitForLogAsync(l => l.Contains($"({garbage}): stopped and removed", StringComparison.Ordinal));
 
-        var pod = await _agent.PodAsync("web-node1");
+        var pod = await agent.PodAsync("web-node1");
         Assert.Equal("Running", pod?.Status.Phase);
-        Assert.Equal(["web-node1"], _rt.Open().ListPodSandboxes().Select(s => s.Config.Name));
-        Assert.True(await _agent.HealthyAsync());
-        Assert.Equal(0, _agent.Count(l => l.Contains("loop failed", StringComparison.Ordinal)));
+        Assert.Equal(["web-node1"], _node.Rt.Open().ListPodSandboxes().Select(s => s.Config.Name));
+        Assert.True(await agent.HealthyAsync());
+        Assert.Equal(0, agent.Count(l => l.Contains("loop failed", StringComparison.Ordinal)));
     }
 }

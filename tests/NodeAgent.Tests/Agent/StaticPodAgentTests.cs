@@ -11,9 +11,7 @@ namespace NodeAgent.Tests.Agent;
 [Collection("agent")]
 public sealed class StaticPodAgentTests : IAsyncLifetime
 {
-    private RuntimeFixture _rt = null!;
-    private TempDir _manifests = null!;
-    private readonly List<AgentProcess> _agents = [];
+    private AgentNode _node = null!;
 
     private const string Web = """
         apiVersion: v1
@@ -31,37 +29,27 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        if (Privileged.SkipRequested)
+        if (!Privileged.SkipRequested)
         {
-            return Task.CompletedTask;
+            _node = new AgentNode();
         }
 
-        _rt = new RuntimeFixture();
-        _manifests = new TempDir("nodeagent-manifests");
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var a in _agents)
+        if (_node is not null)
         {
-            await a.DisposeAsync();
+            await _node.DisposeAsync();
         }
-
-        _rt?.Dispose();
-        _manifests?.Dispose();
     }
 
-    private async Task<AgentProcess> StartAgentAsync(params string[] extra)
-    {
-        var agent = await AgentProcess.StartAsync(_rt, _manifests.Path, extra);
-        _agents.Add(agent);
-        return agent;
-    }
+    private Task<AgentProcess> StartAgentAsync(params string[] extra) => _node.StartAsync(extra);
 
-    private void Write(string file, string content) => File.WriteAllText(Path.Combine(_manifests.Path, file), content);
+    private void Write(string file, string content) => File.WriteAllText(Path.Combine(_node.Manifests.Path, file), content);
 
-    private List<ContainerStatus> Running() => _rt.Open().ListContainers().Where(c => c.State == ContainerState.Running).ToList();
+    private List<ContainerStatus> Running() => _node.Rt.Open().ListContainers().Where(c => c.State == ContainerState.Running).ToList();
 
     [PrivilegedFact]
     public async Task ManifestWrittenEditedAndDeletedStartsReplacesAndStopsThePod()
@@ -96,11 +84,11 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
         Assert.Contains("echo v2;", replaced.Spec.Containers[0].Command[2], StringComparison.Ordinal);
         Assert.Equal(replaced.Metadata.Uid, second.Labels["io.kubernetes.pod.uid"]);
 
-        File.Delete(Path.Combine(_manifests.Path, "web.yaml"));
+        File.Delete(Path.Combine(_node.Manifests.Path, "web.yaml"));
         await agent.WaitForLogAsync(l => l.Contains($"({replaced.Metadata.Uid}): stopped and removed", StringComparison.Ordinal));
         Assert.Empty(await agent.PodsAsync());
         Assert.Empty(Running());
-        Assert.Empty(_rt.Open().ListPodSandboxes());
+        Assert.Empty(_node.Rt.Open().ListPodSandboxes());
     }
 
     [PrivilegedFact]
@@ -151,9 +139,7 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
         Write("web.yaml", Web);
         await agent.WaitForEventAsync("web-node1", "Started");
         var before = Assert.Single(Running());
-        agent.Kill();
-        await agent.DisposeAsync();
-        _agents.Remove(agent);
+        await _node.KillAsync(agent);
 
         var again = await StartAgentAsync();
         await again.WaitForLogAsync(l => l.Contains("1 container(s) running at start", StringComparison.Ordinal));
@@ -164,7 +150,7 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
         Assert.Equal(0, status.RestartCount);
         Assert.Equal(before.Id, Assert.Single(Running()).Id);
         Assert.Equal(0, again.Count(l => l.Contains("reason=Started", StringComparison.Ordinal)));
-        Assert.Single(_rt.Open().ListPodSandboxes());
+        Assert.Single(_node.Rt.Open().ListPodSandboxes());
     }
 
     [PrivilegedFact]
@@ -176,12 +162,12 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
         await agent.StopAsync();
         Assert.Single(Running());
 
-        File.Delete(Path.Combine(_manifests.Path, "web.yaml"));
+        File.Delete(Path.Combine(_node.Manifests.Path, "web.yaml"));
         var again = await StartAgentAsync();
         await again.WaitForLogAsync(l => l.Contains("is no longer wanted by any source", StringComparison.Ordinal));
         await again.WaitForLogAsync(l => l.Contains("web-node1_default(", StringComparison.Ordinal) && l.EndsWith("stopped and removed", StringComparison.Ordinal));
         Assert.Empty(Running());
-        Assert.Empty(_rt.Open().ListPodSandboxes());
+        Assert.Empty(_node.Rt.Open().ListPodSandboxes());
     }
 
     [PrivilegedFact]
@@ -235,16 +221,16 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task ConfigFileSetsTheSourcesAndFlagsWinOverIt()
     {
-        var config = Path.Combine(_manifests.Path, "..", $"kubelet-{Guid.NewGuid():N}.yaml");
+        var config = Path.Combine(_node.Manifests.Path, "..", $"kubelet-{Guid.NewGuid():N}.yaml");
         try
         {
-            var other = Path.Combine(_manifests.Path, "not-used");
+            var other = Path.Combine(_node.Manifests.Path, "not-used");
             File.WriteAllText(config, $"apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nstaticPodPath: {other}\nmaxPods: 7\nfileCheckFrequency: 1s\nsomethingElse: 1\n");
             // --pod-manifest-path given on the command line wins over staticPodPath.
             var agent = await StartAgentAsync("--config", config);
             var starting = await agent.WaitForLogAsync(l => l.Contains("kubelet starting", StringComparison.Ordinal));
             Assert.Contains("max pods 7", starting, StringComparison.Ordinal);
-            Assert.Contains($"file {_manifests.Path}", starting, StringComparison.Ordinal);
+            Assert.Contains($"file {_node.Manifests.Path}", starting, StringComparison.Ordinal);
             await agent.WaitForLogAsync(l => l.Contains("unknown field \"somethingElse\"", StringComparison.Ordinal));
         }
         finally
@@ -272,7 +258,7 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
                 command:
             """, StringComparison.Ordinal));
         await WaitForPhaseAsync(agent, "env-node1", "Succeeded");
-        var log = File.ReadAllText(Directory.GetFiles(_rt.Logs, "0.log", SearchOption.AllDirectories).Single(f => f.Contains("_env-node1_", StringComparison.Ordinal)));
+        var log = File.ReadAllText(Directory.GetFiles(_node.Rt.Logs, "0.log", SearchOption.AllDirectories).Single(f => f.Contains("_env-node1_", StringComparison.Ordinal)));
         Assert.Contains("name=env-node1 host=192.0.2.10", log, StringComparison.Ordinal);
 
         await agent.WaitForEventAsync("secret-node1", "Failed");
@@ -285,7 +271,7 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
     public async Task HostPathAndEmptyDirVolumesAreMountedAndUnsupportedOnesFailClearly()
     {
         // Absolute without "..": the API server (and PodValidator) refuse backsteps in hostPath paths.
-        var host = Path.GetFullPath(Path.Combine(_manifests.Path, "..", $"hostpath-{Guid.NewGuid():N}"));
+        var host = Path.GetFullPath(Path.Combine(_node.Manifests.Path, "..", $"hostpath-{Guid.NewGuid():N}"));
         try
         {
             var agent = await StartAgentAsync();
@@ -330,10 +316,10 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
 
             // Deleting the pod deletes its emptyDir; the hostPath data stays, it is the host's.
             var uid = (await agent.PodAsync("vol-node1"))!.Metadata.Uid;
-            Assert.True(Directory.Exists(Path.Combine(_rt.Root, "pods", uid)));
-            File.Delete(Path.Combine(_manifests.Path, "vol.yaml"));
+            Assert.True(Directory.Exists(Path.Combine(_node.Rt.Root, "pods", uid)));
+            File.Delete(Path.Combine(_node.Manifests.Path, "vol.yaml"));
             await agent.WaitForLogAsync(l => l.Contains($"({uid}): stopped and removed", StringComparison.Ordinal));
-            Assert.False(Directory.Exists(Path.Combine(_rt.Root, "pods", uid)));
+            Assert.False(Directory.Exists(Path.Combine(_node.Rt.Root, "pods", uid)));
             Assert.True(File.Exists(Path.Combine(host, "out")));
         }
         finally
@@ -353,12 +339,12 @@ public sealed class StaticPodAgentTests : IAsyncLifetime
         Write("done.yaml", Pod("done", "Never", "true"));
         await agent.WaitForEventAsync("web-node1", "Started");
         await WaitForPhaseAsync(agent, "done-node1", "Succeeded");
-        var output = await CliProcess.RunAsync(_rt, "get", "pods", "--server", agent.Server);
+        var output = await CliProcess.RunAsync(_node.Rt, "get", "pods", "--server", agent.Server);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$", lines[0]);
         Assert.Matches(@"^done-node1\s+0/1\s+Completed\s+0\s+\d+s$", lines[1]);
         Assert.Matches(@"^web-node1\s+1/1\s+Running\s+0\s+\d+s$", lines[2]);
-        var wide = await CliProcess.RunAsync(_rt, "get", "pods", "-o", "wide", "-A", "--server", agent.Server);
+        var wide = await CliProcess.RunAsync(_node.Rt, "get", "pods", "-o", "wide", "-A", "--server", agent.Server);
         Assert.Matches(@"default\s+web-node1\s+1/1\s+Running\s+0\s+\d+s\s+<none>\s+node1", wide);
     }
 
