@@ -4,7 +4,8 @@ using NodeAgent.Linux;
 
 namespace NodeAgent.Runtime;
 
-/// <summary><see cref="IHostFiles"/> over stat(2) and non-blocking open(2) (NodeAgent.Linux).</summary>
+/// <summary><see cref="IHostFiles"/> over stat(2) and non-blocking open(2), its mounts through
+/// <see cref="HostVolumeMounter"/> (NodeAgent.Linux).</summary>
 public sealed class HostFiles : IHostFiles
 {
     public static HostFiles Instance { get; } = new();
@@ -34,6 +35,12 @@ public sealed class HostFiles : IHostFiles
         status = ToStatus(s);
         return handle;
     }
+
+    public bool EnsureTmpfs(string directory) => HostVolumeMounter.Instance.EnsureTmpfs(directory);
+
+    public bool IsMountPoint(string directory) => HostVolumeMounter.Instance.IsMountPoint(directory);
+
+    public bool Unmount(string directory) => HostVolumeMounter.Instance.Unmount(directory);
 
     private static HostFileStatus ToStatus(FileStatus s) =>
         new(ToKind(s.Kind), s.Device, s.Inode, s.Size, s.ModifiedNanoseconds, s.ChangedNanoseconds);

@@ -9,11 +9,11 @@ public static class ValueText
     private const int MaxShown = 256;
 
     /// <summary><paramref name="value"/> between double quotes with <c>\n</c>, <c>\t</c>, <c>\"</c>, <c>\\</c> and
-    /// other control characters escaped.</summary>
-    public static string Quote(string value)
+    /// other control characters escaped; cut after <paramref name="maxShown"/> characters (256 by default).</summary>
+    public static string Quote(string value, int maxShown = MaxShown)
     {
-        var sb = new StringBuilder(Math.Min(value.Length, MaxShown) + 2).Append('"');
-        var shown = Math.Min(value.Length, MaxShown);
+        var shown = Math.Min(value.Length, maxShown);
+        var sb = new StringBuilder(shown + 2).Append('"');
         for (var i = 0; i < shown; i++)
         {
             var c = value[i];
@@ -39,9 +39,9 @@ public static class ValueText
         }
 
         sb.Append('"');
-        if (value.Length > MaxShown)
+        if (value.Length > shown)
         {
-            sb.Append($"…({value.Length - MaxShown} more characters)");
+            sb.Append($"…({value.Length - shown} more characters)");
         }
 
         return sb.ToString();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -20,8 +21,12 @@ public sealed partial class PodSyncer(
     ILogger<PodSyncer> logger,
     IImageManager? imageManager = null)
 {
-    /// <summary>hostPath and emptyDir volumes; null: pods with volume mounts fail to create their containers.</summary>
+    /// <summary>The pod's volumes; null: pods with volume mounts fail to create their containers.</summary>
     public PodVolumes? Volumes { get; set; }
+
+    /// <summary>The API objects env refers to (configMapKeyRef, secretKeyRef, envFrom, service links): those of
+    /// the volumes' API source, none without an API server.</summary>
+    public IPodApiObjects ApiObjects => Volumes?.Api?.Objects ?? NoPodApiObjects.Instance;
 
     /// <summary>The node's address, for the downward API's status.hostIP.</summary>
     public Func<string?> HostIp { get; set; } = () => null;
@@ -33,6 +38,12 @@ public sealed partial class PodSyncer(
     {
         var waiting = new Dictionary<string, ContainerWaiting>();
         TimeSpan? retry = null;
+        // kubelet's WaitForAttachAndMount: the pod's volumes before its sandbox (a refresh on later syncs).
+        if (Volumes is not null)
+        {
+            await Volumes.SetUpAsync(pod, cancellationToken);
+        }
+
         var view = View(pod);
         var sandboxId = view.Sandbox is { State: SandboxState.Ready } s ? s.Id : await NewSandboxAsync(pod, view, cancellationToken);
         view = View(pod);
@@ -104,6 +115,7 @@ public sealed partial class PodSyncer(
         }
 
         backoff.Forget(pod.Metadata.Uid);
+        ApiObjects.ForgetPod(pod.Metadata.Uid);
         Volumes?.Remove(pod.Metadata.Uid);
         // kubelet's container GC removes the log directories of pods that are gone.
         PodPaths.RemoveLogDirectory(sandboxes.PodLogRoot, pod);
@@ -182,7 +194,15 @@ public sealed partial class PodSyncer(
         string id;
         try
         {
-            var env = new PodEnvContext(HostIp(), runtime.PodSandboxStatus(sandboxId)?.PodIps ?? []);
+            var env = new PodEnvContext(HostIp(), runtime.PodSandboxStatus(sandboxId)?.PodIps ?? [])
+            {
+                Api = ApiObjects.IsAvailable ? await EnvApiValues.LoadAsync(pod, container, ApiObjects, cancellationToken) : null,
+            };
+            foreach (var warning in EnvResolver.InvalidEnvFromKeys(pod, container, env))
+            {
+                events.Record(pod, "Warning", "InvalidEnvironmentVariableNames", warning);
+            }
+
             var mounts = Volumes?.MountsFor(pod, container) ?? [];
             id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt, env, mounts), cancellationToken);
         }

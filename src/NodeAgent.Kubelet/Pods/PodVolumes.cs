@@ -1,18 +1,29 @@
 using k8s.Models;
 
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Pods;
 
 /// <summary>
-/// The pod volumes a node can provide without an API server, as kubelet's volume plugins do:
-/// <c>hostPath</c> (with its type checks, DirectoryOrCreate/FileOrCreate creating what is missing) and
-/// <c>emptyDir</c> (a directory under <c>&lt;root&gt;/pods/&lt;uid&gt;/volumes/kubernetes.io~empty-dir/</c>, kept across
-/// container restarts, deleted with the pod). A volume type that needs the API server (secret, configMap,
-/// projected, persistentVolumeClaim…) or a bad mount fails the container with a message naming the volume.
+/// A pod's volumes, as kubelet's volume plugins provide them: <c>hostPath</c> (with its type checks,
+/// DirectoryOrCreate/FileOrCreate creating what is missing) and <c>emptyDir</c> (a directory under
+/// <c>&lt;root&gt;/pods/&lt;uid&gt;/volumes/kubernetes.io~empty-dir/</c>, kept across container restarts, deleted with
+/// the pod); with an API server (<paramref name="api"/>) also configMap, secret, downwardAPI and projected volumes
+/// (<see cref="ApiVolumes"/>, set up by <see cref="SetUpAsync"/> before the sandbox, mounted read-only as kubelet
+/// mounts them). Without one, those types, persistentVolumeClaim and the rest, or a bad mount, fail the container with
+/// a message naming the volume.
 /// </summary>
-public sealed class PodVolumes(string podsRoot, IHostFiles host)
+public sealed class PodVolumes(string podsRoot, IHostFiles host, ApiVolumes? api = null)
 {
+    /// <summary>The API-backed volumes; null on a node without an API server.</summary>
+    public ApiVolumes? Api => api;
+
+    /// <summary>Sets up the pod's API-backed volumes (nothing without an API server: containers then fail naming them).</summary>
+    /// <exception cref="VolumeException">A volume never set up could not be ("unmounted volumes=[v]: …").</exception>
+    public Task SetUpAsync(V1Pod pod, CancellationToken cancellationToken) =>
+        api is null ? Task.CompletedTask : api.SetUpAsync(pod, cancellationToken);
+
     public string PodDirectory(string uid) => Path.Combine(podsRoot, uid);
 
     /// <summary>
@@ -28,6 +39,8 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host)
             var volume = pod.Spec.Volumes?.FirstOrDefault(v => v.Name == m.Name)
                 ?? throw new ContainerConfigException($"volumeMount {m.Name}: the pod has no volume named \"{m.Name}\"");
             var source = Source(pod, volume);
+            // kubelet mounts the volumes that hold API data read-only, whatever the mount asks.
+            var readOnly = m.ReadOnlyProperty == true || (api is not null && ApiVolumes.Handles(volume));
             var subPath = string.IsNullOrEmpty(m.SubPath) ? null : m.SubPath;
             if (subPath is not null && (Path.IsPathRooted(subPath) || subPath.Split('/').Contains("..") || subPath.Contains('\0')))
             {
@@ -36,13 +49,15 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host)
 
             // The subPath is resolved by the runtime, beneath the volume, when it creates the container: the volume's
             // content is the containers' to write, so resolving (or creating) it here would follow their symlinks.
-            mounts.Add(new VolumeMount(source, m.MountPath, m.ReadOnlyProperty == true) { SubPath = subPath, Name = m.Name });
+            mounts.Add(new VolumeMount(source, m.MountPath, readOnly) { SubPath = subPath, Name = m.Name });
         }
 
         return mounts;
     }
 
-    /// <summary>Removes the pod's volume directories (emptyDir contents); hostPath data is the host's and stays.</summary>
+    /// <summary>Removes the pod's volume directories (emptyDir contents, API volumes after their tmpfs is
+    /// unmounted); hostPath data is the host's and stays.</summary>
+    /// <exception cref="VolumeException">A tmpfs could not be unmounted: the directory stays.</exception>
     public void Remove(string uid)
     {
         if (!PodPaths.IsPathComponent(uid))
@@ -50,6 +65,8 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host)
             // A UID that is not one path component (from a hostile label) would name another directory.
             return;
         }
+
+        api?.TearDown(uid);
 
         var dir = PodDirectory(uid);
         if (Directory.Exists(dir))
@@ -71,6 +88,13 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host)
         {
             CheckHostPath(volume.Name, hostPath.Path, hostPath.Type ?? string.Empty);
             return hostPath.Path;
+        }
+
+        if (api is not null && ApiVolumes.Handles(volume))
+        {
+            return api.IsSetUp(pod.Metadata.Uid, volume.Name)
+                ? api.DirectoryOf(pod.Metadata.Uid, volume)
+                : throw new ContainerConfigException($"volume {volume.Name}: not set up yet");
         }
 
         var kind = volume.Secret is not null ? "secret"

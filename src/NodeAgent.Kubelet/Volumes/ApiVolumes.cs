@@ -1,0 +1,294 @@
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using NodeAgent.Cri;
+using NodeAgent.Kubelet.Pods;
+
+namespace NodeAgent.Kubelet.Volumes;
+
+/// <summary>
+/// The volumes whose content comes from the API server — configMap, secret, downwardAPI and projected — as kubelet's
+/// volume manager sets them up: under <c>&lt;pods&gt;/&lt;uid&gt;/volumes/kubernetes.io~{configmap,secret,downward-api,projected}/&lt;name&gt;</c>,
+/// written by the <see cref="AtomicWriter"/>; secret and projected volumes on a tmpfs (through
+/// <see cref="IVolumeMounter"/>) so their content never reaches a disk. <see cref="SetUpAsync"/> runs before the
+/// pod's sandbox, as kubelet's WaitForAttachAndMount; each failure is a <c>FailedMount</c> event
+/// (<c>MountVolume.SetUp failed for volume "v" : configmap "x" not found</c>) and the pod does not start until every
+/// volume has been set up once. <see cref="RunAsync"/> then writes every pod's volumes again each
+/// <see cref="RefreshPeriod"/> (kubelet's sync period, 1 minute): an edited object, a renewed token or changed
+/// labels reach the files through the <c>..data</c> swap; a failure then keeps the files as they were.
+/// </summary>
+public sealed partial class ApiVolumes(
+    string podsRoot,
+    IPodApiObjects objects,
+    IVolumeMounter mounter,
+    IPodEventRecorder events,
+    TimeProvider time,
+    ILogger<ApiVolumes> logger)
+{
+    private readonly Dictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
+
+    /// <summary>How often every pod's volumes are written again.</summary>
+    public TimeSpan RefreshPeriod { get; init; } = TimeSpan.FromMinutes(1);
+
+    public IPodApiObjects Objects => objects;
+
+    /// <summary>
+    /// The API-backed volumes of a node in API server mode, reading through <paramref name="connection"/> (the node's
+    /// credential): pass the result to <see cref="PodVolumes"/> and run <see cref="RunAsync"/> beside the other loops.
+    /// </summary>
+    public static ApiVolumes Create(string podsRoot, NodeAgent.Kube.Http.KubeApiConnection connection, IVolumeMounter mounter,
+        IPodEventRecorder events, TimeProvider time, ILoggerFactory loggers) =>
+        new(podsRoot, new ApiPodObjects(connection, time, loggers.CreateLogger<ApiPodObjects>()), mounter, events, time, loggers.CreateLogger<ApiVolumes>());
+
+    /// <summary>True for the volume types this class serves.</summary>
+    public static bool Handles(V1Volume volume) =>
+        volume.ConfigMap is not null || volume.Secret is not null || volume.DownwardAPI is not null || volume.Projected is not null;
+
+    /// <summary>The plugin directory name kubelet uses for the volume's type.</summary>
+    public static string PluginDirectory(V1Volume volume) =>
+        volume.ConfigMap is not null ? "kubernetes.io~configmap"
+        : volume.Secret is not null ? "kubernetes.io~secret"
+        : volume.DownwardAPI is not null ? "kubernetes.io~downward-api"
+        : "kubernetes.io~projected";
+
+    /// <summary>Secret and projected volumes (tokens, secrets) live on a tmpfs, as kubelet's memory-backed wrappers.</summary>
+    public static bool MemoryBacked(V1Volume volume) => volume.Secret is not null || volume.Projected is not null;
+
+    public string DirectoryOf(string uid, V1Volume volume) => Path.Combine(podsRoot, uid, "volumes", PluginDirectory(volume), volume.Name);
+
+    /// <summary>True once the volume has been set up for the pod (its directory may be mounted).</summary>
+    public bool IsSetUp(string uid, string volume)
+    {
+        lock (_pods)
+        {
+            return _pods.TryGetValue(uid, out var entry) && entry.SetUp.Contains(volume);
+        }
+    }
+
+    /// <summary>Sets up (or refreshes) every API volume of <paramref name="pod"/>.</summary>
+    /// <exception cref="VolumeException">A volume that has never been set up failed: "unmounted volumes=[v]: …".</exception>
+    public async Task SetUpAsync(V1Pod pod, CancellationToken cancellationToken)
+    {
+        var volumes = (pod.Spec.Volumes ?? []).Where(v => v is not null && Handles(v)).ToList();
+        var uid = pod.Metadata.Uid;
+        if (volumes.Count == 0 || !PodPaths.IsPathComponent(uid))
+        {
+            return;
+        }
+
+        PodEntry entry;
+        lock (_pods)
+        {
+            if (!_pods.TryGetValue(uid, out entry!))
+            {
+                entry = new PodEntry();
+                _pods[uid] = entry;
+            }
+
+            entry.Pod = pod;
+        }
+
+        var failed = await WriteAsync(entry, pod, volumes, cancellationToken);
+        if (failed.Count > 0)
+        {
+            throw new VolumeException($"unmounted volumes=[{string.Join(' ', failed.Select(f => f.Volume))}]: {string.Join("; ", failed.Select(f => f.Message))}");
+        }
+    }
+
+    /// <summary>Writes every registered pod's volumes once (what <see cref="RunAsync"/> does each period).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        List<PodEntry> entries;
+        lock (_pods)
+        {
+            entries = [.. _pods.Values];
+        }
+
+        foreach (var entry in entries)
+        {
+            var pod = entry.Pod;
+            if (pod is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await WriteAsync(entry, pod, (pod.Spec.Volumes ?? []).Where(v => v is not null && Handles(v)).ToList(), cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // One pod's trouble never stops the others' refresh.
+                LogRefreshFailed(PodPaths.FullName(pod), e.Message);
+            }
+        }
+    }
+
+    /// <summary>Refreshes every <see cref="RefreshPeriod"/> until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(RefreshPeriod, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await RefreshAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Unmounts the pod's memory-backed volumes and forgets the pod (its tokens too), so its directory can be
+    /// removed. Looks at the directories on disk, not only what this run set up: an agent restarted since still
+    /// unmounts what the one before mounted.
+    /// </summary>
+    /// <exception cref="VolumeException">An unmount failed: the pod's directory must then stay (removing it would empty a mounted tmpfs).</exception>
+    public void TearDown(string uid)
+    {
+        if (!PodPaths.IsPathComponent(uid))
+        {
+            return;
+        }
+
+        PodEntry? entry;
+        lock (_pods)
+        {
+            _pods.Remove(uid, out entry);
+        }
+
+        if (entry is not null)
+        {
+            entry.Removed = true;
+            // A refresh writing this pod right now finishes first (it sees Removed before its next write).
+            entry.Lock.Wait();
+            entry.Lock.Release();
+        }
+
+        objects.ForgetPod(uid);
+        var errors = new List<string>();
+        foreach (var plugin in new[] { "kubernetes.io~secret", "kubernetes.io~projected" })
+        {
+            var dir = Path.Combine(podsRoot, uid, "volumes", plugin);
+            if (!Directory.Exists(dir))
+            {
+                continue;
+            }
+
+            foreach (var volume in Directory.EnumerateDirectories(dir))
+            {
+                try
+                {
+                    if (mounter.IsMountPoint(volume))
+                    {
+                        mounter.Unmount(volume);
+                    }
+                }
+                catch (IOException e)
+                {
+                    errors.Add($"{volume}: {e.Message}");
+                }
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new VolumeException($"pod {uid}: cannot unmount volumes: {string.Join("; ", errors)}");
+        }
+    }
+
+    private async Task<List<(string Volume, string Message)>> WriteAsync(PodEntry entry, V1Pod pod, List<V1Volume> volumes, CancellationToken cancellationToken)
+    {
+        var failed = new List<(string, string)>();
+        await entry.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var volume in volumes)
+            {
+                if (entry.Removed)
+                {
+                    break;
+                }
+
+                try
+                {
+                    await WriteVolumeAsync(pod, volume, cancellationToken);
+                    lock (_pods)
+                    {
+                        entry.SetUp.Add(volume.Name);
+                    }
+                }
+                catch (Exception e) when (e is VolumeException or IOException or UnauthorizedAccessException)
+                {
+                    var message = $"MountVolume.SetUp failed for volume \"{volume.Name}\" : {e.Message}";
+                    events.Record(pod, "Warning", "FailedMount", message);
+                    LogSetUpFailed(PodPaths.FullName(pod), volume.Name, e.Message);
+                    bool setUpBefore;
+                    lock (_pods)
+                    {
+                        setUpBefore = entry.SetUp.Contains(volume.Name);
+                    }
+
+                    if (!setUpBefore)
+                    {
+                        failed.Add((volume.Name, message));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            entry.Lock.Release();
+        }
+
+        return failed;
+    }
+
+    private async Task WriteVolumeAsync(V1Pod pod, V1Volume volume, CancellationToken cancellationToken)
+    {
+        if (!PodPaths.IsPathComponent(volume.Name))
+        {
+            throw new VolumeException($"volume name \"{volume.Name}\" is not a single path component");
+        }
+
+        // The payload first: a volume whose object is missing leaves no directory (and no tmpfs) behind.
+        var payload = await VolumePayloads.ForAsync(pod, volume, objects, cancellationToken);
+        var dir = DirectoryOf(pod.Metadata.Uid, volume);
+        Directory.CreateDirectory(dir);
+        if (MemoryBacked(volume) && mounter.EnsureTmpfs(dir))
+        {
+            LogTmpfsMounted(PodPaths.FullName(pod), volume.Name, dir);
+        }
+
+        if (AtomicWriter.Write(dir, payload, volume.Name))
+        {
+            LogWritten(PodPaths.FullName(pod), volume.Name, payload.Count);
+        }
+    }
+
+    private sealed class PodEntry
+    {
+        public V1Pod? Pod { get; set; }
+
+        public HashSet<string> SetUp { get; } = new(StringComparer.Ordinal);
+
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+
+        public volatile bool Removed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pod {Pod}: MountVolume.SetUp failed for volume {Volume}: {Error}")]
+    private partial void LogSetUpFailed(string pod, string volume, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pod {Pod}: refreshing volumes failed: {Error}")]
+    private partial void LogRefreshFailed(string pod, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod}: volume {Volume}: tmpfs mounted on {Directory}")]
+    private partial void LogTmpfsMounted(string pod, string volume, string directory);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "pod {Pod}: volume {Volume}: {Count} file(s) written")]
+    private partial void LogWritten(string pod, string volume, int count);
+}

@@ -1,0 +1,85 @@
+using k8s.Models;
+using NodeAgent.Kubelet.Pods;
+
+namespace NodeAgent.Kubelet.Volumes;
+
+/// <summary>
+/// The API objects one container's environment refers to, read before the (synchronous) resolution: config maps and
+/// secrets by name (null: the API server says it does not exist) and the service environment variables.
+/// </summary>
+public sealed class EnvApiValues
+{
+    public Dictionary<string, V1ConfigMap?> ConfigMaps { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, V1Secret?> Secrets { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The Docker-link variables of the services (<see cref="ServiceEnv"/>), by name.</summary>
+    public IReadOnlyDictionary<string, string> ServiceEnv { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Reads what <paramref name="container"/>'s <c>env</c> and <c>envFrom</c> name, and the services when the pod
+    /// wants service links (always the master service), as kubelet's makeEnvironmentVariables does.
+    /// </summary>
+    /// <exception cref="ContainerConfigException">An object could not be read (not "not found": that is left to the resolution, which knows what is optional).</exception>
+    public static async Task<EnvApiValues> LoadAsync(V1Pod pod, V1Container container, IPodApiObjects objects, CancellationToken cancellationToken)
+    {
+        var ns = pod.Metadata.NamespaceProperty ?? "default";
+        IReadOnlyList<V1Service> services;
+        try
+        {
+            services = await objects.GetServicesAsync(ns, cancellationToken);
+        }
+        catch (ApiObjectsException e)
+        {
+            throw new ContainerConfigException(e.Message);
+        }
+
+        var values = new EnvApiValues { ServiceEnv = Volumes.ServiceEnv.For(services, ns, pod.Spec.EnableServiceLinks ?? true) };
+        var configMaps = new List<string>();
+        var secrets = new List<string>();
+        foreach (var from in container.EnvFrom ?? [])
+        {
+            if (from?.ConfigMapRef?.Name is { Length: > 0 } cm)
+            {
+                configMaps.Add(cm);
+            }
+
+            if (from?.SecretRef?.Name is { Length: > 0 } s)
+            {
+                secrets.Add(s);
+            }
+        }
+
+        foreach (var e in container.Env ?? [])
+        {
+            if (e?.ValueFrom?.ConfigMapKeyRef?.Name is { Length: > 0 } cm)
+            {
+                configMaps.Add(cm);
+            }
+
+            if (e?.ValueFrom?.SecretKeyRef?.Name is { Length: > 0 } s)
+            {
+                secrets.Add(s);
+            }
+        }
+
+        try
+        {
+            foreach (var name in configMaps.Distinct(StringComparer.Ordinal))
+            {
+                values.ConfigMaps[name] = await objects.GetConfigMapAsync(ns, name, cancellationToken);
+            }
+
+            foreach (var name in secrets.Distinct(StringComparer.Ordinal))
+            {
+                values.Secrets[name] = await objects.GetSecretAsync(ns, name, cancellationToken);
+            }
+        }
+        catch (ApiObjectsException e)
+        {
+            throw new ContainerConfigException(e.Message);
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,48 @@
+using NodeAgent.Cri;
+using NodeAgent.Linux;
+
+namespace NodeAgent.Runtime;
+
+/// <summary><see cref="IVolumeMounter"/> over mount(2), umount2(2) and stat(2) (NodeAgent.Linux).</summary>
+public sealed class HostVolumeMounter : IVolumeMounter
+{
+    public static HostVolumeMounter Instance { get; } = new();
+
+    public bool EnsureTmpfs(string directory)
+    {
+        if (FileSystemOps.KindOf(directory) != FileKind.Directory)
+        {
+            throw new IOException($"tmpfs on {directory}: not a directory");
+        }
+
+        if (IsMountPoint(directory))
+        {
+            return false;
+        }
+
+        // As kubelet's memory-backed emptyDir wrapper: a plain tmpfs; nosuid and nodev because what the API server
+        // sends is data, never a device or a set-uid program.
+        Mounts.Mount("tmpfs", directory, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev, "mode=0755");
+        return true;
+    }
+
+    public bool IsMountPoint(string directory)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var parent = Path.GetDirectoryName(full);
+        if (parent is null)
+        {
+            return true;
+        }
+
+        if (!RegularFiles.TryStat(full, out var self, out _) || !RegularFiles.TryStat(parent, out var above, out _))
+        {
+            return false;
+        }
+
+        // A different device than the parent's is a mount; the same device and inode as the parent is a bind of it.
+        return self.Device != above.Device || self.Inode == above.Inode;
+    }
+
+    public bool Unmount(string directory) => Mounts.Unmount(directory);
+}
