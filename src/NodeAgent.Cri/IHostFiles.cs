@@ -11,8 +11,8 @@ public readonly record struct HostFileStatus(HostFileKind Kind, ulong Device, ul
 
 /// <summary>What the kubelet may ask of the host's filesystem beyond plain file I/O (kubelet's <c>hostutil</c>):
 /// the runtime's side implements it with the system calls the kubelet may not make itself. It includes the
-/// <see cref="IVolumeMounter"/> mounts of memory-backed volumes, so one host object serves every volume plugin.</summary>
-public interface IHostFiles : IVolumeMounter
+/// <see cref="IVolumeHost"/> mounts of memory-backed volumes, so one host object serves every volume plugin.</summary>
+public interface IHostFiles : IVolumeHost
 {
     /// <summary>The type of the file at <paramref name="path"/>, following symlinks; Missing when absent.</summary>
     HostFileKind KindOf(string path);

@@ -49,6 +49,11 @@ public static class FileSystemOps
     /// <summary>chmod(2): the permission bits including setuid, setgid and sticky (File.SetUnixFileMode drops nothing, but takes an enum).</summary>
     public static void Chmod(string path, uint mode) => LinuxException.ThrowIfError(Libc.Chmod(path, mode), "chmod", path);
 
+    /// <summary>rename(2): replaces <paramref name="newPath"/> atomically; a symbolic link is renamed itself, never
+    /// followed (File.Move refuses a link to a directory as "not found").</summary>
+    public static void Rename(string oldPath, string newPath) =>
+        LinuxException.ThrowIfError(Libc.Rename(oldPath, newPath), $"rename {oldPath} to", newPath);
+
     /// <summary>Sets access and modification time without following a final symlink.</summary>
     public static unsafe void SetTimesNoFollow(string path, DateTime utc)
     {

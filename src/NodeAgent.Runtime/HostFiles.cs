@@ -5,7 +5,7 @@ using NodeAgent.Linux;
 namespace NodeAgent.Runtime;
 
 /// <summary><see cref="IHostFiles"/> over stat(2) and non-blocking open(2), its mounts through
-/// <see cref="HostVolumeMounter"/> (NodeAgent.Linux).</summary>
+/// <see cref="VolumeHost"/> (NodeAgent.Linux).</summary>
 public sealed class HostFiles : IHostFiles
 {
     public static HostFiles Instance { get; } = new();
@@ -36,11 +36,13 @@ public sealed class HostFiles : IHostFiles
         return handle;
     }
 
-    public bool EnsureTmpfs(string directory) => HostVolumeMounter.Instance.EnsureTmpfs(directory);
+    public bool EnsureTmpfs(string directory) => VolumeHost.Instance.EnsureTmpfs(directory);
 
-    public bool IsMountPoint(string directory) => HostVolumeMounter.Instance.IsMountPoint(directory);
+    public bool IsMountPoint(string directory) => VolumeHost.Instance.IsMountPoint(directory);
 
-    public bool Unmount(string directory) => HostVolumeMounter.Instance.Unmount(directory);
+    public bool Unmount(string directory) => VolumeHost.Instance.Unmount(directory);
+
+    public void Rename(string source, string destination) => VolumeHost.Instance.Rename(source, destination);
 
     private static HostFileStatus ToStatus(FileStatus s) =>
         new(ToKind(s.Kind), s.Device, s.Inode, s.Size, s.ModifiedNanoseconds, s.ChangedNanoseconds);

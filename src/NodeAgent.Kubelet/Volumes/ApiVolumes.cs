@@ -9,7 +9,7 @@ namespace NodeAgent.Kubelet.Volumes;
 /// The volumes whose content comes from the API server — configMap, secret, downwardAPI and projected — as kubelet's
 /// volume manager sets them up: under <c>&lt;pods&gt;/&lt;uid&gt;/volumes/kubernetes.io~{configmap,secret,downward-api,projected}/&lt;name&gt;</c>,
 /// written by the <see cref="AtomicWriter"/>; secret and projected volumes on a tmpfs (through
-/// <see cref="IVolumeMounter"/>) so their content never reaches a disk. <see cref="SetUpAsync"/> runs before the
+/// <see cref="IVolumeHost"/>) so their content never reaches a disk. <see cref="SetUpAsync"/> runs before the
 /// pod's sandbox, as kubelet's WaitForAttachAndMount; each failure is a <c>FailedMount</c> event
 /// (<c>MountVolume.SetUp failed for volume "v" : configmap "x" not found</c>) and the pod does not start until every
 /// volume has been set up once. <see cref="RunAsync"/> then writes every pod's volumes again each
@@ -19,7 +19,7 @@ namespace NodeAgent.Kubelet.Volumes;
 public sealed partial class ApiVolumes(
     string podsRoot,
     IPodApiObjects objects,
-    IVolumeMounter mounter,
+    IVolumeHost host,
     IPodEventRecorder events,
     TimeProvider time,
     ILogger<ApiVolumes> logger)
@@ -35,9 +35,9 @@ public sealed partial class ApiVolumes(
     /// The API-backed volumes of a node in API server mode, reading through <paramref name="connection"/> (the node's
     /// credential): pass the result to <see cref="PodVolumes"/> and run <see cref="RunAsync"/> beside the other loops.
     /// </summary>
-    public static ApiVolumes Create(string podsRoot, NodeAgent.Kube.Http.KubeApiConnection connection, IVolumeMounter mounter,
+    public static ApiVolumes Create(string podsRoot, NodeAgent.Kube.Http.KubeApiConnection connection, IVolumeHost host,
         IPodEventRecorder events, TimeProvider time, ILoggerFactory loggers) =>
-        new(podsRoot, new ApiPodObjects(connection, time, loggers.CreateLogger<ApiPodObjects>()), mounter, events, time, loggers.CreateLogger<ApiVolumes>());
+        new(podsRoot, new ApiPodObjects(connection, time, loggers.CreateLogger<ApiPodObjects>()), host, events, time, loggers.CreateLogger<ApiVolumes>());
 
     /// <summary>True for the volume types this class serves.</summary>
     public static bool Handles(V1Volume volume) =>
@@ -182,9 +182,9 @@ public sealed partial class ApiVolumes(
             {
                 try
                 {
-                    if (mounter.IsMountPoint(volume))
+                    if (host.IsMountPoint(volume))
                     {
-                        mounter.Unmount(volume);
+                        host.Unmount(volume);
                     }
                 }
                 catch (IOException e)
@@ -258,12 +258,12 @@ public sealed partial class ApiVolumes(
         var payload = await VolumePayloads.ForAsync(pod, volume, objects, cancellationToken);
         var dir = DirectoryOf(pod.Metadata.Uid, volume);
         Directory.CreateDirectory(dir);
-        if (MemoryBacked(volume) && mounter.EnsureTmpfs(dir))
+        if (MemoryBacked(volume) && host.EnsureTmpfs(dir))
         {
             LogTmpfsMounted(PodPaths.FullName(pod), volume.Name, dir);
         }
 
-        if (AtomicWriter.Write(dir, payload, volume.Name))
+        if (AtomicWriter.Write(dir, payload, volume.Name, host))
         {
             LogWritten(PodPaths.FullName(pod), volume.Name, payload.Count);
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Volumes;
 
@@ -72,7 +73,7 @@ public static class AtomicWriter
     /// </summary>
     /// <returns>True when the content changed.</returns>
     /// <exception cref="VolumeException">A path is invalid (nothing is written), or writing failed (the old content stays).</exception>
-    public static bool Write(string directory, IReadOnlyDictionary<string, FileProjection> payload, string volume)
+    public static bool Write(string directory, IReadOnlyDictionary<string, FileProjection> payload, string volume, IVolumeHost host)
     {
         var clean = new SortedDictionary<string, FileProjection>(StringComparer.Ordinal);
         foreach (var (path, file) in payload)
@@ -134,7 +135,7 @@ public static class AtomicWriter
             var tmpLink = Path.Combine(directory, NewDataDirName);
             File.Delete(tmpLink);
             File.CreateSymbolicLink(tmpLink, Path.GetFileName(newDir));
-            File.Move(tmpLink, dataLink, overwrite: true);
+            host.Rename(tmpLink, dataLink);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

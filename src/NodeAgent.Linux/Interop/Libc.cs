@@ -113,6 +113,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Chmod(string path, uint mode);
 
+    [LibraryImport(Lib, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Rename(string oldPath, string newPath);
+
     [LibraryImport(Lib, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Utimensat(int dirfd, string path, long* times, int flags);
 

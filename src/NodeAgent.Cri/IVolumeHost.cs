@@ -1,11 +1,13 @@
 namespace NodeAgent.Cri;
 
 /// <summary>
-/// The mounts the kubelet's volume plugins need on the host (kubelet's <c>mount.Interface</c> for memory-backed
-/// volumes): a tmpfs under a secret or projected volume's directory so its content never reaches a disk, and its
-/// unmount when the pod goes. The runtime's side implements it with the system calls the kubelet may not make.
+/// What the kubelet's volume plugins need of the host beyond plain file I/O (kubelet's <c>mount.Interface</c> for
+/// memory-backed volumes, and the atomic writer's rename): a tmpfs under a secret or projected volume's directory so
+/// its content never reaches a disk, its unmount when the pod goes, and rename(2) of a symbolic link over another
+/// (the <c>..data</c> swap; the base class library refuses to move a link to a directory). The runtime's side
+/// implements it with the system calls the kubelet may not make.
 /// </summary>
-public interface IVolumeMounter
+public interface IVolumeHost
 {
     /// <summary>
     /// Mounts a tmpfs (nosuid, nodev, mode 0755) on <paramref name="directory"/>, an existing directory, unless a
@@ -21,4 +23,9 @@ public interface IVolumeMounter
     /// <summary>Unmounts what is mounted on <paramref name="directory"/>; false when nothing was or it is gone.</summary>
     /// <exception cref="IOException">The unmount failed (busy, not permitted).</exception>
     bool Unmount(string directory);
+
+    /// <summary>rename(2): <paramref name="source"/> (a symbolic link is renamed itself, never followed) replaces
+    /// <paramref name="destination"/> atomically.</summary>
+    /// <exception cref="IOException">The rename failed (the message names both paths).</exception>
+    void Rename(string source, string destination);
 }

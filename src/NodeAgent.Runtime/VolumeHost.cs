@@ -3,10 +3,10 @@ using NodeAgent.Linux;
 
 namespace NodeAgent.Runtime;
 
-/// <summary><see cref="IVolumeMounter"/> over mount(2), umount2(2) and stat(2) (NodeAgent.Linux).</summary>
-public sealed class HostVolumeMounter : IVolumeMounter
+/// <summary><see cref="IVolumeHost"/> over mount(2), umount2(2) and stat(2) and rename(2) (NodeAgent.Linux).</summary>
+public sealed class VolumeHost : IVolumeHost
 {
-    public static HostVolumeMounter Instance { get; } = new();
+    public static VolumeHost Instance { get; } = new();
 
     public bool EnsureTmpfs(string directory)
     {
@@ -45,4 +45,6 @@ public sealed class HostVolumeMounter : IVolumeMounter
     }
 
     public bool Unmount(string directory) => Mounts.Unmount(directory);
+
+    public void Rename(string source, string destination) => FileSystemOps.Rename(source, destination);
 }

@@ -1,0 +1,196 @@
+using System.Text;
+using k8s.Models;
+using NodeAgent.Kubelet.Volumes;
+
+namespace NodeAgent.Tests.Kubelet.Volumes;
+
+/// <summary>configMap and downwardAPI volumes of node n1 against the test API server, read with the node's credential:
+/// real files under the pods directory, kubelet's FailedMount messages, and the Node authorizer.</summary>
+public class ApiVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNode>
+{
+    private static V1Volume ConfigMapVolume(string volume, string configMap, bool? optional = null, IList<V1KeyToPath>? items = null, int? defaultMode = null) =>
+        new() { Name = volume, ConfigMap = new V1ConfigMapVolumeSource { Name = configMap, Optional = optional, Items = items, DefaultMode = defaultMode } };
+
+    [Fact]
+    public async Task ConfigMapEditReachesTheMountedFileThroughTheDataSwap()
+    {
+        var name = ApiServerNode.Unique("cfg");
+        var map = await node.CreateConfigMapAsync(name, new() { ["app.conf"] = "v1", ["other"] = "x" });
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.Volumes = [ConfigMapVolume("config", name)]);
+        var (volumes, _) = node.Volumes();
+
+        await volumes.SetUpAsync(pod, CancellationToken.None);
+        var dir = volumes.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[0]);
+        Assert.Equal(Path.Combine(node.PodsRoot, pod.Metadata.Uid, "volumes", "kubernetes.io~configmap", "config"), dir);
+        Assert.True(volumes.IsSetUp(pod.Metadata.Uid, "config"));
+        Assert.Equal("v1", File.ReadAllText(Path.Combine(dir, "app.conf")));
+        var before = new FileInfo(Path.Combine(dir, "..data")).LinkTarget;
+
+        map.Data = new Dictionary<string, string> { ["app.conf"] = "v2" };
+        await node.UpdateConfigMapAsync(map);
+        await volumes.RefreshAsync(CancellationToken.None);
+
+        Assert.Equal("v2", File.ReadAllText(Path.Combine(dir, "app.conf")));
+        Assert.NotEqual(before, new FileInfo(Path.Combine(dir, "..data")).LinkTarget);
+        Assert.False(Directory.Exists(Path.Combine(dir, before!)));
+        Assert.False(Path.Exists(Path.Combine(dir, "other")));
+        volumes.TearDown(pod.Metadata.Uid);
+        Assert.False(volumes.IsSetUp(pod.Metadata.Uid, "config"));
+    }
+
+    [Fact]
+    public async Task TheRefreshLoopWritesAnEditWithoutAPodSync()
+    {
+        var name = ApiServerNode.Unique("cfg");
+        var map = await node.CreateConfigMapAsync(name, new() { ["k"] = "before" });
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.Volumes = [ConfigMapVolume("config", name)]);
+        var (volumes, _) = node.Volumes(refresh: TimeSpan.FromMilliseconds(50));
+        await volumes.SetUpAsync(pod, CancellationToken.None);
+        var file = Path.Combine(volumes.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[0]), "k");
+
+        using var stop = new CancellationTokenSource();
+        var loop = volumes.RunAsync(stop.Token);
+        map.Data["k"] = "after";
+        await node.UpdateConfigMapAsync(map);
+        await WaitForAsync(() => File.ReadAllText(file) == "after");
+        await stop.CancelAsync();
+        await loop;
+        Assert.Equal("after", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public async Task AMissingConfigMapIsAFailedMountWithKubeletsMessageAndAnOptionalOneIsEmpty()
+    {
+        var missing = ApiServerNode.Unique("nope");
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.Volumes =
+        [
+            ConfigMapVolume("required", missing),
+            ConfigMapVolume("maybe", missing, optional: true),
+        ]);
+        var (volumes, events) = node.Volumes();
+
+        var e = await Assert.ThrowsAsync<VolumeException>(() => volumes.SetUpAsync(pod, CancellationToken.None));
+        Assert.Equal($"unmounted volumes=[required]: MountVolume.SetUp failed for volume \"required\" : configmap \"{missing}\" not found", e.Message);
+        Assert.Contains(events.All, x => x.Reason == "FailedMount" && x.Message == $"MountVolume.SetUp failed for volume \"required\" : configmap \"{missing}\" not found");
+        Assert.False(volumes.IsSetUp(pod.Metadata.Uid, "required"));
+        Assert.True(volumes.IsSetUp(pod.Metadata.Uid, "maybe"));
+        var maybe = volumes.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[1]);
+        Assert.Equal(["..data"], Directory.EnumerateFileSystemEntries(maybe).Select(p => Path.GetFileName(p)!).Where(n => !n.StartsWith("..2", StringComparison.Ordinal)).ToArray());
+        volumes.TearDown(pod.Metadata.Uid);
+    }
+
+    [Fact]
+    public async Task ItemsPickKeysWithPathsAndModesAndAMissingKeyFailsUnlessOptional()
+    {
+        var name = ApiServerNode.Unique("cfg");
+        await node.CreateConfigMapAsync(name, new() { ["a"] = "A", ["b"] = "B" });
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.Volumes =
+        [
+            ConfigMapVolume("picked", name, defaultMode: 256, items: [new V1KeyToPath { Key = "a", Path = "dir/a.txt", Mode = 384 }, new V1KeyToPath { Key = "b", Path = "b" }]),
+            ConfigMapVolume("nokey", name, items: [new V1KeyToPath { Key = "zzz", Path = "z" }]),
+        ]);
+        var (volumes, events) = node.Volumes();
+
+        var e = await Assert.ThrowsAsync<VolumeException>(() => volumes.SetUpAsync(pod, CancellationToken.None));
+        Assert.Contains("MountVolume.SetUp failed for volume \"nokey\" : configmap references non-existent config key: zzz", e.Message);
+        var dir = volumes.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[0]);
+        Assert.Equal("A", File.ReadAllText(Path.Combine(dir, "dir", "a.txt")));
+        Assert.Equal("B", File.ReadAllText(Path.Combine(dir, "b")));
+        Assert.False(Path.Exists(Path.Combine(dir, "a")));
+        var data = Path.Combine(dir, new FileInfo(Path.Combine(dir, "..data")).LinkTarget!);
+        Assert.Equal((UnixFileMode)384, File.GetUnixFileMode(Path.Combine(data, "dir", "a.txt")));
+        Assert.Equal((UnixFileMode)256, File.GetUnixFileMode(Path.Combine(data, "b")));
+        Assert.Contains(events.All, x => x.Reason == "FailedMount");
+        volumes.TearDown(pod.Metadata.Uid);
+    }
+
+    [Fact]
+    public async Task TheNodeReadsAConfigMapOnlyOnceAPodBoundToItReferencesIt()
+    {
+        var name = ApiServerNode.Unique("private");
+        await node.CreateConfigMapAsync(name, new() { ["k"] = "v" });
+        // Referenced only by a pod of n2: n1's credential may not read it.
+        await node.CreatePodAsync(ApiServerNode.Unique("other"), s => s.Volumes = [ConfigMapVolume("config", name)], node: "n2");
+        var local = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "not-in-server", NamespaceProperty = "default", Uid = Guid.NewGuid().ToString() },
+            Spec = new V1PodSpec { NodeName = "n1", Containers = [new V1Container { Name = "c" }], Volumes = [ConfigMapVolume("config", name)] },
+        };
+        var (volumes, events) = node.Volumes();
+
+        var e = await Assert.ThrowsAsync<VolumeException>(() => volumes.SetUpAsync(local, CancellationToken.None));
+        Assert.Contains("no relationship found between node 'n1' and this object", e.Message);
+        Assert.Contains(events.All, x => x.Reason == "FailedMount" && x.Message.Contains("forbidden", StringComparison.OrdinalIgnoreCase));
+
+        var bound = await node.CreatePodAsync(ApiServerNode.Unique("mine"), s => s.Volumes = [ConfigMapVolume("config", name)]);
+        await volumes.SetUpAsync(bound, CancellationToken.None);
+        Assert.Equal("v", File.ReadAllText(Path.Combine(volumes.DirectoryOf(bound.Metadata.Uid, bound.Spec.Volumes[0]), "k")));
+        volumes.TearDown(bound.Metadata.Uid);
+        volumes.TearDown(local.Metadata.Uid);
+    }
+
+    [Fact]
+    public async Task DownwardApiVolumeWritesFieldsAndFollowsLabelChanges()
+    {
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s =>
+        {
+            s.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("64Mi") } };
+            s.Volumes =
+            [
+                new V1Volume
+                {
+                    Name = "info",
+                    DownwardAPI = new V1DownwardAPIVolumeSource
+                    {
+                        Items =
+                        [
+                            new V1DownwardAPIVolumeFile { Path = "labels", FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.labels" } },
+                            new V1DownwardAPIVolumeFile { Path = "name", FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.name" } },
+                            new V1DownwardAPIVolumeFile { Path = "mem", ResourceFieldRef = new V1ResourceFieldSelector { ContainerName = "c", Resource = "limits.memory", Divisor = new("1Mi") } },
+                        ],
+                    },
+                },
+            ];
+        }, labels: new Dictionary<string, string> { ["b"] = "2", ["a"] = "say \"hi\"" });
+        var (volumes, _) = node.Volumes();
+
+        await volumes.SetUpAsync(pod, CancellationToken.None);
+        var dir = volumes.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[0]);
+        Assert.EndsWith("kubernetes.io~downward-api/info", dir);
+        Assert.Equal("a=\"say \\\"hi\\\"\"\nb=\"2\"", File.ReadAllText(Path.Combine(dir, "labels")));
+        Assert.Equal(pod.Metadata.Name, File.ReadAllText(Path.Combine(dir, "name")));
+        Assert.Equal("64", File.ReadAllText(Path.Combine(dir, "mem")));
+
+        pod.Metadata.Labels["b"] = "3";
+        await volumes.SetUpAsync(pod, CancellationToken.None);
+        Assert.Equal("a=\"say \\\"hi\\\"\"\nb=\"3\"", File.ReadAllText(Path.Combine(dir, "labels")));
+        volumes.TearDown(pod.Metadata.Uid);
+    }
+
+    [Fact]
+    public async Task AHostileKeyFailsTheVolumeAndWritesNothingOutsideIt()
+    {
+        var name = ApiServerNode.Unique("cfg");
+        await node.CreateConfigMapAsync(name, new() { ["ok"] = "fine" });
+        // The API server validates keys; a pod item path is the pod's and is checked by the writer in any case.
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.Volumes = [ConfigMapVolume("config", name)]);
+        pod.Spec.Volumes[0].ConfigMap.Items = [new V1KeyToPath { Key = "ok", Path = "../../../escape" }];
+        var (volumes, _) = node.Volumes();
+
+        var e = await Assert.ThrowsAsync<VolumeException>(() => volumes.SetUpAsync(pod, CancellationToken.None));
+        Assert.Contains("invalid path \"../../../escape\" for volume config: must not start with '..'", e.Message);
+        Assert.False(File.Exists(Path.Combine(node.PodsRoot, pod.Metadata.Uid, "escape")));
+        Assert.False(File.Exists(Path.Combine(node.PodsRoot, pod.Metadata.Uid, "volumes", "escape")));
+        volumes.TearDown(pod.Metadata.Uid);
+    }
+
+    internal static async Task WaitForAsync(Func<bool> condition)
+    {
+        // Polls a file the refresh loop rewrites; the loop has no notification of its own to wait on.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!condition())
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+}
