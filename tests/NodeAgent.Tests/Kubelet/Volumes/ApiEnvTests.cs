@@ -149,4 +149,26 @@ public class ApiEnvTests(ApiServerNode node) : IClassFixture<ApiServerNode>
         Assert.Equal("tcp://[fd00::1]:443", env["V6_PORT"]);
         Assert.All(env.Keys, k => Assert.True(k.StartsWith("OK_", StringComparison.Ordinal) || k.StartsWith("V6_", StringComparison.Ordinal), k));
     }
+
+    [Fact]
+    public async Task PullSecretsAreReadForThePodsThatNameThem()
+    {
+        var name = ApiServerNode.Unique("regcred");
+        var config = """{"auths":{"registry.example":{"auth":"dTpw"}}}"""u8.ToArray();
+        await new ResourceClient<V1Secret, V1SecretList>(node.Admin, KubeResources.Secrets).CreateAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+            Type = "kubernetes.io/dockerconfigjson",
+            Data = new Dictionary<string, byte[]> { [".dockerconfigjson"] = config },
+        });
+        var source = new ApiPullSecrets(node.Objects());
+
+        // No pod of n1 names it yet: the Node authorizer refuses, which reads as not found.
+        Assert.Null(await source.GetAsync("default", name, CancellationToken.None));
+        await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.ImagePullSecrets = [new V1LocalObjectReference { Name = name }]);
+        var secret = await source.GetAsync("default", name, CancellationToken.None);
+        Assert.NotNull(secret);
+        Assert.Equal("kubernetes.io/dockerconfigjson", secret.Type);
+        Assert.Equal(config, secret.Data[".dockerconfigjson"]);
+    }
 }
