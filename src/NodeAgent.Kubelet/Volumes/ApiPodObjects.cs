@@ -9,8 +9,8 @@ namespace NodeAgent.Kubelet.Volumes;
 
 /// <summary>
 /// <see cref="IPodApiObjects"/> over the node's API connection, as kubelet's TTL-cache managers: an object read
-/// within <see cref="Ttl"/> (1 minute, kubelet's default) is served from memory, "not found" included; after that it is
-/// read again. When the API server cannot answer, the last copy is served (pods keep restarting with what they had,
+/// within <see cref="Ttl"/> (1 minute, kubelet's default) is served from memory; after that it is read again. "Not
+/// found" is never kept (a pod whose object appears later starts at its next retry). When the API server cannot answer, the last copy is served (pods keep restarting with what they had,
 /// as kubelet's watch-based cache keeps its store) and only a name never read fails. The node reads only what its
 /// pods reference, by name (a <c>get</c>), which is what the Node authorizer allows. Tokens come from the
 /// TokenRequest API bound to the pod (<see cref="ServiceAccountTokenCache"/>).
@@ -107,6 +107,13 @@ public sealed partial class ApiPodObjects : IPodApiObjects
 
         lock (_cache)
         {
+            // "Not found" is not kept: an object created just after the pod that names it is seen at the next retry.
+            if (value is null)
+            {
+                _cache.Remove(key);
+                return null;
+            }
+
             _cache[key] = new Cached(value, now);
             // Names no pod has asked for in a while (their pods are gone) are dropped, so the cache stays the size
             // of what the node's pods reference.

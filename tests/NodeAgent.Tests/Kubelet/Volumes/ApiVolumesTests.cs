@@ -59,6 +59,44 @@ public class ApiVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNode>
     }
 
     [Fact]
+    public async Task ADeletedConfigMapKeepsTheFilesOfAVolumeSetUpBefore()
+    {
+        var name = ApiServerNode.Unique("cfg");
+        await node.CreateConfigMapAsync(name, new() { ["k"] = "kept" });
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.Volumes = [ConfigMapVolume("config", name)]);
+        var (volumes, events) = node.Volumes();
+        await volumes.SetUpAsync(pod, CancellationToken.None);
+
+        await new NodeAgent.Kube.Api.ResourceClient<V1ConfigMap, V1ConfigMapList>(node.Admin, NodeAgent.Kube.Api.KubeResources.ConfigMaps).DeleteAsync("default", name);
+        // A pod already running keeps its volume: the set-up fails (FailedMount) but the sync goes on.
+        await volumes.SetUpAsync(pod, CancellationToken.None);
+        await volumes.RefreshAsync(CancellationToken.None);
+
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(volumes.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[0]), "k")));
+        Assert.Equal(2, events.All.Count(x => x.Reason == "FailedMount" && x.Message == $"MountVolume.SetUp failed for volume \"config\" : configmap \"{name}\" not found"));
+        volumes.TearDown(pod.Metadata.Uid);
+    }
+
+    [Fact]
+    public async Task NotFoundIsNeverCachedAndAReadObjectIsKeptForItsTtl()
+    {
+        var name = ApiServerNode.Unique("late");
+        // A pod of n1 naming it lets n1 read it (Node authorizer).
+        await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.Volumes = [ConfigMapVolume("config", name)]);
+        var objects = new ApiPodObjects(node.Node, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ApiPodObjects>.Instance);
+        Assert.Null(await objects.GetConfigMapAsync("default", name, CancellationToken.None));
+
+        var map = await node.CreateConfigMapAsync(name, new() { ["k"] = "v" });
+        // The default one-minute TTL does not keep "not found"…
+        Assert.Equal("v", (await objects.GetConfigMapAsync("default", name, CancellationToken.None))!.Data["k"]);
+
+        // …but does keep what it read: an edit is seen once the TTL has passed.
+        map.Data["k"] = "v2";
+        await node.UpdateConfigMapAsync(map);
+        Assert.Equal("v", (await objects.GetConfigMapAsync("default", name, CancellationToken.None))!.Data["k"]);
+    }
+
+    [Fact]
     public async Task AMissingConfigMapIsAFailedMountWithKubeletsMessageAndAnOptionalOneIsEmpty()
     {
         var missing = ApiServerNode.Unique("nope");
