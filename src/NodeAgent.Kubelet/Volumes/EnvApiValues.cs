@@ -1,4 +1,5 @@
 using k8s.Models;
+using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Pods;
 
 namespace NodeAgent.Kubelet.Volumes;
@@ -29,9 +30,15 @@ public sealed class EnvApiValues
         {
             services = await objects.GetServicesAsync(ns, cancellationToken);
         }
+        catch (ApiObjectsException) when (IsStatic(pod))
+        {
+            // kubelet waits for the services only for pods from the API server: a static pod starts (without service
+            // variables) even while the API server is away.
+            services = [];
+        }
         catch (ApiObjectsException e)
         {
-            throw new ContainerConfigException(e.Message);
+            throw new ContainerConfigException($"services have not yet been read at least once, cannot construct envvars: {e.Message}");
         }
 
         var values = new EnvApiValues { ServiceEnv = Volumes.ServiceEnv.For(services, ns, pod.Spec.EnableServiceLinks ?? true) };
@@ -82,4 +89,8 @@ public sealed class EnvApiValues
 
         return values;
     }
+
+    /// <summary>A pod from a file or URL (kubelet's IsStaticPod): its <c>kubernetes.io/config.source</c> is not <c>api</c>.</summary>
+    private static bool IsStatic(V1Pod pod) =>
+        pod.Metadata.Annotations?.TryGetValue(ConfigAnnotations.Source, out var source) == true && source != PodSourceNames.ApiServer;
 }

@@ -171,4 +171,47 @@ public class ApiEnvTests(ApiServerNode node) : IClassFixture<ApiServerNode>
         Assert.Equal("kubernetes.io/dockerconfigjson", secret.Type);
         Assert.Equal(config, secret.Data[".dockerconfigjson"]);
     }
+
+    [Theory]
+    [InlineData("file", null)]
+    [InlineData("api", "services have not yet been read at least once, cannot construct envvars: cannot list services: connection refused")]
+    public async Task UnreadableServicesStopOnlyPodsFromTheApiServer(string source, string? error)
+    {
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "p", NamespaceProperty = "default", Uid = "u", Annotations = new Dictionary<string, string> { ["kubernetes.io/config.source"] = source } },
+            Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Env = [new V1EnvVar { Name = "A", Value = "a" }] }] },
+        };
+        var load = EnvApiValues.LoadAsync(pod, pod.Spec.Containers[0], new ServicesUnreadable(), CancellationToken.None);
+        if (error is null)
+        {
+            var values = await load;
+            Assert.Empty(values.ServiceEnv);
+            Assert.Equal("a", EnvResolver.Resolve(pod, pod.Spec.Containers[0], new PodEnvContext(null, []) { Api = values }).Single().Value);
+        }
+        else
+        {
+            Assert.Equal(error, (await Assert.ThrowsAsync<ContainerConfigException>(() => load)).Message);
+        }
+    }
+
+    /// <summary>An API server that cannot be reached for the service list (the other reads are not asked for).</summary>
+    private sealed class ServicesUnreadable : IPodApiObjects
+    {
+        public bool IsAvailable => true;
+
+        public Task<IReadOnlyList<V1Service>> GetServicesAsync(string ns, CancellationToken cancellationToken) =>
+            throw new ApiObjectsException("cannot list services: connection refused");
+
+        public Task<V1ConfigMap?> GetConfigMapAsync(string ns, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<V1Secret?> GetSecretAsync(string ns, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ServiceAccountToken> GetServiceAccountTokenAsync(V1Pod pod, string? audience, long expirationSeconds, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public void ForgetPod(string podUid)
+        {
+        }
+    }
 }
