@@ -43,6 +43,38 @@ public class MemoryVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNod
     }
 
     [PrivilegedFact]
+    public async Task AnAgentRestartedSinceStillUnmountsAndRemovesThePodsSecretVolume()
+    {
+        var name = ApiServerNode.Unique("creds");
+        await node.CreateSecretAsync(name, new() { ["k"] = "v"u8.ToArray() });
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s =>
+        {
+            s.Volumes = [new V1Volume { Name = "creds", Secret = new V1SecretVolumeSource { SecretName = name } }];
+            s.Containers[0].VolumeMounts = [new V1VolumeMount { Name = "creds", MountPath = "/creds" }];
+        });
+        var (before, _) = node.Volumes();
+        var dir = before.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[0]);
+        try
+        {
+            await before.SetUpAsync(pod, CancellationToken.None);
+            Assert.Equal("tmpfs", FsType(dir));
+
+            // A new agent knows nothing of the pod; removing it (orphan clean-up) unmounts what the old one mounted.
+            var (after, _) = node.Volumes();
+            var podVolumes = new NodeAgent.Kubelet.Pods.PodVolumes(node.PodsRoot, NodeAgent.Runtime.HostFiles.Instance, after);
+            podVolumes.Remove(pod.Metadata.Uid);
+            Assert.Null(FsType(dir));
+            Assert.False(Directory.Exists(podVolumes.PodDirectory(pod.Metadata.Uid)));
+        }
+        finally
+        {
+            while (Mounts.Unmount(dir))
+            {
+            }
+        }
+    }
+
+    [PrivilegedFact]
     public async Task AMissingSecretLeavesNoTmpfsAndNamesTheSecret()
     {
         var missing = ApiServerNode.Unique("gone");
