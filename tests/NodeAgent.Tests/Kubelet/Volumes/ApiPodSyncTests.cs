@@ -43,7 +43,8 @@ public sealed class ApiPodSyncTests(ApiServerNode node) : IClassFixture<ApiServe
         await node.CreateSecretAsync(secret, new() { ["password"] = "hunter2"u8.ToArray() });
         var script = "cat /config/greeting; echo; cat /creds/password; echo; echo \"env=$C_greeting/$PASS\"; "
             + "(touch /config/x 2>/dev/null && echo config-writable) || echo config-readonly; "
-            + "echo fs=$(awk '$2 == \"/creds\" { print $3 }' /proc/mounts); sleep 300";
+            + "echo fs=$(awk '$2 == \"/creds\" { print $3 }' /proc/mounts); "
+            + "while true; do echo now=$(cat /config/greeting); sleep 0.2; done";
         var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s =>
         {
             s.TerminationGracePeriodSeconds = 1;
@@ -70,8 +71,15 @@ public sealed class ApiPodSyncTests(ApiServerNode node) : IClassFixture<ApiServe
             Assert.Empty(result.Waiting);
             var log = Path.Combine(PodPaths.LogDirectory(_rt.Logs, pod), "main", "0.log");
             await ApiVolumesTests.WaitForAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("fs=", StringComparison.Ordinal));
-            var lines = File.ReadAllLines(log).Select(l => l.Split(' ', 4)[3]).ToList();
+            var lines = File.ReadAllLines(log).Select(l => l.Split(' ', 4)[3]).Take(5).ToList();
             Assert.Equal(["hello", "hunter2", "env=hello/hunter2", "config-readonly", "fs=tmpfs"], lines);
+
+            // An edit reaches the running container's mount through the ..data swap.
+            var edited = await new NodeAgent.Kube.Api.ResourceClient<V1ConfigMap, V1ConfigMapList>(node.Admin, NodeAgent.Kube.Api.KubeResources.ConfigMaps).GetAsync("default", map);
+            edited.Data["greeting"] = "bye";
+            await node.UpdateConfigMapAsync(edited);
+            await volumes.Api.RefreshAsync(CancellationToken.None);
+            await ApiVolumesTests.WaitForAsync(() => File.ReadAllText(log).Contains("now=bye", StringComparison.Ordinal));
             Assert.DoesNotContain(events.All, e => e.Reason is "FailedMount" or "Failed");
 
             await syncer.KillPodAsync(pod, TimeSpan.FromSeconds(1), CancellationToken.None);
