@@ -4,7 +4,8 @@ namespace NodeAgent.Cri;
 /// What the kubelet's volume plugins need of the host beyond plain file I/O (kubelet's <c>mount.Interface</c> for
 /// memory-backed volumes, and the atomic writer's rename): a tmpfs under a secret or projected volume's directory so
 /// its content never reaches a disk, its unmount when the pod goes, and rename(2) of a symbolic link over another
-/// (the <c>..data</c> swap; the base class library refuses to move a link to a directory). The runtime's side
+/// (the <c>..data</c> swap; the base class library refuses to move a link to a directory), and the group
+/// ownership a pod's <c>fsGroup</c> asks for. The runtime's side
 /// implements it with the system calls the kubelet may not make.
 /// </summary>
 public interface IVolumeHost
@@ -28,4 +29,9 @@ public interface IVolumeHost
     /// <paramref name="destination"/> atomically.</summary>
     /// <exception cref="IOException">The rename failed (the message names both paths).</exception>
     void Rename(string source, string destination);
+
+    /// <summary>lchown(2) to group <paramref name="gid"/>, the owner unchanged, never following a link (kubelet's
+    /// fsGroup ownership of a volume's files).</summary>
+    /// <exception cref="IOException">The change failed.</exception>
+    void SetGroup(string path, uint gid);
 }

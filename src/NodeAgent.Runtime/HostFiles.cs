@@ -44,6 +44,8 @@ public sealed class HostFiles : IHostFiles
 
     public void Rename(string source, string destination) => VolumeHost.Instance.Rename(source, destination);
 
+    public void SetGroup(string path, uint gid) => VolumeHost.Instance.SetGroup(path, gid);
+
     private static HostFileStatus ToStatus(FileStatus s) =>
         new(ToKind(s.Kind), s.Device, s.Inode, s.Size, s.ModifiedNanoseconds, s.ChangedNanoseconds);
 

@@ -47,4 +47,6 @@ public sealed class VolumeHost : IVolumeHost
     public bool Unmount(string directory) => Mounts.Unmount(directory);
 
     public void Rename(string source, string destination) => FileSystemOps.Rename(source, destination);
+
+    public void SetGroup(string path, uint gid) => FileSystemOps.Lchown(path, uint.MaxValue, gid);
 }

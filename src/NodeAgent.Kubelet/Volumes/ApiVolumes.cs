@@ -263,11 +263,19 @@ public sealed partial class ApiVolumes(
             LogTmpfsMounted(PodPaths.FullName(pod), volume.Name, dir);
         }
 
-        if (AtomicWriter.Write(dir, payload, volume.Name, host))
+        if (AtomicWriter.Write(dir, payload, volume.Name, host, FsGroup(pod)))
         {
             LogWritten(PodPaths.FullName(pod), volume.Name, payload.Count);
         }
     }
+
+    /// <summary>The pod's fsGroup, checked: a group ID is 0–2^31-1.</summary>
+    private static uint? FsGroup(V1Pod pod) => pod.Spec.SecurityContext?.FsGroup switch
+    {
+        null => null,
+        >= 0 and <= int.MaxValue and var g => (uint)g,
+        var g => throw new VolumeException($"securityContext.fsGroup {g} is not a group ID (0–{int.MaxValue})"),
+    };
 
     private sealed class PodEntry
     {

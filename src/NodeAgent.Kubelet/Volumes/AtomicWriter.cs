@@ -21,6 +21,7 @@ public static class AtomicWriter
     private const string NewDataDirName = "..data_tmp";
     private const int MaxPathLength = 4096;
     private const int MaxComponentLength = 255;
+    private const int GroupRead = 0x120; // 0440
 
     /// <summary>Checks one payload path as kubelet's <c>validatePath</c> does.</summary>
     /// <returns>Null when valid, else why not.</returns>
@@ -73,7 +74,9 @@ public static class AtomicWriter
     /// </summary>
     /// <returns>True when the content changed.</returns>
     /// <exception cref="VolumeException">A path is invalid (nothing is written), or writing failed (the old content stays).</exception>
-    public static bool Write(string directory, IReadOnlyDictionary<string, FileProjection> payload, string volume, IVolumeHost host)
+    /// <param name="fsGroup">The pod's fsGroup: files and directories get that group, files g+r, directories
+    /// setgid and g+rx (kubelet's SetVolumeOwnership for a read-only volume).</param>
+    public static bool Write(string directory, IReadOnlyDictionary<string, FileProjection> payload, string volume, IVolumeHost host, uint? fsGroup = null)
     {
         var clean = new SortedDictionary<string, FileProjection>(StringComparer.Ordinal);
         foreach (var (path, file) in payload)
@@ -90,7 +93,8 @@ public static class AtomicWriter
                 throw new VolumeException($"invalid path \"{path}\" for volume {volume}: names the volume itself");
             }
 
-            clean[string.Join('/', parts)] = file with { Mode = file.Mode & 0x1FF };
+            var mode = file.Mode & 0x1FF;
+            clean[string.Join('/', parts)] = file with { Mode = fsGroup is null ? mode : mode | GroupRead };
         }
 
         // One path may not be both a file and a directory ("a" and "a/b").
@@ -129,6 +133,11 @@ public static class AtomicWriter
             foreach (var (path, file) in clean)
             {
                 WriteFile(newDir, path, file, volume);
+            }
+
+            if (fsGroup is { } gid)
+            {
+                SetGroup(newDir, gid, host);
             }
 
             // ..data_tmp → new directory, then rename over ..data: the swap readers see at once.
@@ -286,6 +295,22 @@ public static class AtomicWriter
 
         // The umask may have removed bits the pod asked for.
         File.SetUnixFileMode(full, (UnixFileMode)file.Mode);
+    }
+
+    /// <summary>Group <paramref name="gid"/> for everything under <paramref name="root"/> (the writer's own new
+    /// directory: no links in it), directories setgid and g+rx.</summary>
+    private static void SetGroup(string root, uint gid, IVolumeHost host)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).Prepend(root))
+        {
+            host.SetGroup(dir, gid);
+            File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) | UnixFileMode.SetGroup | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        }
+
+        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            host.SetGroup(file, gid);
+        }
     }
 
     private static void TryDelete(string dir)

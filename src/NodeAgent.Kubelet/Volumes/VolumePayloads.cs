@@ -197,7 +197,9 @@ public static class VolumePayloads
                         throw new VolumeException(e.Message, e);
                     }
 
-                    part = new(StringComparer.Ordinal) { [t.Path] = new FileProjection(Encoding.UTF8.GetBytes(token.Token), defaultMode) };
+                    // As kubelet: with an fsGroup the token is 0600 (0640 once the group is set), else defaultMode.
+                    var mode = pod.Spec.SecurityContext?.FsGroup is null ? defaultMode : 384;
+                    part = new(StringComparer.Ordinal) { [t.Path] = new FileProjection(Encoding.UTF8.GetBytes(token.Token), mode) };
                 }
                 else
                 {

@@ -222,6 +222,41 @@ public class ApiVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNode>
         volumes.TearDown(pod.Metadata.Uid);
     }
 
+    [NodeAgent.Tests.Support.PrivilegedFact]
+    public async Task FsGroupOwnsTheFilesWithGroupRead()
+    {
+        var name = ApiServerNode.Unique("cfg");
+        await node.CreateConfigMapAsync(name, new() { ["k"] = "v" });
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s =>
+        {
+            s.SecurityContext = new V1PodSecurityContext { FsGroup = 4321 };
+            s.Volumes = [ConfigMapVolume("config", name, defaultMode: 256, items: [new V1KeyToPath { Key = "k", Path = "sub/k" }])];
+        });
+        var (volumes, _) = node.Volumes();
+        await volumes.SetUpAsync(pod, CancellationToken.None);
+
+        var dir = volumes.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[0]);
+        var data = Path.Combine(dir, new FileInfo(Path.Combine(dir, "..data")).LinkTarget!);
+        Assert.Equal((UnixFileMode)288, File.GetUnixFileMode(Path.Combine(data, "sub", "k"))); // 0440
+        Assert.True(File.GetUnixFileMode(Path.Combine(data, "sub")).HasFlag(UnixFileMode.SetGroup));
+        Assert.Equal("4321 4321 4321", await StatGroupsAsync(data, Path.Combine(data, "sub"), Path.Combine(data, "sub", "k")));
+
+        // Unchanged content and group: nothing is rewritten.
+        var before = new FileInfo(Path.Combine(dir, "..data")).LinkTarget;
+        await volumes.SetUpAsync(pod, CancellationToken.None);
+        Assert.Equal(before, new FileInfo(Path.Combine(dir, "..data")).LinkTarget);
+        volumes.TearDown(pod.Metadata.Uid);
+    }
+
+    private static async Task<string> StatGroupsAsync(params string[] paths)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%g", .. paths]) { RedirectStandardOutput = true };
+        using var stat = System.Diagnostics.Process.Start(start)!;
+        var output = await stat.StandardOutput.ReadToEndAsync();
+        await stat.WaitForExitAsync();
+        return string.Join(' ', output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     internal static async Task WaitForAsync(Func<bool> condition)
     {
         // Polls a file the refresh loop rewrites; the loop has no notification of its own to wait on.
