@@ -92,7 +92,7 @@ public sealed partial class ApiPodObjects : IPodApiObjects
         {
             value = null;
         }
-        catch (Exception e) when (e is ApiException or HttpRequestException or IOException or ArgumentException
+        catch (Exception e) when (e is ApiException or HttpRequestException or IOException or ArgumentException or System.Text.Json.JsonException
                                       || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var what = name.Length == 0 ? $"{kind} in namespace {ns}" : $"{kind} \"{name}\" in namespace {ns}";

@@ -65,14 +65,14 @@ public static class VolumePayloads
             return payload;
         }
 
-        foreach (var item in items)
+        foreach (var item in items.Where(i => i is not null))
         {
             byte[] data;
-            if (configMap.Data?.TryGetValue(item.Key, out var text) == true)
+            if (item.Key is not null && configMap.Data?.TryGetValue(item.Key, out var text) == true)
             {
                 data = Encoding.UTF8.GetBytes(text ?? string.Empty);
             }
-            else if (configMap.BinaryData?.TryGetValue(item.Key, out var bytes) == true)
+            else if (item.Key is not null && configMap.BinaryData?.TryGetValue(item.Key, out var bytes) == true)
             {
                 data = bytes ?? [];
             }
@@ -85,7 +85,7 @@ public static class VolumePayloads
                 throw new VolumeException($"configmap references non-existent config key: {item.Key}");
             }
 
-            payload[item.Path] = new FileProjection(data, item.Mode ?? defaultMode);
+            payload[item.Path ?? string.Empty] = new FileProjection(data, item.Mode ?? defaultMode);
         }
 
         return payload;
@@ -110,9 +110,9 @@ public static class VolumePayloads
             return payload;
         }
 
-        foreach (var item in items)
+        foreach (var item in items.Where(i => i is not null))
         {
-            if (!data.TryGetValue(item.Key, out var value))
+            if (item.Key is null || !data.TryGetValue(item.Key, out var value))
             {
                 if (optional)
                 {
@@ -122,7 +122,7 @@ public static class VolumePayloads
                 throw new VolumeException($"references non-existent secret key: {item.Key}");
             }
 
-            payload[item.Path] = new FileProjection(value ?? [], item.Mode ?? defaultMode);
+            payload[item.Path ?? string.Empty] = new FileProjection(value ?? [], item.Mode ?? defaultMode);
         }
 
         return payload;
@@ -132,7 +132,7 @@ public static class VolumePayloads
     {
         var payload = new Dictionary<string, FileProjection>(StringComparer.Ordinal);
         var errors = new List<string>();
-        foreach (var item in items ?? [])
+        foreach (var item in (items ?? []).Where(i => i is not null))
         {
             try
             {
@@ -150,7 +150,7 @@ public static class VolumePayloads
                     throw new VolumeException($"item {item.Path}: neither fieldRef nor resourceFieldRef");
                 }
 
-                payload[item.Path] = new FileProjection(Encoding.UTF8.GetBytes(value), item.Mode ?? defaultMode);
+                payload[item.Path ?? string.Empty] = new FileProjection(Encoding.UTF8.GetBytes(value), item.Mode ?? defaultMode);
             }
             catch (VolumeException e)
             {
@@ -166,7 +166,7 @@ public static class VolumePayloads
         var defaultMode = projected.DefaultMode ?? DefaultMode;
         var payload = new Dictionary<string, FileProjection>(StringComparer.Ordinal);
         var errors = new List<string>();
-        foreach (var source in projected.Sources ?? [])
+        foreach (var source in (projected.Sources ?? []).Where(s => s is not null))
         {
             try
             {
@@ -199,7 +199,7 @@ public static class VolumePayloads
 
                     // As kubelet: with an fsGroup the token is 0600 (0640 once the group is set), else defaultMode.
                     var mode = pod.Spec.SecurityContext?.FsGroup is null ? defaultMode : 384;
-                    part = new(StringComparer.Ordinal) { [t.Path] = new FileProjection(Encoding.UTF8.GetBytes(token.Token), mode) };
+                    part = new(StringComparer.Ordinal) { [t.Path ?? string.Empty] = new FileProjection(Encoding.UTF8.GetBytes(token.Token), mode) };
                 }
                 else
                 {

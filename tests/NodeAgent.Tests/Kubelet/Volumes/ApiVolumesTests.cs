@@ -257,6 +257,22 @@ public class ApiVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNode>
         return string.Join(' ', output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [NodeAgent.Tests.Support.PrivilegedFact] // the projected volume mounts a tmpfs
+    public async Task NullEntriesInASpecFailTheVolumeNamingWhatIsWrong()
+    {
+        var name = ApiServerNode.Unique("cfg");
+        await node.CreateConfigMapAsync(name, new() { ["k"] = "v" });
+        var pod = await node.CreatePodAsync(ApiServerNode.Unique("p"), s => s.Volumes = [ConfigMapVolume("config", name)]);
+        pod.Spec.Volumes[0].ConfigMap.Items = [null!, new V1KeyToPath { Key = "k", Path = null! }];
+        pod.Spec.Volumes.Add(new V1Volume { Name = "proj", Projected = new V1ProjectedVolumeSource { Sources = [null!] } });
+        var (volumes, _) = node.Volumes();
+
+        var e = await Assert.ThrowsAsync<VolumeException>(() => volumes.SetUpAsync(pod, CancellationToken.None));
+        Assert.Equal("unmounted volumes=[config]: MountVolume.SetUp failed for volume \"config\" : invalid path \"\" for volume config: must not be empty", e.Message);
+        Assert.True(volumes.IsSetUp(pod.Metadata.Uid, "proj"));
+        volumes.TearDown(pod.Metadata.Uid);
+    }
+
     internal static async Task WaitForAsync(Func<bool> condition)
     {
         // Polls a file the refresh loop rewrites; the loop has no notification of its own to wait on.
