@@ -31,6 +31,7 @@ public sealed partial class KubeletHost
     private readonly KubeletApiServices? _api;
     private readonly HeapTrimmer _trimmer;
     private readonly List<(string Name, Func<CancellationToken, Task> Run)> _apiLoops = [];
+    private NodeStatusReporter? _reporter;
 
     public KubeletHost(KubeletHostOptions options, IRuntimeService runtime, IImageService images, IHostFiles hostFiles,
         LoopSupervisor supervisor, ILoggerFactory loggers, TimeProvider time)
@@ -90,7 +91,7 @@ public sealed partial class KubeletHost
         {
             PodRemoved = _trimmer.PodRemoved,
         };
-        _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods), events,
+        _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods, node.Name, NodeLabels), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
             loggers.CreateLogger<PodDispatcher>(), _health);
         _router = new RuntimeEventRouter(runtime, _workers, loggers.CreateLogger<RuntimeEventRouter>());
@@ -111,7 +112,7 @@ public sealed partial class KubeletHost
             Reserved = NodeFlagValues.ReservedAmounts("kubeReserved/systemReserved", config.KubeReserved, config.SystemReserved),
             EvictionHard = NodeFlagValues.Thresholds("evictionHard", config.EvictionHard),
         };
-        var reporter = new NodeStatusReporter(api.Connection, _options.Node, _options.Registration, settings,
+        var reporter = _reporter = new NodeStatusReporter(api.Connection, _options.Node, _options.Registration, settings,
             _options.HostReadings ?? new NodeHostReadings(_options.RootDir), images, NotReadyMessage, api.Events,
             loggers.CreateLogger<NodeStatusReporter>(), time)
         {
@@ -124,6 +125,24 @@ public sealed partial class KubeletHost
         _apiLoops.Add(("node lease", lease.RunAsync));
         _apiLoops.Add(("pod status writer", StatusWriter.RunAsync));
         _apiLoops.Add(("mirror pods", mirrors.RunAsync));
+    }
+
+    /// <summary>The node's labels for admission: the Node's as the API server has them, else kubelet's defaults and
+    /// <c>--node-labels</c> (standalone, or before registration).</summary>
+    private IDictionary<string, string> NodeLabels()
+    {
+        if (_reporter?.Current?.Metadata?.Labels is { } labels)
+        {
+            return labels;
+        }
+
+        var defaults = NodeRegistration.DefaultLabels(_options.Node.Name, NodeHostReadings.GoArch);
+        foreach (var (k, v) in _options.Registration.Labels)
+        {
+            defaults[k] = v;
+        }
+
+        return defaults;
     }
 
     /// <summary>API server mode: the writer of pod statuses (null standalone).</summary>

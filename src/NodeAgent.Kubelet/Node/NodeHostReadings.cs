@@ -25,17 +25,20 @@ public sealed class NodeHostReadings(string rootDir, string procRoot = "/proc", 
             BootId = ReadTrimmed(Path.Combine(procRoot, "sys/kernel/random/boot_id")),
             KernelVersion = ReadTrimmed(Path.Combine(procRoot, "sys/kernel/osrelease")),
             OsImage = OsImage(),
-            Architecture = RuntimeInformation.OSArchitecture switch
-            {
-                Architecture.X64 => "amd64",
-                Architecture.Arm64 => "arm64",
-                Architecture.Arm => "arm",
-                Architecture.S390x => "s390x",
-                Architecture.Ppc64le => "ppc64le",
-                var other => other.ToString().ToLowerInvariant(),
-            },
+            Architecture = GoArch,
         };
     }
+
+    /// <summary>This machine's architecture by Go's GOARCH name (amd64, arm64…), as node labels and nodeInfo name it.</summary>
+    public static string GoArch => RuntimeInformation.OSArchitecture switch
+    {
+        Architecture.X64 => "amd64",
+        Architecture.Arm64 => "arm64",
+        Architecture.Arm => "arm",
+        Architecture.S390x => "s390x",
+        Architecture.Ppc64le => "ppc64le",
+        var other => other.ToString().ToLowerInvariant(),
+    };
 
     public NodeResourceReadings Read()
     {

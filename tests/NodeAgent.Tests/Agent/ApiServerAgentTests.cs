@@ -107,6 +107,16 @@ public sealed class ApiServerAgentTests : IAsyncLifetime
             Assert.Contains(expected, describe, StringComparison.Ordinal);
         }
 
+        // The node's credential reaches only its own objects (NodeRestriction and the Node authorizer); the agent
+        // itself never tries anything else.
+        await _cluster.KubectlOkAsync("create -f -", "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"node2\"}}");
+        foreach (var args in new[] { "label node node2 x=y", "delete lease node2 -n kube-node-lease", "get secrets -n kube-system", "label node node1 node-role.kubernetes.io/control-plane=" })
+        {
+            var refused = await Kube.Tests.Support.Kubectl.RunAsync(_cluster.NodeKubeconfig, args);
+            Assert.True(refused.ExitCode != 0, $"node1 may not {args}: {refused}");
+            Assert.Contains("forbidden", refused.Stderr, StringComparison.OrdinalIgnoreCase);
+        }
+
         NeverRefused(agent);
     }
 
