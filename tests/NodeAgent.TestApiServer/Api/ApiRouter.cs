@@ -64,8 +64,13 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
             await context.Response.WriteAsync("ok");
             return;
         }
-        if (path == "/metrics" && user.Groups.Contains("system:masters"))
+        if (path == "/metrics")
         {
+            if (!user.IsAdmin)
+            {
+                throw Authorizer.DenyPath(user, method.ToLowerInvariant(), path);
+            }
+
             context.Response.ContentType = "text/plain; version=0.0.4";
             await context.Response.WriteAsync(RequestMetrics());
             return;
