@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCENARIOS=(node_ready pod_running describe delete_pod)
+SCENARIOS=(node_ready lease pod_running describe delete_pod crashloop mirror_pod node_restriction)
 
 EXISTING=${E2E_KUBECONFIG:-}
 tools=(kubectl openssl dotnet)
@@ -131,7 +131,9 @@ EOF
 start_agent() {
   BIN=$(hack/build.sh "$WORK/bin")
   log "starting the agent as node $NODE (log: $AGENT_LOG)"
-  "$BIN" --root-dir "$WORK/root" agent --kubeconfig "$NODE_KC" --hostname-override "$NODE" --read-only-port 0 > "$AGENT_LOG" 2>&1 &
+  mkdir -p "$WORK/manifests"
+  "$BIN" --root-dir "$WORK/root" agent --kubeconfig "$NODE_KC" --hostname-override "$NODE" --read-only-port 0 \
+    --pod-manifest-path "$WORK/manifests" > "$AGENT_LOG" 2>&1 &
   agent_pid=$!
 }
 
@@ -186,6 +188,55 @@ scenario_delete_pod() {
   if k get pod e2e-sleeper >/dev/null 2>&1; then
     log "pod e2e-sleeper still exists after delete"; return 1
   fi
+}
+
+scenario_lease() {
+  [ "$(k -n kube-node-lease get lease "$NODE" -o jsonpath='{.spec.holderIdentity}')" = "$NODE" ] || { log "no lease held by $NODE"; return 1; }
+  [ "$(k -n kube-node-lease get lease "$NODE" -o jsonpath='{.metadata.ownerReferences[0].kind}')" = Node ] || { log "lease without a Node owner"; return 1; }
+}
+
+scenario_crashloop() {
+  k apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: e2e-crash, namespace: default}
+spec:
+  nodeSelector: {kubernetes.io/hostname: $NODE}
+  containers:
+  - name: main
+    image: $IMAGE
+    command: [sh, -c, "exit 3"]
+EOF
+  wait_for "CrashLoopBackOff" 120 --for=jsonpath='{.status.containerStatuses[0].state.waiting.reason}'=CrashLoopBackOff pod/e2e-crash
+  k describe pod e2e-crash | grep -q 'Back-off restarting failed container' || { log "no BackOff event"; return 1; }
+  k delete pod e2e-crash --timeout=60s >/dev/null
+}
+
+scenario_mirror_pod() {
+  local dir="$WORK/manifests"
+  cat > "$dir/e2e-static.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: e2e-static}
+spec:
+  containers:
+  - name: main
+    image: $IMAGE
+    command: [sh, -c, "exec sleep 3600"]
+EOF
+  wait_for "mirror pod Running" 120 --for=jsonpath='{.status.phase}'=Running "pod/e2e-static-$NODE"
+  k delete pod "e2e-static-$NODE" --wait=false >/dev/null
+  wait_for "mirror pod made again" 60 --for=jsonpath='{.status.phase}'=Running "pod/e2e-static-$NODE"
+  rm "$dir/e2e-static.yaml"
+  wait_for "mirror pod gone" 60 --for=delete "pod/e2e-static-$NODE"
+}
+
+scenario_node_restriction() {
+  # The node credential may not set restricted labels; the agent itself is never refused (no Forbidden in its log).
+  if kubectl --kubeconfig "$NODE_KC" label node "$NODE" node-role.kubernetes.io/control-plane= >/dev/null 2>&1; then
+    log "the node could set a restricted label on itself"; return 1
+  fi
+  if grep -q 'Forbidden' "$AGENT_LOG"; then log "the agent was refused something:"; grep Forbidden "$AGENT_LOG" | head >&2; return 1; fi
 }
 
 create_cluster

@@ -108,7 +108,16 @@ internal static class AgentCommand
 
         builder.Services.AddSingleton(sp => new LoopSupervisor(sp.GetRequiredService<ILogger<LoopSupervisor>>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new KubeletHost(
-            new KubeletHostOptions { Config = options.Kubelet, Node = node, RootDir = options.RootDir, PodLogDir = options.PodLogDir, Api = api?.Context },
+            new KubeletHostOptions
+            {
+                Config = options.Kubelet,
+                Node = node,
+                RootDir = options.RootDir,
+                PodLogDir = options.PodLogDir,
+                Api = api?.Context,
+                Registration = new NodeRegistration { RegisterNode = options.Kubelet.RegisterNode, Labels = options.NodeLabels, Taints = options.Kubelet.RegisterWithTaints },
+                NodeStatus = new NodeStatusSettings { RuntimeVersion = "nodeagent://" + AgentVersion.Version, KubeletVersion = AgentVersion.KubeletVersion },
+            },
             sp.GetRequiredService<LinuxRuntimeService>(),
             new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RegistryImageService>>()),

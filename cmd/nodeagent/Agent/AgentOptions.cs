@@ -32,6 +32,9 @@ public sealed class AgentOptions
 
     public string? NodeIp { get; set; }
 
+    /// <summary><c>--node-labels</c>: labels the Node is registered with.</summary>
+    public Dictionary<string, string> NodeLabels { get; set; } = new(StringComparer.Ordinal);
+
     public string NetworkPlugin { get; set; } = "bridge";
 
     public string CniConfDir { get; set; } = "/etc/cni/net.d";

@@ -33,6 +33,15 @@ internal static class AgentOptionsResolver
         Bind(KubeletFlags.HostnameOverride, null, (o, v) => o.HostnameOverride = v),
         Bind(KubeletFlags.NodeIp, null, (o, v) => o.NodeIp = v),
         Bind(KubeletFlags.LoggingFormat, null, (o, v) => o.LoggingFormat = v),
+        Bind(KubeletFlags.NodeLabels, null, (o, v) => o.NodeLabels = NodeFlagValues.ParseLabels(v)),
+        Bind(KubeletFlags.RegisterNode, "registerNode", (o, v) => o.Kubelet.RegisterNode = v),
+        Bind(KubeletFlags.RegisterWithTaints, "registerWithTaints", (o, v) => o.Kubelet.RegisterWithTaints = NodeFlagValues.ParseTaints(v)),
+        Bind(KubeletFlags.NodeStatusUpdateFrequency, "nodeStatusUpdateFrequency", (o, v) => o.Kubelet.NodeStatusUpdateFrequency = Duration(KubeletFlags.NodeStatusUpdateFrequency, v)),
+        Bind(KubeletFlags.KubeApiQps, "kubeAPIQPS", (o, v) => o.Kubelet.KubeApiQps = v),
+        Bind(KubeletFlags.KubeApiBurst, "kubeAPIBurst", (o, v) => o.Kubelet.KubeApiBurst = v),
+        Bind(KubeletFlags.KubeReserved, "kubeReserved", (o, v) => o.Kubelet.KubeReserved = NodeFlagValues.ParseMap("--kube-reserved", v)),
+        Bind(KubeletFlags.SystemReserved, "systemReserved", (o, v) => o.Kubelet.SystemReserved = NodeFlagValues.ParseMap("--system-reserved", v)),
+        Bind(KubeletFlags.EvictionHard, "evictionHard", (o, v) => o.Kubelet.EvictionHard = NodeFlagValues.ParseMap("--eviction-hard", v, '<')),
         Bind(NetworkFlags.PodCidr, "podCIDR", (o, v) => o.Kubelet.PodCidr = v),
         Bind(NetworkFlags.ClusterDns, "clusterDNS", (o, v) => o.Kubelet.ClusterDns = [.. v.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]),
         Bind(NetworkFlags.ClusterDomain, "clusterDomain", (o, v) => o.Kubelet.ClusterDomain = v),
@@ -137,6 +146,12 @@ internal static class AgentOptionsResolver
         Check(o.NetworkCheckFrequency > TimeSpan.Zero, NetworkFlags.CheckFrequency, $"{o.NetworkCheckFrequency}", "must be positive");
         Check(o.LoggingFormat is "text" or "json", KubeletFlags.LoggingFormat, o.LoggingFormat, "unsupported value: supported values: \"json\", \"text\"");
         Check(o.RootDir.Length > 0 && !HasControl(o.RootDir), CommonOptions.RootDir, o.RootDir, "is not a usable path");
+        Check(k.NodeStatusUpdateFrequency > TimeSpan.Zero, KubeletFlags.NodeStatusUpdateFrequency, $"{k.NodeStatusUpdateFrequency}", "must be positive");
+        Check(k.KubeApiQps >= 1, KubeletFlags.KubeApiQps, $"{k.KubeApiQps}", "must be at least 1");
+        Check(k.KubeApiBurst >= 1, KubeletFlags.KubeApiBurst, $"{k.KubeApiBurst}", "must be at least 1");
+        NodeFlagValues.ReservedAmounts(Name(KubeletFlags.KubeReserved), k.KubeReserved);
+        NodeFlagValues.ReservedAmounts(Name(KubeletFlags.SystemReserved), k.SystemReserved);
+        NodeFlagValues.Thresholds(Name(KubeletFlags.EvictionHard), k.EvictionHard);
     }
 
     private static AgentOptionBinding Bind<T>(Option<T> flag, string? field, Action<AgentOptions, T> set) =>

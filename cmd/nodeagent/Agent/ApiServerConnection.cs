@@ -21,7 +21,7 @@ internal sealed class ApiServerConnection : IDisposable
             return null;
         }
 
-        var config = KubeConfigLoader.LoadFile(path) with { UserAgent = "nodeagent" };
+        var config = KubeConfigLoader.LoadFile(path) with { UserAgent = "nodeagent", Qps = options.Kubelet.KubeApiQps, Burst = options.Kubelet.KubeApiBurst };
         return new ApiServerConnection(new KubeApiContext { Connection = new KubeApiConnection(config), KubeConfigPath = path });
     }
 

@@ -26,5 +26,15 @@ internal static class KubeletFlags
     public static readonly Option<string> HttpCheckFrequency = new("--http-check-frequency") { Description = "Polling period of --manifest-url", DefaultValueFactory = _ => "20s" };
     public static readonly Option<string> LoggingFormat = new("--logging-format") { Description = "Log format: text (klog's single-line header and key=value) or json (one object per line)", DefaultValueFactory = _ => "text" };
 
-    public static IEnumerable<Option> All => [Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
+    public static readonly Option<string> NodeLabels = new("--node-labels") { Description = "Labels to add when registering the node, as 'key=value,key=value' (kubernetes.io labels outside kubelet's allow-list are refused by the API server)", DefaultValueFactory = _ => "" };
+    public static readonly Option<bool> RegisterNode = new("--register-node") { Description = "Register the node with the API server (else the Node must exist)", DefaultValueFactory = _ => Defaults.RegisterNode };
+    public static readonly Option<string> RegisterWithTaints = new("--register-with-taints") { Description = "Taints to register the node with, as 'key=value:Effect,key:Effect'", DefaultValueFactory = _ => "" };
+    public static readonly Option<string> NodeStatusUpdateFrequency = new("--node-status-update-frequency") { Description = "How often node status is computed; it is posted when it changed or every 5 minutes", DefaultValueFactory = _ => "10s" };
+    public static readonly Option<int> KubeApiQps = new("--kube-api-qps") { Description = "Requests per second to the API server (client-side rate limit)", DefaultValueFactory = _ => Defaults.KubeApiQps };
+    public static readonly Option<int> KubeApiBurst = new("--kube-api-burst") { Description = "Burst of requests allowed above --kube-api-qps", DefaultValueFactory = _ => Defaults.KubeApiBurst };
+    public static readonly Option<string> KubeReserved = new("--kube-reserved") { Description = "Resources reserved for Kubernetes daemons, as 'cpu=100m,memory=100Mi,ephemeral-storage=1Gi,pid=1000'", DefaultValueFactory = _ => "" };
+    public static readonly Option<string> SystemReserved = new("--system-reserved") { Description = "Resources reserved for the system's daemons, as --kube-reserved", DefaultValueFactory = _ => "" };
+    public static readonly Option<string> EvictionHard = new("--eviction-hard") { Description = "Hard eviction thresholds, as 'memory.available<100Mi,nodefs.available<10%' (kubelet's defaults when not set)", DefaultValueFactory = _ => "" };
+
+    public static IEnumerable<Option> All => [NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
 }

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Api;
+using NodeAgent.Kubelet.Node;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Images;
@@ -28,6 +30,8 @@ public sealed partial class KubeletHost
     private readonly RuntimeEventRouter _router;
     private readonly KubeletApiServices? _api;
     private readonly HeapTrimmer _trimmer;
+    private readonly List<(string Name, Func<CancellationToken, Task> Run)> _apiLoops = [];
+    private NodeStatusReporter? _reporter;
 
     public KubeletHost(KubeletHostOptions options, IRuntimeService runtime, IImageService images, IHostFiles hostFiles,
         LoopSupervisor supervisor, ILoggerFactory loggers, TimeProvider time)
@@ -60,9 +64,17 @@ public sealed partial class KubeletHost
                 _http, loggers.CreateLogger<HttpPodSource>(), time));
         }
 
+        ApiPodSource? apiSource = null;
+        if (_api is not null)
+        {
+            apiSource = new ApiPodSource(_api.Connection, node.Name, loggers.CreateLogger<ApiPodSource>(), time);
+            _sources.Add(apiSource);
+        }
+
         _podConfig = new PodConfig(_sources.Select(s => s.Name), loggers.CreateLogger<PodConfig>(), time);
         var volumes = new PodVolumes(Path.Combine(options.RootDir, "pods"), hostFiles);
-        var events = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
+        var localEvents = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
+        IPodEventRecorder events = _api is null ? localEvents : new ApiPodEvents(localEvents, _api.Events);
         var statuses = new PodStatusManager();
         var dns = new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf };
         var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time),
@@ -79,11 +91,65 @@ public sealed partial class KubeletHost
         {
             PodRemoved = _trimmer.PodRemoved,
         };
-        _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods), events,
+        _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods, node.Name, NodeLabels), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
             loggers.CreateLogger<PodDispatcher>(), _health);
         _router = new RuntimeEventRouter(runtime, _workers, loggers.CreateLogger<RuntimeEventRouter>());
+        if (_api is not null && apiSource is not null)
+        {
+            ComposeApiMode(_api, apiSource, statuses, images, loggers, time);
+        }
     }
+
+    /// <summary>The node's Node, Lease, status writer and mirror pods (API server mode).</summary>
+    private void ComposeApiMode(KubeletApiServices api, ApiPodSource source, PodStatusManager statuses, IImageService images, ILoggerFactory loggers, TimeProvider time)
+    {
+        var settings = _options.NodeStatus ?? new NodeStatusSettings { RuntimeVersion = "nodeagent://unknown", KubeletVersion = "v0.0.0" };
+        var config = _options.Config;
+        settings = settings with
+        {
+            MaxPods = config.MaxPods,
+            Reserved = NodeFlagValues.ReservedAmounts("kubeReserved/systemReserved", config.KubeReserved, config.SystemReserved),
+            EvictionHard = NodeFlagValues.Thresholds("evictionHard", config.EvictionHard),
+        };
+        var reporter = _reporter = new NodeStatusReporter(api.Connection, _options.Node, _options.Registration, settings,
+            _options.HostReadings ?? new NodeHostReadings(_options.RootDir), images, NotReadyMessage, api.Events,
+            loggers.CreateLogger<NodeStatusReporter>(), time)
+        {
+            UpdateFrequency = _options.Config.NodeStatusUpdateFrequency,
+        };
+        var lease = new NodeLease(api.Connection, _options.Node.Name, () => reporter.Current, loggers.CreateLogger<NodeLease>(), time);
+        StatusWriter = new PodStatusWriter(api.Connection, source, statuses, loggers.CreateLogger<PodStatusWriter>());
+        var mirrors = new MirrorPods(api.Connection, source, _dispatcher, statuses, () => reporter.Registered, loggers.CreateLogger<MirrorPods>());
+        _apiLoops.Add(("node status", reporter.RunAsync));
+        _apiLoops.Add(("node lease", lease.RunAsync));
+        _apiLoops.Add(("pod status writer", StatusWriter.RunAsync));
+        _apiLoops.Add(("mirror pods", mirrors.RunAsync));
+    }
+
+    /// <summary>The node's labels for admission: the Node's as the API server has them, else kubelet's defaults and
+    /// <c>--node-labels</c> (standalone, or before registration).</summary>
+    private IDictionary<string, string> NodeLabels()
+    {
+        if (_reporter?.Current?.Metadata?.Labels is { } labels)
+        {
+            return labels;
+        }
+
+        var defaults = NodeRegistration.DefaultLabels(_options.Node.Name, NodeHostReadings.GoArch);
+        foreach (var (k, v) in _options.Registration.Labels)
+        {
+            defaults[k] = v;
+        }
+
+        return defaults;
+    }
+
+    /// <summary>API server mode: the writer of pod statuses (null standalone).</summary>
+    public PodStatusWriter? StatusWriter { get; private set; }
+
+    private string? NotReadyMessage() =>
+        _health.IsHealthy ? null : "kubelet loop failed: " + string.Join(", ", _health.FailedLoops.Select(l => l.Name));
 
     /// <summary>Loops and pod workers that report their own state (a crashed dispatcher, a worker whose loop failed).</summary>
     public LoopHealth PodLoops => _health;
@@ -110,6 +176,11 @@ public sealed partial class KubeletHost
                 loops.Add(_supervisor.RunAsync($"{s.Name} source", ct => s.RunAsync(_podConfig.Input, ct), stoppingToken));
             }
 
+            foreach (var (name, run) in _apiLoops)
+            {
+                loops.Add(_supervisor.RunAsync(name, ct => _health.SuperviseAsync(name, run, ct), stoppingToken));
+            }
+
             await Task.WhenAll(loops);
             LogStopped(_workers.Count);
         }
@@ -125,7 +196,12 @@ public sealed partial class KubeletHost
         }
     }
 
-    private string Describe(IPodSource s) => s.Name == PodSourceNames.File ? $"file {_options.Config.StaticPodPath}" : $"http {_options.Config.StaticPodUrl}";
+    private string Describe(IPodSource s) => s.Name switch
+    {
+        PodSourceNames.File => $"file {_options.Config.StaticPodPath}",
+        PodSourceNames.Http => $"http {_options.Config.StaticPodUrl}",
+        _ => $"api {_options.Api?.KubeConfigPath}",
+    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "kubelet starting: node {Node} ({Address}), sources: {Sources}, max pods {MaxPods}")]
     private partial void LogStarting(string node, string address, string sources, int maxPods);

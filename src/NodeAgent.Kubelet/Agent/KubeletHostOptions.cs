@@ -19,4 +19,13 @@ public sealed record KubeletHostOptions
 
     /// <summary>The API server this node belongs to (<c>--kubeconfig</c>); null runs the standalone kubelet.</summary>
     public KubeApiContext? Api { get; init; }
+
+    /// <summary>API server mode: <c>--register-node</c>, <c>--node-labels</c>, <c>--register-with-taints</c>.</summary>
+    public NodeRegistration Registration { get; init; } = new();
+
+    /// <summary>API server mode: versions and reservations node status is computed with.</summary>
+    public NodeStatusSettings? NodeStatus { get; init; }
+
+    /// <summary>API server mode: the host readings of node status (the host's own files when null).</summary>
+    public INodeHostReadings? HostReadings { get; init; }
 }

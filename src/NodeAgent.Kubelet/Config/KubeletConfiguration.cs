@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using k8s.Models;
 using YamlDotNet.Core;
 
 namespace NodeAgent.Kubelet.Config;
@@ -42,6 +43,28 @@ public sealed class KubeletConfiguration
     public int ImageGcLowThresholdPercent { get; set; } = 80;
 
     public string? PodLogsDir { get; set; }
+
+    /// <summary>How often node status is computed (patched only when changed or every 5 minutes).</summary>
+    public TimeSpan NodeStatusUpdateFrequency { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Register the Node with the API server (else the Node must exist).</summary>
+    public bool RegisterNode { get; set; } = true;
+
+    /// <summary>Taints the Node is registered with.</summary>
+    public List<V1Taint> RegisterWithTaints { get; set; } = [];
+
+    public int KubeApiQps { get; set; } = 50;
+
+    public int KubeApiBurst { get; set; } = 100;
+
+    /// <summary>Resources reserved for Kubernetes system daemons (cpu, memory, ephemeral-storage, pid).</summary>
+    public Dictionary<string, string> KubeReserved { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Resources reserved for the operating system's daemons.</summary>
+    public Dictionary<string, string> SystemReserved { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Hard eviction thresholds (signal → quantity or percentage); kubelet's defaults when empty.</summary>
+    public Dictionary<string, string> EvictionHard { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Reads a KubeletConfiguration file (YAML or JSON). Wrong types and bad values are errors naming the file, line
@@ -124,6 +147,14 @@ public sealed class KubeletConfiguration
                 case "imageGCHighThresholdPercent": c.ImageGcHighThresholdPercent = reader.Int(root, p.Name, 0, 100); break;
                 case "imageGCLowThresholdPercent": c.ImageGcLowThresholdPercent = reader.Int(root, p.Name, 0, 100); break;
                 case "podLogsDir": c.PodLogsDir = reader.String(root, p.Name); break;
+                case "nodeStatusUpdateFrequency": c.NodeStatusUpdateFrequency = reader.Duration(root, p.Name); break;
+                case "registerNode": c.RegisterNode = reader.Bool(root, p.Name); break;
+                case "registerWithTaints": c.RegisterWithTaints = reader.Taints(root, p.Name); break;
+                case "kubeAPIQPS": c.KubeApiQps = reader.Int(root, p.Name, 1, 100_000); break;
+                case "kubeAPIBurst": c.KubeApiBurst = reader.Int(root, p.Name, 1, 100_000); break;
+                case "kubeReserved": c.KubeReserved = reader.StringMap(root, p.Name); break;
+                case "systemReserved": c.SystemReserved = reader.StringMap(root, p.Name); break;
+                case "evictionHard": c.EvictionHard = reader.StringMap(root, p.Name); break;
                 default: unknown.Add(reader.Where(p.Name) + $"unknown field \"{p.Name}\" (ignored)"); break;
             }
         }
@@ -273,6 +304,54 @@ public sealed class KubeletConfiguration
             }
 
             return result;
+        }
+
+        public bool Bool(JsonElement root, string field)
+        {
+            var v = root.GetProperty(field);
+            return v.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Invalid(field, $"expected true or false, found {Show(v)}"),
+            };
+        }
+
+        public Dictionary<string, string> StringMap(JsonElement root, string field)
+        {
+            var v = root.GetProperty(field);
+            if (v.ValueKind != JsonValueKind.Object || v.EnumerateObject().Any(p => p.Value.ValueKind != JsonValueKind.String))
+            {
+                throw Invalid(field, $"expected a map of strings, found {Show(v)}");
+            }
+
+            return v.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
+        }
+
+        public List<V1Taint> Taints(JsonElement root, string field)
+        {
+            var v = root.GetProperty(field);
+            if (v.ValueKind != JsonValueKind.Array)
+            {
+                throw Invalid(field, $"expected a list of taints, found {Show(v)}");
+            }
+
+            var taints = new List<V1Taint>();
+            var i = 0;
+            foreach (var t in v.EnumerateArray())
+            {
+                string? Get(string name) => t.ValueKind == JsonValueKind.Object && t.TryGetProperty(name, out var x) && x.ValueKind == JsonValueKind.String ? x.GetString() : null;
+                var taint = new V1Taint { Key = Get("key"), Value = Get("value"), Effect = Get("effect") };
+                if (NodeFlagValues.TaintError(taint) is { } error)
+                {
+                    throw Invalid($"{field}[{i}]", error);
+                }
+
+                taints.Add(taint);
+                i++;
+            }
+
+            return taints;
         }
 
         private static string Show(JsonElement v) => v.ValueKind == JsonValueKind.String ? $"\"{v.GetString()}\"" : v.GetRawText();

@@ -17,9 +17,10 @@ namespace NodeAgent.Kubelet.Config;
 /// <para>Static pods get their UID from the hash of their manifest, so an edited manifest is a new pod: REMOVE of the
 /// old UID then ADD of the new one, exactly as kubelet does. UPDATE and RECONCILE only happen for pods whose
 /// manifest sets <c>metadata.uid</c> (and, later, for API server pods).</para>
-/// <para>Nothing is emitted until every source has sent its first snapshot (<see cref="SeenAllSources"/>); then one
-/// ADD per source, in registration order, carries its initial pods (possibly none, which tells the consumer that the
-/// source is ready). A source that fails keeps its last snapshot simply by not sending a new one.</para>
+/// <para>Each source's pods flow as soon as it sends them, as with kubelet (static pods start while the API server
+/// is still away). A source's first snapshot is one ADD, possibly empty, which tells the consumer that the source is
+/// ready; <see cref="SeenAllSources"/> then gates only the cleanup of pods nobody wants. A source that fails keeps
+/// its last snapshot simply by not sending a new one.</para>
 /// <para>Pods written to <see cref="Updates"/> are copies owned by pod config and never modified afterwards; each
 /// operation lists them sorted by namespace, name and UID. Pods gain <c>kubernetes.io/config.source</c> and, when
 /// first seen, <c>kubernetes.io/config.seen</c> (RFC3339Nano, UTC, from the injected <see cref="TimeProvider"/>).</para>
@@ -183,21 +184,10 @@ public sealed class PodConfig
             var removes = oldPods.Where(kv => !pods.ContainsKey(kv.Key)).Select(kv => kv.Value).ToList();
             _pods[source] = pods;
             LogChanges(source, adds, updates, deletes, removes, reconciles);
-            if (!wasAllSeen)
+            if (!wasAllSeen && _seen.Count == _sources.Length)
             {
-                if (_seen.Count == _sources.Length)
-                {
-                    // The initial set: every source's pods, once all have synced.
-                    foreach (var s in _sources)
-                    {
-                        ops.Add(new PodUpdate(PodOperation.Add, s, Sorted(_pods[s].Values)));
-                    }
-
-                    _logger.LogInformation("All pod sources synced ({Sources}): {Count} pods", string.Join(", ", _sources), _pods.Values.Sum(p => p.Count));
-                    _allSeen.TrySetResult();
-                }
-
-                return ops;
+                _logger.LogInformation("All pod sources synced ({Sources}): {Count} pods", string.Join(", ", _sources), _pods.Values.Sum(p => p.Count));
+                _allSeen.TrySetResult();
             }
 
             AddIfAny(ops, PodOperation.Remove, source, removes);

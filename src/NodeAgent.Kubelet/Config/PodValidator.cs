@@ -25,7 +25,12 @@ public static class PodValidator
     /// Validates a decoded, defaulted pod as written in the manifest (before the node suffix is added to its name).
     /// Returns (field path, reason) pairs; empty when valid.
     /// </summary>
-    public static IReadOnlyList<(string Field, string Reason)> Validate(V1Pod pod, string nodeName)
+    public static IReadOnlyList<(string Field, string Reason)> Validate(V1Pod pod, string nodeName) => ValidatePod(pod, nodeName);
+
+    /// <summary>Validates a pod from the API server: its name is final (no node suffix is added).</summary>
+    public static IReadOnlyList<(string Field, string Reason)> ValidateApiPod(V1Pod pod) => ValidatePod(pod, null);
+
+    private static IReadOnlyList<(string Field, string Reason)> ValidatePod(V1Pod pod, string? nodeName)
     {
         var errors = new FieldErrorList();
         ValidateMetadata(errors, pod.Metadata, nodeName);
@@ -101,14 +106,14 @@ public static class PodValidator
     public static bool IsValidUid(string uid) =>
         uid.Length is > 0 and <= 128 && uid[0] != '.' && uid.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
 
-    private static void ValidateMetadata(FieldErrorList errors, V1ObjectMeta? meta, string nodeName)
+    private static void ValidateMetadata(FieldErrorList errors, V1ObjectMeta? meta, string? nodeName)
     {
         var name = meta?.Name;
         if (string.IsNullOrEmpty(name))
         {
             errors.Required("metadata.name", "name or generateName is required");
         }
-        else if (ValidationRules.Subdomain(errors, "metadata.name", name))
+        else if (ValidationRules.Subdomain(errors, "metadata.name", name) && nodeName is not null)
         {
             var full = $"{name}-{nodeName.ToLowerInvariant()}";
             if (full.Length > 253)

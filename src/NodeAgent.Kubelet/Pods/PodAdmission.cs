@@ -7,11 +7,14 @@ public sealed record AdmissionRejection(string Reason, string Message);
 
 /// <summary>
 /// kubelet's admission of a new pod against the node (lifecycle/predicate.go, generalFilter), in kubelet's order:
-/// the pod count (<c>--max-pods</c>; reason <c>OutOfpods</c>, as the resource-fit check reports it), then host
-/// ports (the scheduler's NodePorts filter: reason <c>NodePorts</c>, message "Predicate NodePorts failed: node(s)
-/// didn't have free ports for the requested pod ports"). A rejected pod fails and never runs.
+/// the pod count (<c>--max-pods</c>; reason <c>OutOfpods</c>, as the resource-fit check reports it), the node name
+/// (<c>NodeName</c>: a pod bound to another node), host ports (the scheduler's NodePorts filter: reason
+/// <c>NodePorts</c>, message "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod
+/// ports"), the node selector and required node affinity against the node's labels (<c>NodeAffinity</c>), then a
+/// <c>runtimeClassName</c> the node has no handler for (NodeAgent has only its own runtime). A rejected pod fails
+/// and never runs.
 /// </summary>
-public sealed class PodAdmission(int maxPods)
+public sealed class PodAdmission(int maxPods, string? nodeName = null, Func<IDictionary<string, string>>? nodeLabels = null)
 {
     public const string NodePortsReason = "NodePorts";
     public const string NodePortsMessage = "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports";
@@ -29,6 +32,11 @@ public sealed class PodAdmission(int maxPods)
                 $"Node didn't have enough resource: pods, requested: 1, used: {activePods.Count}, capacity: {MaxPods}");
         }
 
+        if (nodeName is not null && pod.Spec?.NodeName is { Length: > 0 } bound && bound != nodeName)
+        {
+            return new AdmissionRejection("NodeName", "Predicate NodeName failed: node(s) didn't match the requested node name");
+        }
+
         var wanted = HostPorts(pod).ToList();
         if (wanted.Count > 0)
         {
@@ -37,6 +45,17 @@ public sealed class PodAdmission(int maxPods)
             {
                 return new AdmissionRejection(NodePortsReason, NodePortsMessage);
             }
+        }
+
+        if (nodeLabels is not null && !NodeAffinity.Matches(pod, nodeName ?? "", nodeLabels()))
+        {
+            return new AdmissionRejection("NodeAffinity", "Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector");
+        }
+
+        if (pod.Spec?.RuntimeClassName is { Length: > 0 } runtimeClass)
+        {
+            return new AdmissionRejection("UnknownRuntimeClass",
+                $"RuntimeClass \"{runtimeClass}\" has no handler on this node: NodeAgent runs every pod with its own runtime; remove runtimeClassName");
         }
 
         return null;

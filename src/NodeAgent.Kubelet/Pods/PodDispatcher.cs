@@ -116,12 +116,16 @@ public sealed partial class PodDispatcher(
                         Add(pod);
                         break;
                     case PodOperation.Update:
-                    case PodOperation.Reconcile:
                         if (Replace(pod))
                         {
                             workers.UpdatePod(pod);
                         }
 
+                        break;
+                    case PodOperation.Reconcile:
+                        // Only the API's copy of the status changed (often our own write coming back through the
+                        // watch): kubelet's HandlePodReconcile keeps the pod and does not sync it for that.
+                        Replace(pod);
                         break;
                     case PodOperation.Remove:
                     case PodOperation.Delete:

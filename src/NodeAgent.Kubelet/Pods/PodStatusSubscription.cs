@@ -72,6 +72,27 @@ public sealed class PodStatusSubscription : ChannelReader<PodStatusChange>, IDis
         return new ValueTask<bool>(waiter.Task.WaitAsync(cancellationToken));
     }
 
+    /// <summary>Reads until cancelled or disposed: each change goes to <paramref name="onChange"/>, and
+    /// <paramref name="afterBatch"/> runs once after the changes that were waiting have been handed over.</summary>
+    public async Task ForEachAsync(Action<PodStatusChange> onChange, Action afterBatch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await WaitToReadAsync(cancellationToken))
+            {
+                while (TryRead(out var change))
+                {
+                    onChange(change);
+                }
+
+                afterBatch();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>Called by the manager (under its lock, so in version order).</summary>
     internal void Publish(PodStatusChange change)
     {

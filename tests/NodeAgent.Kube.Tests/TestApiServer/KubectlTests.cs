@@ -29,6 +29,17 @@ public sealed class KubectlTests(ApiServerFixture fixture) : IClassFixture<ApiSe
     }
 
     [Fact]
+    public async Task MetricsCountRequestsByUserVerbAndResourceForAdminsOnly()
+    {
+        await Ok(Kubectl.RunAsync(Admin, "get pods -n kube-public"));
+        var metrics = await Ok(Kubectl.RunAsync(Admin, "get --raw /metrics"));
+        Assert.Matches(@"testapiserver_requests_total\{user=""admin"",verb=""list"",resource=""pods""\} [1-9]", metrics.Stdout);
+        var node = await Kubectl.RunAsync(fixture.Server.NodeKubeconfig("n1"), "get --raw /metrics");
+        Assert.NotEqual(0, node.ExitCode);
+        Assert.Contains("forbidden", node.Stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task CreateGetDescribeApplyPatchDeleteAPod()
     {
         await Ok(Kubectl.RunAsync(Admin, "create -f -", PodYaml.Replace("NAME", "web")));

@@ -10,7 +10,11 @@ namespace NodeAgent.TestApiServer.Api;
 /// </summary>
 public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer, ReadHandler reads, WriteHandler writes, TokenHandler tokens, AccessReviewHandler accessReviews)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string User, string Verb, string Resource), long> _requests = new();
     private int _throttle;
+
+    /// <summary>Authorized resource requests so far, by user, verb and resource (<c>pods/status</c> for a subresource).</summary>
+    public IReadOnlyDictionary<(string User, string Verb, string Resource), long> Requests => _requests;
 
     /// <summary>Answers the next <paramref name="count"/> requests 429 with <c>Retry-After: 1</c>, as API Priority and Fairness does when a queue is full.</summary>
     public void Throttle(int count) => Interlocked.Exchange(ref _throttle, count);
@@ -60,6 +64,17 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
             await context.Response.WriteAsync("ok");
             return;
         }
+        if (path == "/metrics")
+        {
+            if (!user.IsAdmin)
+            {
+                throw Authorizer.DenyPath(user, method.ToLowerInvariant(), path);
+            }
+
+            context.Response.ContentType = "text/plain; version=0.0.4";
+            await context.Response.WriteAsync(RequestMetrics());
+            return;
+        }
         if (path == "/version")
         {
             await HttpIo.WriteJsonAsync(context, 200, Discovery.Version());
@@ -77,6 +92,7 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
         var labels = LabelSelector.Parse(context.Request.Query["labelSelector"]);
         var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"], request.Resource);
         authorizer.Authorize(user, request, fields);
+        _requests.AddOrUpdate((user.Name, request.Verb, request.Subresource is null ? request.Resource.Plural : $"{request.Resource.Plural}/{request.Subresource}"), 1, (_, n) => n + 1);
         if (request.Resource.IsReview && request.Verb != "create")
         {
             throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
@@ -125,6 +141,19 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
             default:
                 throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource");
         }
+    }
+
+    /// <summary>The request counts in Prometheus' text format. The real server's <c>apiserver_request_total</c> has no user
+    /// label; this test-only family has one, so a benchmark can count what one client (the node) asked.</summary>
+    private string RequestMetrics()
+    {
+        var text = new System.Text.StringBuilder("# HELP testapiserver_requests_total Authorized resource requests by user, verb and resource.\n# TYPE testapiserver_requests_total counter\n");
+        foreach (var ((who, verb, resource), n) in _requests.OrderBy(kv => kv.Key))
+        {
+            text.Append($"testapiserver_requests_total{{user=\"{who}\",verb=\"{verb}\",resource=\"{resource}\"}} {n}\n");
+        }
+
+        return text.ToString();
     }
 
     private static async Task<bool> DiscoveryAsync(HttpContext context, string[] s)

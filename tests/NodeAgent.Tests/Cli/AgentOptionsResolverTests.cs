@@ -34,7 +34,20 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { "imageGCHighThresholdPercent", "imageGCHighThresholdPercent: 90", ["--image-gc-high-threshold", "95"], o => $"{o.ImageGc.HighThresholdPercent}", "90", "95", "85" },
         { "imageGCLowThresholdPercent", "imageGCLowThresholdPercent: 70", ["--image-gc-low-threshold", "75"], o => $"{o.ImageGc.LowThresholdPercent}", "70", "75", "80" },
         { "podLogsDir", "podLogsDir: /file/logs", ["--pod-log-dir", "/flag/logs"], o => o.PodLogDir, "/file/logs", "/flag/logs", "/var/log/pods" },
+        { "nodeStatusUpdateFrequency", "nodeStatusUpdateFrequency: 20s", ["--node-status-update-frequency", "4s"], o => $"{o.Kubelet.NodeStatusUpdateFrequency}", "00:00:20", "00:00:04", "00:00:10" },
+        { "registerNode", "registerNode: false", ["--register-node", "true"], o => $"{o.Kubelet.RegisterNode}", "False", "True", "True" },
+        { "registerWithTaints", "registerWithTaints: [{key: a, value: b, effect: NoSchedule}]", ["--register-with-taints", "c:NoExecute"], Taints, "a=b:NoSchedule", "c:NoExecute", "" },
+        { "kubeAPIQPS", "kubeAPIQPS: 20", ["--kube-api-qps", "30"], o => $"{o.Kubelet.KubeApiQps}", "20", "30", "50" },
+        { "kubeAPIBurst", "kubeAPIBurst: 200", ["--kube-api-burst", "300"], o => $"{o.Kubelet.KubeApiBurst}", "200", "300", "100" },
+        { "kubeReserved", "kubeReserved: {cpu: 100m}", ["--kube-reserved", "memory=1Gi"], o => Map(o.Kubelet.KubeReserved), "cpu=100m", "memory=1Gi", "" },
+        { "systemReserved", "systemReserved: {pid: '100'}", ["--system-reserved", "ephemeral-storage=1Gi"], o => Map(o.Kubelet.SystemReserved), "pid=100", "ephemeral-storage=1Gi", "" },
+        { "evictionHard", "evictionHard: {memory.available: 200Mi}", ["--eviction-hard", "nodefs.available<5%"], o => Map(o.Kubelet.EvictionHard), "memory.available=200Mi", "nodefs.available=5%", "" },
     };
+
+    private static string Taints(AgentOptions o) =>
+        string.Join(',', o.Kubelet.RegisterWithTaints.Select(t => t.Value is null ? $"{t.Key}:{t.Effect}" : $"{t.Key}={t.Value}:{t.Effect}"));
+
+    private static string Map(IReadOnlyDictionary<string, string> map) => string.Join(',', map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
 
     /// <summary>Flag-only settings (kubelet has no file field for them): given → its value, else the default.</summary>
     public static TheoryData<string[], Func<AgentOptions, string>, string, string> FlagOnly => new()
@@ -52,6 +65,7 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { ["--root-dir", "/x/state"], o => o.RootDir, "/x/state", "/var/lib/nodeagent" },
         { ["--cgroup-root", "nodeagent-x"], o => o.CgroupRoot, "nodeagent-x", "" },
         { ["--kubeconfig", "/x/kubelet.kubeconfig"], o => o.KubeConfig ?? "<none>", "/x/kubelet.kubeconfig", "<none>" },
+        { ["--node-labels", "b=2,a.example.com/x=1"], o => Map(o.NodeLabels), "a.example.com/x=1,b=2", "" },
     };
 
     [Theory]
@@ -141,6 +155,15 @@ public sealed class AgentOptionsResolverTests : IDisposable
     [InlineData("", new[] { "--bridge-name", "a-very-long-bridge-name" }, "--bridge-name")]
     [InlineData("", new[] { "--logging-format", "xml" }, "--logging-format \"xml\": unsupported value")]
     [InlineData("fileCheckFrequency: 0s", new string[0], "fileCheckFrequency")]
+    [InlineData("", new[] { "--node-labels", "a=b,bad key=x" }, "--node-labels: \"bad key\" is not a qualified name")]
+    [InlineData("", new[] { "--node-labels", "a=$(evil)" }, "is not a label value")]
+    [InlineData("", new[] { "--register-with-taints", "k=v:Sometimes" }, "--register-with-taints \"k=v:Sometimes\": taint effect")]
+    [InlineData("registerWithTaints: [{key: k}]", new string[0], "registerWithTaints[0]: taint effect")]
+    [InlineData("", new[] { "--kube-reserved", "gpu=1" }, "--kube-reserved: \"gpu\": only cpu, memory, ephemeral-storage and pid can be reserved")]
+    [InlineData("systemReserved: {memory: 1.5.5}", new string[0], "systemReserved: memory \"1.5.5\"")]
+    [InlineData("", new[] { "--eviction-hard", "memory.available<lots" }, "--eviction-hard: memory.available: invalid quantity lots")]
+    [InlineData("evictionHard: {disk.full: 10%}", new string[0], "evictionHard: unknown eviction signal disk.full")]
+    [InlineData("", new[] { "--node-status-update-frequency", "0s" }, "--node-status-update-frequency")]
     public void InvalidValuesNameTheirFlagOrField(string yaml, string[] flags, string expected)
     {
         var file = Write(yaml);

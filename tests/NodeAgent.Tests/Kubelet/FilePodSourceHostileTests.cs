@@ -80,8 +80,10 @@ public sealed class FilePodSourceHostileTests : IAsyncLifetime
         Start(_dir.Path);
         Assert.Equal("good-node1", Assert.Single((await _output.Reader.NextAsync()).Pods).Metadata.Name);
 
-        // A later change is still seen: nothing blocked on the FIFO or read /dev/zero forever.
-        await File.WriteAllTextAsync(_dir.Combine("other.yaml"), PodYaml("other"));
+        // A later change is still seen: nothing blocked on the FIFO or read /dev/zero forever. (Written under a
+        // hidden name and renamed, so no pass reads it half-written.)
+        await File.WriteAllTextAsync(_dir.Combine(".other.yaml"), PodYaml("other"));
+        File.Move(_dir.Combine(".other.yaml"), _dir.Combine("other.yaml"));
         await NextMatching(u => u.Pods.Count == 2);
 
         var warnings = Warnings.ToList();
@@ -155,7 +157,8 @@ public sealed class FilePodSourceHostileTests : IAsyncLifetime
 
         Directory.Delete(path, recursive: true);
 
-        Assert.Empty((await NextMatching(_ => true)).Pods);
-        Assert.Contains(Warnings, w => w.Contains("disappeared", StringComparison.Ordinal));
+        // (Deleting the file before its directory may already give the empty snapshot; the warning says the path went.)
+        Assert.Empty((await NextMatching(u => u.Pods.Count == 0)).Pods);
+        await _logger.WaitForAsync(e => e.Message.Contains("disappeared", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the missing path's warning");
     }
 }

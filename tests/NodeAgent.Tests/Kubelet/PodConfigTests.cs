@@ -49,19 +49,22 @@ public sealed class PodConfigTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InitialSetIsEmittedOnceEverySourceHasSynced()
+    public async Task EachSourcesPodsFlowBeforeTheOtherSourcesHaveSynced()
     {
+        // kubelet's incremental mode: static pods start while another source (the API server) is still away.
         await Send(PodSourceNames.File, Pod("b-node1", "2"), Pod("a-node1", "1"));
-        await _config.Input.WriteAsync(new PodSourceUpdate(PodSourceNames.File, [Pod("b-node1", "2"), Pod("a-node1", "1"), Pod("c-node1", "3")]));
-        Assert.False(_config.SeenAllSources);
-        Assert.False(_config.Updates.TryRead(out _));
-
-        await Send(PodSourceNames.Http);
-
         var file = await Next();
         Assert.Equal(PodOperation.Add, file.Op);
         Assert.Equal("file", file.Source);
-        Assert.Equal(["a-node1", "b-node1", "c-node1"], file.Pods.Select(p => p.Metadata.Name));
+        Assert.Equal(["a-node1", "b-node1"], file.Pods.Select(p => p.Metadata.Name));
+        Assert.False(_config.SeenAllSources);
+
+        await Send(PodSourceNames.File, Pod("b-node1", "2"), Pod("a-node1", "1"), Pod("c-node1", "3"));
+        Assert.Equal(["c-node1"], (await Next()).Pods.Select(p => p.Metadata.Name));
+        Assert.False(_config.AllSourcesSeen.IsCompleted);
+
+        await Send(PodSourceNames.Http);
+
         var http = await Next();
         Assert.Equal(PodOperation.Add, http.Op);
         Assert.Equal("http", http.Source);
