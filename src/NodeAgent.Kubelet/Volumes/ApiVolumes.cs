@@ -10,7 +10,7 @@ namespace NodeAgent.Kubelet.Volumes;
 /// volume manager sets them up: under <c>&lt;pods&gt;/&lt;uid&gt;/volumes/kubernetes.io~{configmap,secret,downward-api,projected}/&lt;name&gt;</c>,
 /// written by the <see cref="AtomicWriter"/>; secret and projected volumes on a tmpfs (through
 /// <see cref="IVolumeHost"/>) so their content never reaches a disk. <see cref="SetUpAsync"/> runs before the
-/// pod's sandbox, as kubelet's WaitForAttachAndMount; each failure is a <c>FailedMount</c> event
+/// pod's sandbox, as kubelet's WaitForAttachAndMount (volumes set up before are left to the refresh); each failure is a <c>FailedMount</c> event
 /// (<c>MountVolume.SetUp failed for volume "v" : configmap "x" not found</c>) and the pod does not start until every
 /// volume has been set up once. <see cref="RunAsync"/> then writes every pod's volumes again each
 /// <see cref="RefreshPeriod"/> (kubelet's sync period, 1 minute): an edited object, a renewed token or changed
@@ -64,7 +64,8 @@ public sealed partial class ApiVolumes(
         }
     }
 
-    /// <summary>Sets up (or refreshes) every API volume of <paramref name="pod"/>.</summary>
+    /// <summary>Sets up the API volumes of <paramref name="pod"/> not set up yet and keeps the pod (its newest
+    /// labels and annotations) for <see cref="RefreshAsync"/>.</summary>
     /// <exception cref="VolumeException">A volume that has never been set up failed: "unmounted volumes=[v]: …".</exception>
     public async Task SetUpAsync(V1Pod pod, CancellationToken cancellationToken)
     {
@@ -87,7 +88,20 @@ public sealed partial class ApiVolumes(
             entry.Pod = pod;
         }
 
-        var failed = await WriteAsync(entry, pod, volumes, cancellationToken);
+        // As kubelet's WaitForAttachAndMount, a pod sync waits only for volumes not yet set up; those already set up
+        // are refreshed by RunAsync (kubelet's reconciler), so a sync never waits on the API server for them.
+        List<V1Volume> pending;
+        lock (_pods)
+        {
+            pending = volumes.Where(v => !entry.SetUp.Contains(v.Name)).ToList();
+        }
+
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        var failed = await WriteAsync(entry, pod, pending, cancellationToken);
         if (failed.Count > 0)
         {
             throw new VolumeException($"unmounted volumes=[{string.Join(' ', failed.Select(f => f.Volume))}]: {string.Join("; ", failed.Select(f => f.Message))}");

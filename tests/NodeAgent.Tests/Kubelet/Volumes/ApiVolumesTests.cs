@@ -68,12 +68,13 @@ public class ApiVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNode>
         await volumes.SetUpAsync(pod, CancellationToken.None);
 
         await new NodeAgent.Kube.Api.ResourceClient<V1ConfigMap, V1ConfigMapList>(node.Admin, NodeAgent.Kube.Api.KubeResources.ConfigMaps).DeleteAsync("default", name);
-        // A pod already running keeps its volume: the set-up fails (FailedMount) but the sync goes on.
+        // A pod already running keeps its volume: its sync does not wait on the API server, the refresh fails
+        // (FailedMount) and the files stay.
         await volumes.SetUpAsync(pod, CancellationToken.None);
         await volumes.RefreshAsync(CancellationToken.None);
 
         Assert.Equal("kept", File.ReadAllText(Path.Combine(volumes.DirectoryOf(pod.Metadata.Uid, pod.Spec.Volumes[0]), "k")));
-        Assert.Equal(2, events.All.Count(x => x.Reason == "FailedMount" && x.Message == $"MountVolume.SetUp failed for volume \"config\" : configmap \"{name}\" not found"));
+        Assert.Equal(1, events.All.Count(x => x.Reason == "FailedMount" && x.Message == $"MountVolume.SetUp failed for volume \"config\" : configmap \"{name}\" not found"));
         volumes.TearDown(pod.Metadata.Uid);
     }
 
@@ -199,8 +200,10 @@ public class ApiVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNode>
         Assert.Equal(pod.Metadata.Name, File.ReadAllText(Path.Combine(dir, "name")));
         Assert.Equal("64", File.ReadAllText(Path.Combine(dir, "mem")));
 
+        // The next sync hands over the updated pod; the refresh writes it.
         pod.Metadata.Labels["b"] = "3";
         await volumes.SetUpAsync(pod, CancellationToken.None);
+        await volumes.RefreshAsync(CancellationToken.None);
         Assert.Equal("a=\"say \\\"hi\\\"\"\nb=\"3\"", File.ReadAllText(Path.Combine(dir, "labels")));
         volumes.TearDown(pod.Metadata.Uid);
     }
@@ -241,9 +244,9 @@ public class ApiVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNode>
         Assert.True(File.GetUnixFileMode(Path.Combine(data, "sub")).HasFlag(UnixFileMode.SetGroup));
         Assert.Equal("4321 4321 4321", await StatGroupsAsync(data, Path.Combine(data, "sub"), Path.Combine(data, "sub", "k")));
 
-        // Unchanged content and group: nothing is rewritten.
+        // Unchanged content and group: the refresh rewrites nothing.
         var before = new FileInfo(Path.Combine(dir, "..data")).LinkTarget;
-        await volumes.SetUpAsync(pod, CancellationToken.None);
+        await volumes.RefreshAsync(CancellationToken.None);
         Assert.Equal(before, new FileInfo(Path.Combine(dir, "..data")).LinkTarget);
         volumes.TearDown(pod.Metadata.Uid);
     }

@@ -27,7 +27,8 @@ public class MemoryVolumesTests(ApiServerNode node) : IClassFixture<ApiServerNod
             Assert.Equal("s3cret", File.ReadAllText(Path.Combine(dir, "password")));
             Assert.Equal((UnixFileMode)256, File.GetUnixFileMode(Path.Combine(dir, new FileInfo(Path.Combine(dir, "..data")).LinkTarget!, "password")));
 
-            // A second set-up (every sync) mounts nothing more.
+            // A refresh (and a second sync) mounts nothing more.
+            await volumes.RefreshAsync(CancellationToken.None);
             await volumes.SetUpAsync(pod, CancellationToken.None);
             Assert.Equal(1, MountCount(dir));
 
