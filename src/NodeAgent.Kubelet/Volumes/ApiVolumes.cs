@@ -177,7 +177,7 @@ public sealed partial class ApiVolumes(
         if (entry is not null)
         {
             entry.Removed = true;
-            // A refresh writing this pod right now finishes first (it sees Removed before its next write).
+            // A write in progress (never an API read: those happen outside the lock) finishes first; later ones see Removed.
             entry.Lock.Wait();
             entry.Lock.Release();
         }
@@ -217,59 +217,66 @@ public sealed partial class ApiVolumes(
     private async Task<List<(string Volume, string Message)>> WriteAsync(PodEntry entry, V1Pod pod, List<V1Volume> volumes, CancellationToken cancellationToken)
     {
         var failed = new List<(string, string)>();
-        await entry.Lock.WaitAsync(cancellationToken);
-        try
+        foreach (var volume in volumes)
         {
-            foreach (var volume in volumes)
+            if (entry.Removed)
             {
-                if (entry.Removed)
+                break;
+            }
+
+            try
+            {
+                if (!PodPaths.IsPathComponent(volume.Name))
                 {
-                    break;
+                    throw new VolumeException($"volume name \"{volume.Name}\" is not a single path component");
                 }
 
+                // The API reads happen outside the pod's lock, so a pod being removed never waits on the API server;
+                // the payload comes first, so a volume whose object is missing leaves no directory (or tmpfs) behind.
+                var payload = await VolumePayloads.ForAsync(pod, volume, objects, cancellationToken);
+                await entry.Lock.WaitAsync(cancellationToken);
                 try
                 {
-                    await WriteVolumeAsync(pod, volume, cancellationToken);
-                    lock (_pods)
+                    if (entry.Removed)
                     {
-                        entry.SetUp.Add(volume.Name);
-                    }
-                }
-                catch (Exception e) when (e is VolumeException or IOException or UnauthorizedAccessException)
-                {
-                    var message = $"MountVolume.SetUp failed for volume \"{volume.Name}\" : {e.Message}";
-                    events.Record(pod, "Warning", "FailedMount", message);
-                    LogSetUpFailed(PodPaths.FullName(pod), volume.Name, e.Message);
-                    bool setUpBefore;
-                    lock (_pods)
-                    {
-                        setUpBefore = entry.SetUp.Contains(volume.Name);
+                        break;
                     }
 
-                    if (!setUpBefore)
-                    {
-                        failed.Add((volume.Name, message));
-                    }
+                    Write(pod, volume, payload);
+                }
+                finally
+                {
+                    entry.Lock.Release();
+                }
+
+                lock (_pods)
+                {
+                    entry.SetUp.Add(volume.Name);
                 }
             }
-        }
-        finally
-        {
-            entry.Lock.Release();
+            catch (Exception e) when (e is VolumeException or IOException or UnauthorizedAccessException)
+            {
+                var message = $"MountVolume.SetUp failed for volume \"{volume.Name}\" : {e.Message}";
+                events.Record(pod, "Warning", "FailedMount", message);
+                LogSetUpFailed(PodPaths.FullName(pod), volume.Name, e.Message);
+                bool setUpBefore;
+                lock (_pods)
+                {
+                    setUpBefore = entry.SetUp.Contains(volume.Name);
+                }
+
+                if (!setUpBefore)
+                {
+                    failed.Add((volume.Name, message));
+                }
+            }
         }
 
         return failed;
     }
 
-    private async Task WriteVolumeAsync(V1Pod pod, V1Volume volume, CancellationToken cancellationToken)
+    private void Write(V1Pod pod, V1Volume volume, Dictionary<string, FileProjection> payload)
     {
-        if (!PodPaths.IsPathComponent(volume.Name))
-        {
-            throw new VolumeException($"volume name \"{volume.Name}\" is not a single path component");
-        }
-
-        // The payload first: a volume whose object is missing leaves no directory (and no tmpfs) behind.
-        var payload = await VolumePayloads.ForAsync(pod, volume, objects, cancellationToken);
         var dir = DirectoryOf(pod.Metadata.Uid, volume);
         Directory.CreateDirectory(dir);
         if (MemoryBacked(volume) && host.EnsureTmpfs(dir))
