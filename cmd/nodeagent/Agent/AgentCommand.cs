@@ -67,6 +67,19 @@ internal static class AgentCommand
         }
     }
 
+    private static bool IsPodCidr(string text)
+    {
+        try
+        {
+            NodeAgent.Network.Ipam.Ipv4Cidr.Parse(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
     private static async Task<int> RunAsync(ParseResult pr, CancellationToken ct)
     {
         var warnings = new List<string>();
@@ -74,8 +87,23 @@ internal static class AgentCommand
         var nodeName = NodeIdentityResolver.NodeName(options.HostnameOverride, Dns.GetHostName());
         var nodeIps = await new NodeIdentityResolver(new HostNetworkInfo()).NodeAddressesAsync(options.NodeIp, options.HostnameOverride, nodeName, warnings, ct);
         var node = new NodeIdentity(nodeName, nodeIps);
-        var network = NetworkFlags.CreatePodNetwork(options);
         using var api = ApiServerConnection.Create(options);
+        if (api is not null && options.Kubelet.PodCidr is null && options.NetworkPlugin == "bridge")
+        {
+            // kubelet's rule: in a cluster the Node's spec.podCIDR is the pod network's range unless one was given.
+            var (cidr, why) = await NodePodCidr.ReadAsync(api.Context.Connection, nodeName, TimeSpan.FromSeconds(5), IsPodCidr, ct);
+            if (cidr is not null)
+            {
+                options.Kubelet.PodCidr = cidr;
+                warnings.Add($"pod network: using the Node's spec.podCIDR {cidr}");
+            }
+            else
+            {
+                warnings.Add($"pod network: {why}; using the default {AgentOptions.DefaultPodCidr} (give --pod-cidr to choose one)");
+            }
+        }
+
+        var network = NetworkFlags.CreatePodNetwork(options);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
 
         // sd_notify (READY=1 once started, STOPPING=1 on SIGTERM) through Microsoft.Extensions.Hosting.Systemd,
