@@ -6,6 +6,7 @@ using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Kubelet.Pods;
+using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Agent;
 
@@ -72,15 +73,17 @@ public sealed partial class KubeletHost
         }
 
         _podConfig = new PodConfig(_sources.Select(s => s.Name), loggers.CreateLogger<PodConfig>(), time);
-        var volumes = new PodVolumes(Path.Combine(options.RootDir, "pods"), hostFiles);
         var localEvents = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
         IPodEventRecorder events = _api is null ? localEvents : new ApiPodEvents(localEvents, _api.Events);
+        var podsRoot = Path.Combine(options.RootDir, "pods");
+        var apiVolumes = _api is null ? null : ApiVolumes.Create(podsRoot, _api.Connection, hostFiles, events, time, loggers);
+        var volumes = new PodVolumes(podsRoot, hostFiles, apiVolumes);
         var statuses = new PodStatusManager();
         var dns = new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf };
         var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time),
             events, new PodSandboxFactory(options.PodLogDir, dns, (pod, reason, message) => events.Record(pod, "Warning", reason, message)),
             time, loggers.CreateLogger<PodSyncer>(),
-            new ImageManager(images, events, time, logger: loggers.CreateLogger<ImageManager>()))
+            new ImageManager(images, events, time, apiVolumes is null ? null : new ApiPullSecrets(apiVolumes.Objects), loggers.CreateLogger<ImageManager>()))
         {
             HostIp = () => node.Address,
             Volumes = volumes,
@@ -95,6 +98,11 @@ public sealed partial class KubeletHost
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
             loggers.CreateLogger<PodDispatcher>(), _health);
         _router = new RuntimeEventRouter(runtime, _workers, loggers.CreateLogger<RuntimeEventRouter>());
+        if (apiVolumes is not null)
+        {
+            _apiLoops.Add(("volume refresh", apiVolumes.RunAsync));
+        }
+
         if (_api is not null && apiSource is not null)
         {
             ComposeApiMode(_api, apiSource, statuses, images, loggers, time);
