@@ -63,6 +63,15 @@ public sealed partial class Iptables(NodeCommand node)
         return match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
     }
 
+    internal static string? QuotedName(string stderr)
+    {
+        var match = Quoted().Match(stderr);
+        return match.Success ? match.Groups[1].Value : null;
+    }
+
+    [GeneratedRegex("'([^' ]+)'")]
+    private static partial Regex Quoted();
+
     [GeneratedRegex(@"line:? (\d+)")]
     private static partial Regex LineNumber();
 }
@@ -82,6 +91,19 @@ public sealed class IptablesRestoreException(string message, int exitCode, int? 
         var line = Iptables.FailedLine(stderr);
         var lines = rules.Split('\n');
         var offending = line is { } n && n >= 1 && n <= lines.Length ? lines[n - 1] : null;
+        if (offending == "COMMIT" && Iptables.QuotedName(stderr) is { } name)
+        {
+            // The nf_tables backend finds some errors (a jump to a missing chain) only at COMMIT: the rule is the one
+            // of that table naming what the message names.
+            for (var i = line!.Value - 2; i >= 0 && !lines[i].StartsWith('*'); i--)
+            {
+                if (lines[i].StartsWith('-') && lines[i].Split(' ').Contains(name))
+                {
+                    (line, offending) = (i + 1, lines[i]);
+                    break;
+                }
+            }
+        }
         var message = $"iptables-restore failed (exit {exitCode}): {stderr.Trim()}" +
             (offending is null ? "" : $"; line {line}: {offending}");
         return new IptablesRestoreException(message, exitCode, line, offending);
