@@ -29,8 +29,11 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
     private readonly List<(long Generation, TaskCompletionSource Done)> _waiters = [];
     private long _syncsStarted;
 
-    public ServiceProxy(IProxyBackend backend, ProxyOptions options, ILogger logger, TimeProvider? time = null)
+    private readonly ProxyHealth? _health;
+
+    public ServiceProxy(IProxyBackend backend, ProxyOptions options, ILogger logger, TimeProvider? time = null, ProxyHealth? health = null)
     {
+        _health = health;
         _backend = backend;
         _options = options;
         _logger = logger;
@@ -129,6 +132,7 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
     {
         if (changed && _started)
         {
+            _health?.QueuedUpdate();
             _runner.Run();
         }
     }
@@ -170,6 +174,7 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
             }
             Syncs++;
             LastState = state;
+            _health?.Updated();
             lock (_waitersLock)
             {
                 foreach (var w in _waiters.Where(w => w.Generation <= generation))
