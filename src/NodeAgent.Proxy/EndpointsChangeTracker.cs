@@ -38,6 +38,14 @@ public sealed partial class EndpointsChangeTracker(string nodeName, ILogger logg
                 PendingOf(owner)[parsed.Name] = null;
             }
             var now = removed || parsed.Ignored ? null : parsed;
+            var before = _pending.TryGetValue(parsed.Service, out var pending) && pending.TryGetValue(parsed.Name, out var p)
+                ? p
+                : _slices.GetValueOrDefault(parsed.Service)?.GetValueOrDefault(parsed.Name);
+            if (Same(before, now))
+            {
+                // A resync, or the informer's queued copy of a list already recorded: nothing to program.
+                return false;
+            }
             if (now is null)
             {
                 _sliceOwner.Remove(key);
@@ -149,6 +157,10 @@ public sealed partial class EndpointsChangeTracker(string nodeName, ILogger logg
             removed.Add((port, e));
         }
     }
+
+    private static bool Same(EndpointSliceParser.Slice? a, EndpointSliceParser.Slice? b) =>
+        a is null || b is null ? a is null && b is null :
+        a.Service == b.Service && a.Name == b.Name && a.Ports.SequenceEqual(b.Ports) && a.Endpoints.SequenceEqual(b.Endpoints);
 
     private sealed class ByteOrder : IComparer<byte[]>
     {

@@ -27,6 +27,7 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
     private DateTimeOffset _lastFullSync = DateTimeOffset.MinValue;
     private readonly Lock _waitersLock = new();
     private readonly List<(long Generation, TaskCompletionSource Done)> _waiters = [];
+    private readonly List<(Func<ProxyState, bool> Condition, TaskCompletionSource Done)> _stateWaiters = [];
     private long _syncsStarted;
 
     private readonly ProxyHealth? _health;
@@ -69,9 +70,19 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
         slices.AddHandler(this);
         services.Start();
         slices.Start();
+        // ReadyAsync means the first list is in the cache with its notifications queued, not yet handed to us: the
+        // first list is recorded from the caches, so the first sync has it all. The queued adds repeat it (no change).
         await services.ReadyAsync(stop);
+        foreach (var svc in services.Cache.List())
+        {
+            _services.Update(null, svc);
+        }
         OnServicesSynced();
         await slices.ReadyAsync(stop);
+        foreach (var slice in slices.Cache.List())
+        {
+            _endpoints.Update(slice, removed: false);
+        }
         OnEndpointSlicesSynced();
         await Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
     }
@@ -111,6 +122,22 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
             _waiters.Add((_syncsStarted + 1, done));
         }
         return done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Completes once a successful sync has programmed a state for which <paramref name="condition"/> holds
+    /// (checked against the last one at once, then after every sync).</summary>
+    public Task WaitForStateAsync(Func<ProxyState, bool> condition, CancellationToken cancellationToken = default)
+    {
+        lock (_waitersLock)
+        {
+            if (LastState is { } last && condition(last))
+            {
+                return Task.CompletedTask;
+            }
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _stateWaiters.Add((condition, done));
+            return done.Task.WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>Asks for a sync now (within the minimum period): for the periodic/forced paths and tests.</summary>
@@ -173,10 +200,15 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
                 FullSyncs++;
             }
             Syncs++;
-            LastState = state;
             _health?.Updated();
             lock (_waitersLock)
             {
+                LastState = state;
+                foreach (var w in _stateWaiters.Where(w => w.Condition(state)).ToList())
+                {
+                    w.Done.TrySetResult();
+                    _stateWaiters.Remove(w);
+                }
                 foreach (var w in _waiters.Where(w => w.Generation <= generation))
                 {
                     w.Done.TrySetResult();

@@ -123,9 +123,8 @@ public class ServiceProxyTests
             Assert.True(ep.IsLocal);
 
             // A new endpoint arrives through the watch and is synced partially.
-            var next = proxy.WaitForSyncAsync();
             await sliceClient.CreateAsync(Slice("default", "web", "web-2", [SlicePort("http", 8080)], Ep("10.1.0.8", node: "n2")));
-            await next.WaitAsync(TimeSpan.FromSeconds(30));
+            await proxy.WaitForStateAsync(s => s.EndpointsOf(web.Name).Count == 2).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(2, proxy.LastState!.EndpointsOf(web.Name).Count);
             Assert.Contains(new ServiceName("default", "web"), proxy.LastState.Changed);
             Assert.False(backend.Calls[^1].Full);
