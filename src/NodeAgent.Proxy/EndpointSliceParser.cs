@@ -14,6 +14,9 @@ public static class EndpointSliceParser
 {
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
+    /// <summary>When the change behind this slice happened (set by the EndpointSlice controller).</summary>
+    public const string TriggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time";
+
     /// <summary>One port of a slice.</summary>
     public sealed record SlicePort(string Name, int Port, L4Protocol Protocol);
 
@@ -21,7 +24,11 @@ public static class EndpointSliceParser
     public sealed record SliceEndpoint(IPAddress Address, bool Ready, bool Serving, bool Terminating, string? NodeName);
 
     /// <summary>A parsed slice; <see cref="Ignored"/> when it is of another address type.</summary>
-    public sealed record Slice(ServiceName Service, string Name, IReadOnlyList<SlicePort> Ports, IReadOnlyList<SliceEndpoint> Endpoints, bool Ignored);
+    public sealed record Slice(ServiceName Service, string Name, IReadOnlyList<SlicePort> Ports, IReadOnlyList<SliceEndpoint> Endpoints, bool Ignored)
+    {
+        /// <summary>The trigger time annotation, when present and valid (not part of the slice's identity).</summary>
+        public DateTimeOffset? TriggerTime { get; init; }
+    }
 
     public static Slice Parse(V1EndpointSlice slice, out string? error)
     {
@@ -78,7 +85,13 @@ public static class EndpointSliceParser
             endpoints.Add(new SliceEndpoint(ip, ready, e.Conditions?.Serving ?? ready, e.Conditions?.Terminating ?? false, e.NodeName));
         }
 
-        return new Slice(id, name, ports, endpoints, Ignored: false);
+        DateTimeOffset? trigger = null;
+        if (slice.Metadata?.Annotations?.TryGetValue(TriggerTimeAnnotation, out var t) == true &&
+            DateTimeOffset.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            trigger = parsed;
+        }
+        return new Slice(id, name, ports, endpoints, Ignored: false) { TriggerTime = trigger };
     }
 
     private static Slice Empty(string? ns, string name) => new(new ServiceName(ns ?? "", ""), name, [], [], Ignored: true);

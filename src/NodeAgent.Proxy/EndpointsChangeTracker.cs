@@ -18,7 +18,11 @@ public sealed partial class EndpointsChangeTracker(string nodeName, ILogger logg
     private readonly Dictionary<string, ServiceName> _sliceOwner = [];
 
     /// <summary>What <see cref="Apply"/> changed.</summary>
-    public sealed record Result(HashSet<ServiceName> Changed, List<(ServicePortName Port, Endpoint Endpoint)> Removed);
+    public sealed record Result(HashSet<ServiceName> Changed, List<(ServicePortName Port, Endpoint Endpoint)> Removed)
+    {
+        /// <summary>Trigger times of the applied slices that changed something (network programming latency).</summary>
+        public List<DateTimeOffset> TriggerTimes { get; } = [];
+    }
 
     /// <summary>Records a slice (removed = deleted); true when something is now pending.</summary>
     public bool Update(V1EndpointSlice slice, bool removed)
@@ -118,6 +122,7 @@ public sealed partial class EndpointsChangeTracker(string nodeName, ILogger logg
                 if (changed)
                 {
                     result.Changed.Add(service);
+                    result.TriggerTimes.AddRange(changes.Values.Select(c => c?.TriggerTime).OfType<DateTimeOffset>());
                 }
             }
             _pending.Clear();

@@ -10,6 +10,7 @@ using NodeAgent.Kube.Http;
 using NodeAgent.Kube.Informers;
 using NodeAgent.Linux;
 using NodeAgent.Proxy.Iptables;
+using Prometheus;
 
 namespace NodeAgent.Proxy;
 
@@ -45,13 +46,14 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
         using var api = new KubeApiConnection(clientConfig, loggers.CreateLogger<KubeApiConnection>());
 
         var health = new ProxyHealth(2 * config.SyncPeriod);
+        var metrics = new ProxyMetrics(Metrics.NewCustomRegistry());
         var iptables = new Linux.Iptables(new NodeCommand(NodeNetns));
         var proxier = new IptablesProxier(iptables, new IptablesSettings
         {
             MasqueradeAll = config.MasqueradeAll,
             ClusterCidr = config.ClusterCidr,
             NodePortAddresses = config.NodePortAddresses.Count == 0 ? null : LocalAddressesIn(config.NodePortAddresses),
-        }, loggers.CreateLogger<IptablesProxier>());
+        }, loggers.CreateLogger<IptablesProxier>()) { Metrics = metrics };
         await using var events = new EventRecorder(new ResourceClient<Corev1Event, Corev1EventList>(api, KubeResources.Events), "kube-proxy", nodeName,
             loggers.CreateLogger<EventRecorder>());
         await using var proxy = new ServiceProxy(proxier, new ProxyOptions
@@ -59,7 +61,7 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
             NodeName = nodeName,
             MinSyncPeriod = config.MinSyncPeriod,
             SyncPeriod = config.SyncPeriod,
-        }, loggers.CreateLogger<ServiceProxy>(), health: health);
+        }, loggers.CreateLogger<ServiceProxy>(), health: health, metrics: metrics);
         proxy.ServiceSkipped += (svc, reason) => events.Event(new V1ObjectReference
         {
             Kind = "Service",
@@ -76,7 +78,11 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
 
         await using var server = config.HealthzBindAddress is null && config.MetricsBindAddress is null
             ? null
-            : new ProxyHealthServer(config.HealthzBindAddress, config.MetricsBindAddress, health, config.Mode, null, loggers);
+            : new ProxyHealthServer(config.HealthzBindAddress, config.MetricsBindAddress, health, config.Mode, async ctx =>
+            {
+                ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await metrics.WriteAsync(ctx.Response.Body, ctx.RequestAborted);
+            }, loggers);
         if (server is not null)
         {
             await server.StartAsync(stop);

@@ -11,5 +11,8 @@ public sealed record ProxyState(
     IReadOnlySet<ServiceName> Changed,
     IReadOnlyList<(ServicePortName Port, Endpoint Endpoint)> RemovedEndpoints)
 {
+    /// <summary>When the EndpointSlice changes this sync programs happened (for the programming latency).</summary>
+    public IReadOnlyList<DateTimeOffset> TriggerTimes { get; init; } = [];
+
     public IReadOnlyList<Endpoint> EndpointsOf(ServicePortName port) => Endpoints.GetValueOrDefault(port) ?? [];
 }

@@ -31,10 +31,13 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
     private long _syncsStarted;
 
     private readonly ProxyHealth? _health;
+    private readonly ProxyMetrics? _metrics;
 
-    public ServiceProxy(IProxyBackend backend, ProxyOptions options, ILogger logger, TimeProvider? time = null, ProxyHealth? health = null)
+    public ServiceProxy(IProxyBackend backend, ProxyOptions options, ILogger logger, TimeProvider? time = null, ProxyHealth? health = null,
+        ProxyMetrics? metrics = null)
     {
         _health = health;
+        _metrics = metrics;
         _backend = backend;
         _options = options;
         _logger = logger;
@@ -178,8 +181,12 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
             var endpoints = _endpoints.Apply(_endpointsMap);
             changed.UnionWith(endpoints.Changed);
             var state = new ProxyState(new Dictionary<ServicePortName, ServicePort>(_serviceMap),
-                new Dictionary<ServicePortName, IReadOnlyList<Endpoint>>(_endpointsMap), changed, endpoints.Removed);
+                new Dictionary<ServicePortName, IReadOnlyList<Endpoint>>(_endpointsMap), changed, endpoints.Removed)
+            {
+                TriggerTimes = endpoints.TriggerTimes,
+            };
             var full = _needFullSync || _time.GetUtcNow() - _lastFullSync >= _options.SyncPeriod;
+            var started = _time.GetTimestamp();
             try
             {
                 await _backend.SyncAsync(state, full, cancellationToken);
@@ -201,6 +208,15 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
             }
             Syncs++;
             _health?.Updated();
+            if (_metrics is not null)
+            {
+                var now = _time.GetUtcNow();
+                _metrics.Synced(full, _time.GetElapsedTime(started), now);
+                foreach (var t in state.TriggerTimes)
+                {
+                    _metrics.Programmed(now - t);
+                }
+            }
             lock (_waitersLock)
             {
                 LastState = state;

@@ -20,6 +20,9 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
     private readonly ChainNameCache _names = new();
     private HashSet<string> _activeNatChains = new(StringComparer.Ordinal);
 
+    /// <summary>Where the rule counts of each restore go (<c>kubeproxy_sync_proxy_rules_iptables_total</c>).</summary>
+    public ProxyMetrics? Metrics { get; init; }
+
     /// <summary>The text of the last restore (for tests and <c>explain</c>).</summary>
     public string? LastRestore { get; private set; }
 
@@ -108,10 +111,29 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
     {
         _activeNatChains = active;
         LastRestore = text;
+        if (Metrics is not null)
+        {
+            var nat = text.IndexOf("*nat\n", StringComparison.Ordinal);
+            Metrics.Rules("filter", CountRules(text.AsSpan(0, nat)));
+            Metrics.Rules("nat", CountRules(text.AsSpan(nat)));
+        }
         if (full)
         {
             _names.Retain();
         }
+    }
+
+    private static int CountRules(ReadOnlySpan<char> text)
+    {
+        var count = 0;
+        foreach (var line in text.EnumerateLines())
+        {
+            if (line.StartsWith("-A "))
+            {
+                count++;
+            }
+        }
+        return count;
     }
 
     private static void AppendMissingJumps(StringBuilder sb, string? save, string table)

@@ -91,6 +91,38 @@ public class ServiceProxyTests
     }
 
     [Fact]
+    public async Task SyncsAreMeasuredUnderKubeProxysMetricNamesInTheInjectedRegistry()
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var metrics = new ProxyMetrics(registry);
+        var backend = new RecordingBackend();
+        await using var proxy = new ServiceProxy(backend, new ProxyOptions { NodeName = "n1", MinSyncPeriod = TimeSpan.Zero }, _log, metrics: metrics);
+        IInformerHandler<V1Service> services = proxy;
+        IInformerHandler<V1EndpointSlice> slices = proxy;
+        services.OnAdd(Service("ns", "a", "10.96.0.1", Port("p", 80)));
+        proxy.OnServicesSynced();
+        proxy.OnEndpointSlicesSynced();
+        await proxy.WaitForStateAsync(s => s.Services.Count == 1).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var slice = Slice("ns", "a", "a-1", [SlicePort("p", 8080)], Ep("10.1.0.2"));
+        slice.Metadata.Annotations = new Dictionary<string, string> { [EndpointSliceParser.TriggerTimeAnnotation] = DateTimeOffset.UtcNow.AddSeconds(-2).ToString("O") };
+        slices.OnAdd(slice);
+        await proxy.WaitForStateAsync(s => s.Endpoints.Count == 1).WaitAsync(TimeSpan.FromSeconds(30));
+
+        using var text = new MemoryStream();
+        await metrics.WriteAsync(text, CancellationToken.None);
+        var exposition = System.Text.Encoding.UTF8.GetString(text.ToArray());
+        Assert.Contains("kubeproxy_sync_proxy_rules_duration_seconds_count 2", exposition);
+        Assert.Contains("kubeproxy_sync_full_proxy_rules_duration_seconds_count 1", exposition);
+        Assert.Contains("kubeproxy_sync_partial_proxy_rules_duration_seconds_count 1", exposition);
+        Assert.Contains("kubeproxy_network_programming_duration_seconds_count 1", exposition);
+        // The programming latency is at least the two seconds since the trigger.
+        Assert.Contains("kubeproxy_network_programming_duration_seconds_bucket{le=\"1\"} 0", exposition);
+        Assert.Matches(@"kubeproxy_sync_proxy_rules_last_timestamp_seconds \d", exposition);
+        Assert.Contains("le=\"0.001\"", exposition);
+    }
+
+    [Fact]
     public async Task ServicesAndSlicesFromTheApiServerReachTheBackend()
     {
         var dir = Directory.CreateTempSubdirectory("nodeagent-proxy-test-").FullName;
