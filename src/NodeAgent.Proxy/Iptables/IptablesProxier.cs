@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using NodeAgent.Linux;
 
 namespace NodeAgent.Proxy.Iptables;
 
@@ -33,6 +34,10 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
         var (text, active) = Build(state, full, save);
         await iptables.RestoreAsync(text, cancellationToken);
         Committed(text, active, full);
+        if (state.RemovedEndpoints.Count > 0)
+        {
+            await FlushUdpFlowsAsync(state.RemovedEndpoints);
+        }
         Log.Synced(logger, full ? "full" : "partial", state.Services.Count, full ? state.Services.Count : state.Changed.Count,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
@@ -123,6 +128,30 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
         }
     }
 
+    /// <summary>
+    /// UDP has no connection to end: a flow DNATed to an endpoint that went away would keep going there (kube-proxy's
+    /// conntrack cleanup). Deletes the UDP entries whose reply comes from a removed endpoint through a NAT (the
+    /// original destination is not the endpoint itself), through ctnetlink. A failure is logged; the rules stand.
+    /// </summary>
+    private async Task FlushUdpFlowsAsync(IReadOnlyList<(ServicePortName Port, Endpoint Endpoint)> removed)
+    {
+        var gone = removed.Select(r => (r.Endpoint.Address, r.Endpoint.Port)).ToHashSet();
+        try
+        {
+            var count = await Task.Run(() => Conntrack.Delete(iptables.Node.NodeNetns, f =>
+                f.Protocol == Conntrack.Udp && gone.Contains((f.ReplySource, f.ReplySourcePort)) &&
+                !(f.OrigDestination.Equals(f.ReplySource) && f.OrigDestinationPort == f.ReplySourcePort)));
+            if (count > 0)
+            {
+                Log.FlowsFlushed(logger, count, string.Join(", ", gone.Select(g => $"{g.Address}:{g.Port}")));
+            }
+        }
+        catch (Exception ex) when (ex is LinuxException or IOException)
+        {
+            Log.FlushFailed(logger, ex);
+        }
+    }
+
     private static int CountRules(ReadOnlySpan<char> text)
     {
         var count = 0;
@@ -154,6 +183,12 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} UDP conntrack entries of removed endpoints {Endpoints}")]
+        public static partial void FlowsFlushed(ILogger logger, int count, string endpoints);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the conntrack entries of removed UDP endpoints")]
+        public static partial void FlushFailed(ILogger logger, Exception exception);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "iptables {Kind} sync: {Services} service ports, {Written} written, {Milliseconds:F1} ms")]
         public static partial void Synced(ILogger logger, string kind, int services, int written, double milliseconds);
     }

@@ -170,4 +170,36 @@ public sealed class ProxyTrafficTests : IDisposable
 
         Assert.Equal(["b1", "b2", "b3"], names.Order());
     }
+
+    [PrivilegedFact]
+    public async Task ARemovedUdpEndpointsConntrackEntryIsDeletedAndTheNextDatagramGoesElsewhere()
+    {
+        var dns = Service("ns1", "dns", DnsIP, Port("dns", 53, "UDP"));
+        _states.Add(dns).Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Ep(ServiceTestNetwork.BackendIP(1))));
+        await SyncAsync();
+
+        // One socket, so one flow: its entry stays while the socket keeps sending.
+        using var client = NetworkNamespace.Run(_net.NodePath, () => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        client.Connect(System.Net.IPAddress.Parse(DnsIP), 53);
+        Assert.StartsWith("b1 ", await AskAsync(client));
+        var b1 = System.Net.IPAddress.Parse(ServiceTestNetwork.BackendIP(1));
+        Assert.Contains(Conntrack.List(_net.NodePath), f => f.Protocol == Conntrack.Udp && f.ReplySource.Equals(b1) && f.OrigDestinationPort == 53);
+
+        _states.Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Ep(ServiceTestNetwork.BackendIP(2))));
+        await SyncAsync(full: false);
+
+        Assert.DoesNotContain(Conntrack.List(_net.NodePath), f => f.ReplySource.Equals(b1));
+        Assert.Contains(_log.Entries, e => e.Message.Contains("Deleted 1 UDP conntrack entries") && e.Message.Contains("10.180.0.1:5353"));
+        // The same socket's next datagram is a new flow, to the endpoint that is left.
+        Assert.StartsWith("b2 ", await AskAsync(client));
+    }
+
+    private static async Task<string> AskAsync(Socket client)
+    {
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await client.SendAsync(System.Text.Encoding.ASCII.GetBytes("who"), guard.Token);
+        var buffer = new byte[256];
+        var n = await client.ReceiveAsync(buffer, guard.Token);
+        return System.Text.Encoding.ASCII.GetString(buffer, 0, n);
+    }
 }
