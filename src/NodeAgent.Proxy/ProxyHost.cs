@@ -54,6 +54,7 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
             ClusterCidr = config.ClusterCidr,
             NodePortAddresses = config.NodePortAddresses.Count == 0 ? null : LocalAddressesIn(config.NodePortAddresses),
         }, loggers.CreateLogger<IptablesProxier>()) { Metrics = metrics };
+        await using var serviceHealth = new ServiceHealthServer(IPAddress.Any, health, loggers);
         await using var events = new EventRecorder(new ResourceClient<Corev1Event, Corev1EventList>(api, KubeResources.Events), "kube-proxy", nodeName,
             loggers.CreateLogger<EventRecorder>());
         await using var proxy = new ServiceProxy(proxier, new ProxyOptions
@@ -61,7 +62,10 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
             NodeName = nodeName,
             MinSyncPeriod = config.MinSyncPeriod,
             SyncPeriod = config.SyncPeriod,
-        }, loggers.CreateLogger<ServiceProxy>(), health: health, metrics: metrics);
+        }, loggers.CreateLogger<ServiceProxy>(), health: health, metrics: metrics)
+        {
+            ServiceHealth = serviceHealth,
+        };
         proxy.ServiceSkipped += (svc, reason) => events.Event(new V1ObjectReference
         {
             Kind = "Service",

@@ -54,6 +54,9 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
         remove => _services.Invalid -= value;
     }
 
+    /// <summary>The health check node ports of externalTrafficPolicy Local services, kept in line after each sync.</summary>
+    public ServiceHealthServer? ServiceHealth { get; init; }
+
     /// <summary>Syncs that succeeded, and which of them were full.</summary>
     public int Syncs { get; private set; }
 
@@ -208,6 +211,10 @@ public sealed partial class ServiceProxy : IInformerHandler<V1Service>, IInforme
             }
             Syncs++;
             _health?.Updated();
+            if (ServiceHealth is not null)
+            {
+                await ServiceHealth.SyncAsync(state, cancellationToken);
+            }
             if (_metrics is not null)
             {
                 var now = _time.GetUtcNow();
