@@ -103,6 +103,25 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
         await proxy.RunAsync(services, slices, stop);
     }
 
+    /// <summary><c>explain NAMESPACE/SERVICE</c>: the service and its EndpointSlices from the API server, the rules from
+    /// this node's iptables-save, explained by <see cref="ServiceExplainer"/>.</summary>
+    public async Task<string> ExplainAsync(string target, CancellationToken cancellationToken)
+    {
+        var parts = target.Split('/');
+        if (parts.Length != 2 || !ApiNames.IsDnsLabel(parts[0]) || !ApiNames.IsDnsLabel(parts[1]))
+        {
+            throw new FormatException($"explain: \"{target}\" is not NAMESPACE/SERVICE");
+        }
+        var clientConfig = config.Kubeconfig is { Length: > 0 } path ? KubeConfigLoader.LoadFile(path) : InClusterConfig.Load();
+        using var api = new KubeApiConnection(clientConfig, loggers.CreateLogger<KubeApiConnection>());
+        var service = await new ResourceClient<V1Service, V1ServiceList>(api, KubeResources.Services).GetAsync(parts[0], parts[1], cancellationToken);
+        var slices = await new ResourceClient<V1EndpointSlice, V1EndpointSliceList>(api, KubeResources.EndpointSlices)
+            .ListAsync(parts[0], new ListOptions { LabelSelector = $"{EndpointSliceParser.ServiceNameLabel}={parts[1]}" }, cancellationToken);
+        var save = await new Linux.Iptables(new NodeCommand(NodeNetns)).SaveAsync(null, cancellationToken);
+        var nodeName = (config.HostnameOverride ?? Dns.GetHostName()).Trim().ToLowerInvariant();
+        return ServiceExplainer.Explain(service, slices.Items, save, nodeName);
+    }
+
     /// <summary><c>--cleanup</c>: removes the proxy's iptables chains and jumps; true when there was something.</summary>
     public static async Task<bool> CleanupAsync(string? nodeNetns, CancellationToken cancellationToken) =>
         await IptablesCleanup.CleanupAsync(new Linux.Iptables(new NodeCommand(nodeNetns)), cancellationToken) is not null;

@@ -31,8 +31,8 @@ internal static class ProxyCommand
     public static Command Build()
     {
         var cmd = new Command("proxy", "Run the service proxy (kube-proxy)");
-        var values = ValueFlags.Select(f => new Option<string>("--" + f.Name) { Description = f.Description }).ToList();
-        var masqueradeAll = new Option<bool>("--masquerade-all") { Description = "SNAT all traffic sent through cluster IPs" };
+        var values = ValueFlags.Select(f => new Option<string>("--" + f.Name) { Description = f.Description, Recursive = true }).ToList();
+        var masqueradeAll = new Option<bool>("--masquerade-all") { Description = "SNAT all traffic sent through cluster IPs", Recursive = true };
         var cleanup = new Option<bool>("--cleanup") { Description = "Remove the proxy's iptables rules and chains, then exit" };
         foreach (var o in values)
         {
@@ -40,6 +40,17 @@ internal static class ProxyCommand
         }
         cmd.Options.Add(masqueradeAll);
         cmd.Options.Add(cleanup);
+        var explain = new Command("explain", "Explain how this node serves one service: endpoints, what happens to a packet, the rules");
+        var target = new Argument<string>("NAMESPACE/SERVICE");
+        explain.Arguments.Add(target);
+        explain.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
+        {
+            var config = ProxyConfigResolver.Resolve(Given(pr, values, masqueradeAll), []);
+            using var loggers = LoggerFactory.Create(_ => { });
+            Console.Write(await new ProxyHost(config, loggers).ExplainAsync(pr.GetValue(target)!, ct));
+            return 0;
+        }));
+        cmd.Subcommands.Add(explain);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
         {
             if (pr.GetValue(cleanup))
@@ -49,14 +60,8 @@ internal static class ProxyCommand
                 return 0;
             }
 
-            var given = values.Where(o => pr.GetResult(o) is { Implicit: false } && o.Name != "--logging-format")
-                .ToDictionary(o => o.Name[2..], o => pr.GetValue(o) ?? "");
-            if (pr.GetResult(masqueradeAll) is { Implicit: false })
-            {
-                given["masquerade-all"] = pr.GetValue(masqueradeAll) ? "true" : "false";
-            }
             var warnings = new List<string>();
-            var config = ProxyConfigResolver.Resolve(given, warnings);
+            var config = ProxyConfigResolver.Resolve(Given(pr, values, masqueradeAll), warnings);
             var format = pr.GetValue(values.Single(o => o.Name == "--logging-format")) ?? "text";
             using var loggers = LoggerFactory.Create(b => b.AddAgentConsole(format).SetMinimumLevel(LogLevel.Information)
                 .AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning));
@@ -76,5 +81,17 @@ internal static class ProxyCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>The flags given on the command line, by name without dashes.</summary>
+    private static Dictionary<string, string> Given(ParseResult pr, List<Option<string>> values, Option<bool> masqueradeAll)
+    {
+        var given = values.Where(o => pr.GetResult(o) is { Implicit: false } && o.Name != "--logging-format")
+            .ToDictionary(o => o.Name[2..], o => pr.GetValue(o) ?? "");
+        if (pr.GetResult(masqueradeAll) is { Implicit: false })
+        {
+            given["masquerade-all"] = pr.GetValue(masqueradeAll) ? "true" : "false";
+        }
+        return given;
     }
 }

@@ -107,6 +107,10 @@ public sealed class ProxyCommandTests : IDisposable
             }
             Assert.Equal(200, (int)(await http.GetAsync(urls[0] + "/livez")).StatusCode);
             Assert.Equal("iptables", await http.GetStringAsync(urls[1] + "/proxyMode"));
+            var explained = await host.ExplainAsync("default/web", CancellationToken.None);
+            Assert.Contains("10.180.0.7:8080 ready, on this node", explained);
+            Assert.Contains($"-A KUBE-SVC-", explained);
+
             var exposition = await http.GetStringAsync(urls[1] + "/metrics");
             Assert.Contains("kubeproxy_sync_full_proxy_rules_duration_seconds_count", exposition);
             Assert.Matches(@"kubeproxy_sync_proxy_rules_iptables_total\{table=""nat""\} [1-9]", exposition);
