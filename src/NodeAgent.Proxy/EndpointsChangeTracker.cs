@@ -16,6 +16,7 @@ public sealed partial class EndpointsChangeTracker(string nodeName, ILogger logg
     private readonly Dictionary<ServiceName, Dictionary<string, EndpointSliceParser.Slice?>> _pending = [];
     private readonly Dictionary<ServiceName, Dictionary<string, EndpointSliceParser.Slice>> _slices = [];
     private readonly Dictionary<string, ServiceName> _sliceOwner = [];
+    private readonly Dictionary<ServiceName, List<ServicePortName>> _portsOf = [];
 
     /// <summary>What <see cref="Apply"/> changed.</summary>
     public sealed record Result(HashSet<ServiceName> Changed, List<(ServicePortName Port, Endpoint Endpoint)> Removed)
@@ -101,7 +102,16 @@ public sealed partial class EndpointsChangeTracker(string nodeName, ILogger logg
                 }
 
                 var merged = Merge(service, slices.Values);
-                var before = map.Keys.Where(k => k.Service == service).ToList();
+                // The ports this service had in the map (an index, so a first list of 10,000 services stays linear).
+                var before = _portsOf.GetValueOrDefault(service) ?? [];
+                if (merged.Count == 0)
+                {
+                    _portsOf.Remove(service);
+                }
+                else
+                {
+                    _portsOf[service] = [.. merged.Keys];
+                }
                 var changed = false;
                 foreach (var port in before.Where(p => !merged.ContainsKey(p)))
                 {

@@ -176,7 +176,7 @@ public static class ServiceParser
         var sb = new System.Text.StringBuilder("\"");
         foreach (var c in value.Length > 64 ? value[..64] : value)
         {
-            sb.Append(char.IsControl(c) || c is '"' or '\\' ? $"\\u{(int)c:x4}" : c);
+            sb.Append(char.IsControl(c) || c is '"' or '\\' ? $"\\u{(int)c:x4}" : c.ToString());
         }
         return sb.Append(value.Length > 64 ? "\"…" : "\"").ToString();
     }
