@@ -11,6 +11,7 @@ root.Subcommands.Add(ImagesCommands.Build());
 root.Subcommands.Add(GetCommands.Build());
 root.Subcommands.Add(NodeAgent.Cli.Agent.AgentCommand.Build());
 root.Subcommands.Add(NetworkCommands.Build());
+root.Subcommands.Add(ProxyCommand.Build());
 var parsed = root.Parse(CtrCommands.SeparateRunCommand(args));
 
 // The agent handles SIGTERM and SIGINT itself (a stop asked for is exit status 0, see AgentCommand); for the other

@@ -5,7 +5,7 @@ using NodeAgent.Linux.Interop;
 namespace NodeAgent.Linux;
 
 /// <summary>
-/// A NETLINK_ROUTE socket, bound to the network namespace of the thread that opened it. The kernel refuses link
+/// A netlink socket (NETLINK_ROUTE unless asked otherwise; NETLINK_NETFILTER for conntrack), bound to the network namespace of the thread that opened it. The kernel refuses link
 /// changes in a namespace no task is in (ENOTCONN), so for another namespace open and use it on a thread inside it
 /// (<see cref="NetworkNamespace.Run"/>).
 /// </summary>
@@ -18,10 +18,15 @@ public sealed class NetlinkSocket : SafeHandleZeroOrMinusOneIsInvalid
     {
     }
 
-    /// <summary>Opens a socket in the calling thread's network namespace, connected to the kernel.</summary>
-    public static unsafe NetlinkSocket Open()
+    public const int NETLINK_NETFILTER = 12;
+
+    /// <summary>Opens a NETLINK_ROUTE socket in the calling thread's network namespace, connected to the kernel.</summary>
+    public static NetlinkSocket Open() => Open(NETLINK_ROUTE);
+
+    /// <summary>Opens a socket of a netlink <paramref name="protocol"/> in the calling thread's network namespace.</summary>
+    public static unsafe NetlinkSocket Open(int protocol)
     {
-        var fd = Tmds.Linux.LibC.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        var fd = Tmds.Linux.LibC.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
         LinuxException.ThrowIfError(fd, "socket", "AF_NETLINK");
         var socket = new NetlinkSocket();
         socket.SetHandle(fd);

@@ -1,5 +1,6 @@
 using System.Text;
 using NodeAgent.Cri;
+using NodeAgent.Linux;
 
 namespace NodeAgent.Network.Iptables;
 
@@ -10,6 +11,8 @@ namespace NodeAgent.Network.Iptables;
 /// </summary>
 public sealed class NatRules(NodeCommand node)
 {
+    private readonly Linux.Iptables _iptables = new(node);
+
     public const string Postrouting = "NODEAGENT-POSTROUTING", HostPorts = "NODEAGENT-HOSTPORTS", Forward = "NODEAGENT-FORWARD";
     private const string MasqMark = "0x4000/0x4000";
 
@@ -134,23 +137,7 @@ public sealed class NatRules(NodeCommand node)
         await RestoreAsync(sb.ToString(), cancellationToken);
     }
 
-    public async Task<string> SaveAsync(CancellationToken cancellationToken)
-    {
-        var result = await node.RunAsync("iptables-save", [], null, null, cancellationToken);
-        if (result.ExitCode != 0)
-        {
-            throw new IOException($"iptables-save failed (exit {result.ExitCode}): {result.Stderr.Trim()}");
-        }
+    public Task<string> SaveAsync(CancellationToken cancellationToken) => _iptables.SaveAsync(null, cancellationToken);
 
-        return result.Stdout;
-    }
-
-    private async Task RestoreAsync(string rules, CancellationToken cancellationToken)
-    {
-        var result = await node.RunAsync("iptables-restore", ["--noflush", "-w", "5"], rules, null, cancellationToken);
-        if (result.ExitCode != 0)
-        {
-            throw new IOException($"iptables-restore failed (exit {result.ExitCode}): {result.Stderr.Trim()}\nrules were:\n{rules}");
-        }
-    }
+    private Task RestoreAsync(string rules, CancellationToken cancellationToken) => _iptables.RestoreAsync(rules, cancellationToken);
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace NodeAgent.Network;
+namespace NodeAgent.Linux;
 
 /// <summary>
 /// Runs a helper program (iptables-restore, a CNI plugin) in the node's network namespace: directly when the node

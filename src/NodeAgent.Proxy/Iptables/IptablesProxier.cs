@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using NodeAgent.Linux;
+
+namespace NodeAgent.Proxy.Iptables;
+
+/// <summary>
+/// The iptables proxy mode: each sync is one <c>iptables-restore --noflush</c> of the filter and nat tables. The
+/// fixed chains (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, KUBE-FORWARD, KUBE-PROXY-FIREWALL,
+/// KUBE-POSTROUTING, KUBE-MARK-MASQ) are rewritten every time; the per-service chains only for services that
+/// changed, unless the sync is full. Chains no longer used are flushed and deleted in the same restore. A full sync
+/// reads iptables-save first, to add missing jumps from the built-in chains and to find stale chains of ours left by
+/// an earlier run; a partial sync reads nothing. A refused restore leaves the previous rules and throws, naming the
+/// offending line.
+/// </summary>
+public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSettings settings, ILogger logger) : IProxyBackend
+{
+    public const string MasqueradeMark = "0x4000";
+
+    private readonly ChainNameCache _names = new();
+    private HashSet<string> _activeNatChains = new(StringComparer.Ordinal);
+
+    /// <summary>Where the rule counts of each restore go (<c>kubeproxy_sync_proxy_rules_iptables_total</c>).</summary>
+    public ProxyMetrics? Metrics { get; init; }
+
+    /// <summary>The text of the last restore (for tests and <c>explain</c>).</summary>
+    public string? LastRestore { get; private set; }
+
+    public async Task SyncAsync(ProxyState state, bool full, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        string? save = full ? await iptables.SaveAsync(null, cancellationToken) : null;
+        var (text, active) = Build(state, full, save);
+        await iptables.RestoreAsync(text, cancellationToken);
+        Committed(text, active, full);
+        if (state.RemovedEndpoints.Count > 0)
+        {
+            await FlushUdpFlowsAsync(state.RemovedEndpoints);
+        }
+        Log.Synced(logger, full ? "full" : "partial", state.Services.Count, full ? state.Services.Count : state.Changed.Count,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>The restore text for <paramref name="state"/>, and the nat chains it leaves in use.
+    /// <paramref name="save"/> is the current ruleset (full syncs), or null.</summary>
+    internal (string Text, HashSet<string> Active) Build(ProxyState state, bool full, string? save)
+    {
+        var rules = new ServiceRules(settings, _names);
+        var output = new ServiceRules.Output();
+        foreach (var (name, svc) in state.Services.OrderBy(s => s.Key.ToString(), StringComparer.Ordinal))
+        {
+            var write = full || state.Changed.Contains(name.Service);
+            rules.Write(svc, state.EndpointsOf(name), output, write);
+        }
+
+        var sb = new StringBuilder(output.NatRules.Length + output.NatEntry.Length + output.FilterRules.Length + 4096);
+        sb.Append("*filter\n");
+        foreach (var chain in ChainNames.FilterChains)
+        {
+            sb.Append(':').Append(chain).Append(" - [0:0]\n");
+        }
+        AppendMissingJumps(sb, save, "filter");
+        sb.Append(output.FilterRules);
+        sb.Append($"-A {ChainNames.Forward} -m conntrack --ctstate INVALID -j DROP\n");
+        sb.Append($"-A {ChainNames.Forward} -m comment --comment \"kubernetes forwarding rules\" -m mark --mark {MasqueradeMark}/{MasqueradeMark} -j ACCEPT\n");
+        sb.Append($"-A {ChainNames.Forward} -m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
+        sb.Append("COMMIT\n");
+
+        sb.Append("*nat\n");
+        foreach (var chain in ChainNames.NatChains)
+        {
+            sb.Append(':').Append(chain).Append(" - [0:0]\n");
+        }
+        sb.Append(output.NatChains);
+        var stale = new HashSet<string>(_activeNatChains, StringComparer.Ordinal);
+        if (save is not null)
+        {
+            stale.UnionWith(Linux.Iptables.ChainsOf(save, "nat").Where(ChainNames.IsHashed));
+        }
+        stale.ExceptWith(output.ActiveNatChains);
+        foreach (var chain in stale.Order(StringComparer.Ordinal))
+        {
+            // Declaring flushes it; then it can go.
+            sb.Append(':').Append(chain).Append(" - [0:0]\n");
+        }
+        AppendMissingJumps(sb, save, "nat");
+        sb.Append($"-A {ChainNames.Postrouting} -m mark ! --mark {MasqueradeMark}/{MasqueradeMark} -j RETURN\n");
+        sb.Append($"-A {ChainNames.Postrouting} -j MARK --xor-mark {MasqueradeMark}\n");
+        sb.Append($"-A {ChainNames.Postrouting} -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE\n");
+        sb.Append($"-A {ChainNames.MarkMasq} -j MARK --or-mark {MasqueradeMark}\n");
+        sb.Append(output.NatEntry);
+        sb.Append(output.NatRules);
+        const string last = "\"kubernetes service nodeports; NOTE: this must be the last rule in this chain\"";
+        if (settings.NodePortAddresses is null)
+        {
+            sb.Append($"-A {ChainNames.Services} -m comment --comment {last} -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j {ChainNames.NodePorts}\n");
+        }
+        else
+        {
+            foreach (var ip in settings.NodePortAddresses.Where(ip => !System.Net.IPAddress.IsLoopback(ip)))
+            {
+                sb.Append($"-A {ChainNames.Services} -m comment --comment {last} -d {ip} -j {ChainNames.NodePorts}\n");
+            }
+        }
+        foreach (var chain in stale.Order(StringComparer.Ordinal))
+        {
+            sb.Append("-X ").Append(chain).Append('\n');
+        }
+        sb.Append("COMMIT\n");
+        return (sb.ToString(), output.ActiveNatChains);
+    }
+
+    /// <summary>The restore of <see cref="Build"/>'s text succeeded: its chains are now the node's.</summary>
+    internal void Committed(string text, HashSet<string> active, bool full)
+    {
+        _activeNatChains = active;
+        LastRestore = text;
+        if (Metrics is not null)
+        {
+            var nat = text.IndexOf("*nat\n", StringComparison.Ordinal);
+            Metrics.Rules("filter", CountRules(text.AsSpan(0, nat)));
+            Metrics.Rules("nat", CountRules(text.AsSpan(nat)));
+        }
+        if (full)
+        {
+            _names.Retain();
+        }
+    }
+
+    /// <summary>
+    /// UDP has no connection to end: a flow DNATed to an endpoint that went away would keep going there (kube-proxy's
+    /// conntrack cleanup). Deletes the UDP entries whose reply comes from a removed endpoint through a NAT (the
+    /// original destination is not the endpoint itself), through ctnetlink. A failure is logged; the rules stand.
+    /// </summary>
+    private async Task FlushUdpFlowsAsync(IReadOnlyList<(ServicePortName Port, Endpoint Endpoint)> removed)
+    {
+        var gone = removed.Select(r => (r.Endpoint.Address, r.Endpoint.Port)).ToHashSet();
+        try
+        {
+            var count = await Task.Run(() => Conntrack.Delete(iptables.Node.NodeNetns, f =>
+                f.Protocol == Conntrack.Udp && gone.Contains((f.ReplySource, f.ReplySourcePort)) &&
+                !(f.OrigDestination.Equals(f.ReplySource) && f.OrigDestinationPort == f.ReplySourcePort)));
+            if (count > 0)
+            {
+                Log.FlowsFlushed(logger, count, string.Join(", ", gone.Select(g => $"{g.Address}:{g.Port}")));
+            }
+        }
+        catch (Exception ex) when (ex is LinuxException or IOException)
+        {
+            Log.FlushFailed(logger, ex);
+        }
+    }
+
+    private static int CountRules(ReadOnlySpan<char> text)
+    {
+        var count = 0;
+        foreach (var line in text.EnumerateLines())
+        {
+            if (line.StartsWith("-A "))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private static void AppendMissingJumps(StringBuilder sb, string? save, string table)
+    {
+        if (save is null)
+        {
+            return;
+        }
+        var lines = JumpRules.TableLines(save, table).Where(l => l.StartsWith("-A ", StringComparison.Ordinal)).ToList();
+        foreach (var jump in JumpRules.All.Where(j => j.Table == table))
+        {
+            if (!lines.Any(jump.Matches))
+            {
+                sb.Append($"-I {jump.Chain} 1 {jump.Rule}\n");
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} UDP conntrack entries of removed endpoints {Endpoints}")]
+        public static partial void FlowsFlushed(ILogger logger, int count, string endpoints);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the conntrack entries of removed UDP endpoints")]
+        public static partial void FlushFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "iptables {Kind} sync: {Services} service ports, {Written} written, {Milliseconds:F1} ms")]
+        public static partial void Synced(ILogger logger, string kind, int services, int written, double milliseconds);
+    }
+}
