@@ -33,6 +33,7 @@ internal static class AgentOptionsResolver
         Bind(KubeletFlags.HostnameOverride, null, (o, v) => o.HostnameOverride = v),
         Bind(KubeletFlags.NodeIp, null, (o, v) => o.NodeIp = v),
         Bind(KubeletFlags.LoggingFormat, null, (o, v) => o.LoggingFormat = v),
+        Bind(KubeletFlags.SyncFrequency, "syncFrequency", (o, v) => o.Kubelet.SyncFrequency = Duration(KubeletFlags.SyncFrequency, v)),
         Bind(KubeletFlags.NodeLabels, null, (o, v) => o.NodeLabels = NodeFlagValues.ParseLabels(v)),
         Bind(KubeletFlags.RegisterNode, "registerNode", (o, v) => o.Kubelet.RegisterNode = v),
         Bind(KubeletFlags.RegisterWithTaints, "registerWithTaints", (o, v) => o.Kubelet.RegisterWithTaints = NodeFlagValues.ParseTaints(v)),
@@ -146,6 +147,7 @@ internal static class AgentOptionsResolver
         Check(o.NetworkCheckFrequency > TimeSpan.Zero, NetworkFlags.CheckFrequency, $"{o.NetworkCheckFrequency}", "must be positive");
         Check(o.LoggingFormat is "text" or "json", KubeletFlags.LoggingFormat, o.LoggingFormat, "unsupported value: supported values: \"json\", \"text\"");
         Check(o.RootDir.Length > 0 && !HasControl(o.RootDir), CommonOptions.RootDir, o.RootDir, "is not a usable path");
+        Check(k.SyncFrequency > TimeSpan.Zero, KubeletFlags.SyncFrequency, $"{k.SyncFrequency}", "must be positive");
         Check(k.NodeStatusUpdateFrequency > TimeSpan.Zero, KubeletFlags.NodeStatusUpdateFrequency, $"{k.NodeStatusUpdateFrequency}", "must be positive");
         Check(k.KubeApiQps >= 1, KubeletFlags.KubeApiQps, $"{k.KubeApiQps}", "must be at least 1");
         Check(k.KubeApiBurst >= 1, KubeletFlags.KubeApiBurst, $"{k.KubeApiBurst}", "must be at least 1");

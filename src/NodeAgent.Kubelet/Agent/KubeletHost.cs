@@ -76,7 +76,7 @@ public sealed partial class KubeletHost
         var localEvents = new PodEventLog(loggers.CreateLogger<PodEventLog>(), time);
         IPodEventRecorder events = _api is null ? localEvents : new ApiPodEvents(localEvents, _api.Events);
         var podsRoot = Path.Combine(options.RootDir, "pods");
-        var apiVolumes = _api is null ? null : ApiVolumes.Create(podsRoot, _api.Connection, hostFiles, events, time, loggers);
+        var apiVolumes = _api is null ? null : ApiVolumes.Create(podsRoot, _api.Connection, hostFiles, events, time, loggers, config.SyncFrequency);
         var volumes = new PodVolumes(podsRoot, hostFiles, apiVolumes);
         var statuses = new PodStatusManager();
         var dns = new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf };

@@ -44,6 +44,9 @@ public sealed class KubeletConfiguration
 
     public string? PodLogsDir { get; set; }
 
+    /// <summary>How often API-backed volumes are written again and objects read anew (kubelet's sync period).</summary>
+    public TimeSpan SyncFrequency { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often node status is computed (patched only when changed or every 5 minutes).</summary>
     public TimeSpan NodeStatusUpdateFrequency { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -147,6 +150,7 @@ public sealed class KubeletConfiguration
                 case "imageGCHighThresholdPercent": c.ImageGcHighThresholdPercent = reader.Int(root, p.Name, 0, 100); break;
                 case "imageGCLowThresholdPercent": c.ImageGcLowThresholdPercent = reader.Int(root, p.Name, 0, 100); break;
                 case "podLogsDir": c.PodLogsDir = reader.String(root, p.Name); break;
+                case "syncFrequency": c.SyncFrequency = reader.Duration(root, p.Name); break;
                 case "nodeStatusUpdateFrequency": c.NodeStatusUpdateFrequency = reader.Duration(root, p.Name); break;
                 case "registerNode": c.RegisterNode = reader.Bool(root, p.Name); break;
                 case "registerWithTaints": c.RegisterWithTaints = reader.Taints(root, p.Name); break;

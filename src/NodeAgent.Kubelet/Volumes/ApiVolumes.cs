@@ -35,9 +35,15 @@ public sealed partial class ApiVolumes(
     /// The API-backed volumes of a node in API server mode, reading through <paramref name="connection"/> (the node's
     /// credential): pass the result to <see cref="PodVolumes"/> and run <see cref="RunAsync"/> beside the other loops.
     /// </summary>
+    /// <remarks><paramref name="syncFrequency"/> (kubelet's <c>syncFrequency</c>, 1 minute) is both how often the volumes
+    /// are written again and how long a read object is kept.</remarks>
     public static ApiVolumes Create(string podsRoot, NodeAgent.Kube.Http.KubeApiConnection connection, IVolumeHost host,
-        IPodEventRecorder events, TimeProvider time, ILoggerFactory loggers) =>
-        new(podsRoot, new ApiPodObjects(connection, time, loggers.CreateLogger<ApiPodObjects>()), host, events, time, loggers.CreateLogger<ApiVolumes>());
+        IPodEventRecorder events, TimeProvider time, ILoggerFactory loggers, TimeSpan? syncFrequency = null) =>
+        new(podsRoot, new ApiPodObjects(connection, time, loggers.CreateLogger<ApiPodObjects>()) { Ttl = syncFrequency ?? TimeSpan.FromMinutes(1) },
+            host, events, time, loggers.CreateLogger<ApiVolumes>())
+        {
+            RefreshPeriod = syncFrequency ?? TimeSpan.FromMinutes(1),
+        };
 
     /// <summary>True for the volume types this class serves.</summary>
     public static bool Handles(V1Volume volume) =>

@@ -226,4 +226,77 @@ public sealed class ApiServerAgentTests : IAsyncLifetime
         Assert.All(before, id => Assert.Contains(id, after));
         NeverRefused(agent);
     }
+
+    [PrivilegedFact]
+    public async Task APodGetsItsConfigMapSecretTokenAndEnvFromTheApiAndAnEditReachesTheFile()
+    {
+        var agent = await StartAgentAsync("--sync-frequency", "2s");
+        await _cluster.WaitNodeReadyAsync();
+        await _cluster.KubectlOkAsync("create configmap app-config --from-literal=greeting=hello --from-literal=color=blue");
+        await _cluster.KubectlOkAsync("create secret generic app-secret --from-literal=password=s3cret");
+        await _cluster.KubectlOkAsync("create serviceaccount default");
+        await _cluster.KubectlOkAsync("apply -f -", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: reader}
+            spec:
+              hostNetwork: true
+              serviceAccountName: default
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: main
+                image: localhost/busybox:latest
+                imagePullPolicy: IfNotPresent
+                command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait; done"]
+                env:
+                - {name: GREETING, valueFrom: {configMapKeyRef: {name: app-config, key: greeting}}}
+                - {name: PASSWORD, valueFrom: {secretKeyRef: {name: app-secret, key: password}}}
+                envFrom:
+                - {prefix: CM_, configMapRef: {name: app-config}}
+                volumeMounts:
+                - {name: config, mountPath: /config}
+                - {name: creds, mountPath: /creds, readOnly: true}
+                - {name: token, mountPath: /var/run/secrets/tokens}
+              volumes:
+              - {name: config, configMap: {name: app-config}}
+              - {name: creds, secret: {secretName: app-secret}}
+              - name: token
+                projected:
+                  sources:
+                  - serviceAccountToken: {path: token, expirationSeconds: 3600, audience: test}
+            """);
+        var pod = await _cluster.WaitPodAsync("reader", p => p.Status?.Phase == "Running", "Running");
+        var uid = pod.Metadata.Uid;
+        var container = Assert.Single(Running());
+
+        // Env reached the process (its initial environment, read from the host).
+        var environ = (await File.ReadAllTextAsync($"/proc/{container.Pid}/environ")).Split('\0');
+        Assert.Contains("GREETING=hello", environ);
+        Assert.Contains("PASSWORD=s3cret", environ);
+        Assert.Contains("CM_color=blue", environ);
+
+        // The volumes on the host: the config map's file, the secret on a tmpfs, a projected token.
+        var volumes = Path.Combine(_node.Rt.Root, "pods", uid, "volumes");
+        var greeting = Path.Combine(volumes, "kubernetes.io~configmap", "config", "greeting");
+        Assert.Equal("hello", await File.ReadAllTextAsync(greeting));
+        var creds = Path.Combine(volumes, "kubernetes.io~secret", "creds");
+        Assert.Equal("s3cret", await File.ReadAllTextAsync(Path.Combine(creds, "password")));
+        Assert.Contains(File.ReadAllLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == creds && l.Contains(" - tmpfs ", StringComparison.Ordinal));
+        var token = await File.ReadAllTextAsync(Path.Combine(volumes, "kubernetes.io~projected", "token", "token"));
+        Assert.Equal(3, token.Split('.').Length);
+
+        // An edit reaches the mounted file through the ..data swap within a sync period or two.
+        await _cluster.KubectlOkAsync("patch configmap app-config -p '{\"data\":{\"greeting\":\"bonjour\"}}'");
+        using var changed = new FileSystemWatcher(Path.GetDirectoryName(greeting)!) { EnableRaisingEvents = true };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await File.ReadAllTextAsync(greeting) != "bonjour")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the config map edit did not reach the file within 60 s");
+            changed.WaitForChanged(WatcherChangeTypes.All, 1000);
+        }
+
+        await _cluster.KubectlOkAsync("delete pod reader --timeout=60s");
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == creds);
+        NeverRefused(agent);
+    }
 }

@@ -34,6 +34,7 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { "imageGCHighThresholdPercent", "imageGCHighThresholdPercent: 90", ["--image-gc-high-threshold", "95"], o => $"{o.ImageGc.HighThresholdPercent}", "90", "95", "85" },
         { "imageGCLowThresholdPercent", "imageGCLowThresholdPercent: 70", ["--image-gc-low-threshold", "75"], o => $"{o.ImageGc.LowThresholdPercent}", "70", "75", "80" },
         { "podLogsDir", "podLogsDir: /file/logs", ["--pod-log-dir", "/flag/logs"], o => o.PodLogDir, "/file/logs", "/flag/logs", "/var/log/pods" },
+        { "syncFrequency", "syncFrequency: 30s", ["--sync-frequency", "2m"], o => $"{o.Kubelet.SyncFrequency}", "00:00:30", "00:02:00", "00:01:00" },
         { "nodeStatusUpdateFrequency", "nodeStatusUpdateFrequency: 20s", ["--node-status-update-frequency", "4s"], o => $"{o.Kubelet.NodeStatusUpdateFrequency}", "00:00:20", "00:00:04", "00:00:10" },
         { "registerNode", "registerNode: false", ["--register-node", "true"], o => $"{o.Kubelet.RegisterNode}", "False", "True", "True" },
         { "registerWithTaints", "registerWithTaints: [{key: a, value: b, effect: NoSchedule}]", ["--register-with-taints", "c:NoExecute"], Taints, "a=b:NoSchedule", "c:NoExecute", "" },
