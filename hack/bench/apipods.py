@@ -76,12 +76,20 @@ def post(name):
     return t0
 
 
-def write_manifest(name):
-    tmp = os.path.join(manifests, "." + name + ".json")
-    with open(tmp, "w") as f:
+def stage(name):
+    """Writes the static manifest under a hidden name (the agent ignores it until publish renames it)."""
+    with open(os.path.join(manifests, "." + name + ".json"), "w") as f:
         json.dump(pod(name, bound=False), f)
+
+
+def publish(name):
+    os.rename(os.path.join(manifests, "." + name + ".json"), os.path.join(manifests, name + ".json"))
+
+
+def write_manifest(name):
+    stage(name)
     t0 = time.monotonic_ns()
-    os.rename(tmp, os.path.join(manifests, name + ".json"))
+    publish(name)
     return t0
 
 
@@ -145,12 +153,10 @@ delete_api(names)
 
 snames = [f"sb{i}" for i in range(burst)]
 for n in snames:
-    tmp = os.path.join(manifests, "." + n + ".json")
-    with open(tmp, "w") as f:
-        json.dump(pod(n, bound=False), f)
+    stage(n)
 t0 = time.monotonic_ns()
 for n in snames:
-    os.rename(os.path.join(manifests, "." + n + ".json"), os.path.join(manifests, n + ".json"))
+    publish(n)
 wait_for(lambda: all(f"{n}-{node}" in running for n in snames), "static burst")
 record("static-burst", [running[f"{n}-{node}"] - t0 for n in snames])
 delete_static(snames)

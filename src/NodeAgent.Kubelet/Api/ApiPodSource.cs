@@ -13,6 +13,7 @@ namespace NodeAgent.Kubelet.Api;
 /// by an informer (resourceVersions, bookmarks, relist on 410, backoff), handed to pod config as full snapshots.
 /// Pods keep their API UIDs. Mirror pods (the node's own copies of its static pods) are not run: they are kept apart
 /// for <see cref="MirrorPods"/>. A burst of watch events makes one snapshot: the source wakes, reads the cache once.
+/// An update that changed only the status (usually our own write coming back) makes none.
 /// </summary>
 /// <remarks>
 /// <para>Every pod is hostile input even though the API server validated it: one that fails the node's own checks
@@ -55,9 +56,9 @@ public sealed partial class ApiPodSource : IPodSource, IInformerHandler<V1Pod>, 
     /// <summary>The node's mirror pods as the API server has them now.</summary>
     public IReadOnlyList<V1Pod> MirrorPods() => [.. _informer.Cache.List().Where(IsMirror)];
 
-    /// <summary>Raised after every change the informer applied, on its dispatch task (the status writer and mirror
-    /// pods listen here; a handler must return at once).</summary>
-    public event Action? Changed;
+    /// <summary>Raised with the pod after every change the informer applied, on its dispatch task (the status writer
+    /// and mirror pods listen here; a handler must return at once).</summary>
+    public event Action<V1Pod>? Changed;
 
     public static bool IsMirror(V1Pod pod) => pod.Metadata?.Annotations?.ContainsKey(ConfigAnnotations.Mirror) == true;
 
@@ -116,12 +117,16 @@ public sealed partial class ApiPodSource : IPodSource, IInformerHandler<V1Pod>, 
         return pods;
     }
 
-    private void Wake()
+    private void Wake(V1Pod pod, bool snapshot = true)
     {
-        _wake.Writer.TryWrite(true);
+        if (snapshot)
+        {
+            _wake.Writer.TryWrite(true);
+        }
+
         try
         {
-            Changed?.Invoke();
+            Changed?.Invoke(pod);
         }
         catch (Exception e)
         {
@@ -129,11 +134,21 @@ public sealed partial class ApiPodSource : IPodSource, IInformerHandler<V1Pod>, 
         }
     }
 
-    void IInformerHandler<V1Pod>.OnAdd(V1Pod obj) => Wake();
+    void IInformerHandler<V1Pod>.OnAdd(V1Pod obj) => Wake(obj);
 
-    void IInformerHandler<V1Pod>.OnUpdate(V1Pod oldObj, V1Pod newObj) => Wake();
+    void IInformerHandler<V1Pod>.OnUpdate(V1Pod oldObj, V1Pod newObj) => Wake(newObj, snapshot: !OnlyStatusChanged(oldObj, newObj));
 
-    void IInformerHandler<V1Pod>.OnDelete(V1Pod obj) => Wake();
+    void IInformerHandler<V1Pod>.OnDelete(V1Pod obj) => Wake(obj);
+
+    /// <summary>True when nothing the snapshot carries changed (it carries no status).</summary>
+    private static bool OnlyStatusChanged(V1Pod a, V1Pod b) =>
+        a.Metadata is { } x && b.Metadata is { } y
+        && x.Uid == y.Uid
+        && x.DeletionTimestamp == y.DeletionTimestamp
+        && x.DeletionGracePeriodSeconds == y.DeletionGracePeriodSeconds
+        && PodConfig.MapsEqual(x.Labels, y.Labels, [])
+        && PodConfig.MapsEqual(x.Annotations, y.Annotations, [])
+        && UnpooledJson.SameJson(a.Spec, b.Spec);
 
     public ValueTask DisposeAsync() => _informer.DisposeAsync();
 

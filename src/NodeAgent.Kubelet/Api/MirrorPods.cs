@@ -13,8 +13,8 @@ namespace NodeAgent.Kubelet.Api;
 /// API server, annotated <c>kubernetes.io/config.mirror</c> = the static pod's <c>config.hash</c>, with a controller
 /// owner reference to the Node (what NodeRestriction lets a node create). A mirror that is deleted (it turns
 /// Terminating) or whose hash no longer matches is deleted with grace 0 and made again; a mirror without a static pod
-/// is deleted. Runs on every change of the static pods or of the API's pods, never on a timer of its own, except
-/// to retry a failure (10 s).
+/// is deleted. Runs when the node's set of static pods changes or a mirror pod changes in the API, never on a timer
+/// of its own, except to retry a failure (10 s): status changes and the other pods' watch events cost nothing here.
 /// </summary>
 public sealed partial class MirrorPods(
     KubeApiConnection connection,
@@ -29,12 +29,14 @@ public sealed partial class MirrorPods(
     private readonly ResourceClient<V1Pod, V1PodList> _pods = new(connection, KubeResources.Pods);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<string, string> _reported = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _staticUids = new(StringComparer.Ordinal);
+    private bool _staticSetChanged;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var subscription = statuses.Subscribe();
-        var pump = subscription.ForEachAsync(_ => { }, Wake, cancellationToken);
-        source.Changed += Wake;
+        var pump = subscription.ForEachAsync(NoteStatic, WakeIfStaticSetChanged, cancellationToken);
+        source.Changed += OnApiChange;
         try
         {
             var owner = await node();
@@ -55,13 +57,36 @@ public sealed partial class MirrorPods(
         }
         finally
         {
-            source.Changed -= Wake;
+            source.Changed -= OnApiChange;
             subscription.Dispose();
             await pump;
         }
     }
 
     private void Wake() => _wake.Writer.TryWrite(true);
+
+    private void OnApiChange(V1Pod pod)
+    {
+        if (ApiPodSource.IsMirror(pod))
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>On the subscription's task: a static pod appeared (its first status) or any pod went.</summary>
+    private void NoteStatic(PodStatusChange change) =>
+        _staticSetChanged |= change.Pod is { } pod
+            ? PodStatusWriter.Annotation(pod, ConfigAnnotations.Source) is PodSourceNames.File or PodSourceNames.Http && _staticUids.Add(change.Uid)
+            : _staticUids.Remove(change.Uid);
+
+    private void WakeIfStaticSetChanged()
+    {
+        if (_staticSetChanged)
+        {
+            _staticSetChanged = false;
+            Wake();
+        }
+    }
 
     /// <summary>One pass; false when something failed and should be retried.</summary>
     private async Task<bool> ReconcileAsync(V1Node owner, CancellationToken cancellationToken)

@@ -54,7 +54,7 @@ public sealed partial class PodStatusWriter(KubeApiConnection connection, ApiPod
     {
         using var subscription = statuses.Subscribe();
         var pump = subscription.ForEachAsync(c => _incoming[c.Uid] = c, Wake, cancellationToken);
-        source.Changed += Wake;
+        source.Changed += OnApiChange;
         try
         {
             await source.ReadyAsync(cancellationToken);
@@ -90,7 +90,7 @@ public sealed partial class PodStatusWriter(KubeApiConnection connection, ApiPod
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 if (failures > 0)
                 {
-                    timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16)))));
+                    timeout.CancelAfter(Agent.RetryDelay.After(failures, InitialBackoff, MaxBackoff));
                 }
 
                 try
@@ -105,13 +105,15 @@ public sealed partial class PodStatusWriter(KubeApiConnection connection, ApiPod
         }
         finally
         {
-            source.Changed -= Wake;
+            source.Changed -= OnApiChange;
             subscription.Dispose();
             await pump;
         }
     }
 
     private void Wake() => _wake.Writer.TryWrite(true);
+
+    private void OnApiChange(V1Pod pod) => Wake();
 
     private string Name(string uid) => _known.TryGetValue(uid, out var k) ? $"{k.Ns}/{k.Name}" : uid;
 

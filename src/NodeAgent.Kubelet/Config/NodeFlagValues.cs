@@ -25,10 +25,10 @@ public static partial class NodeFlagValues
     public static string? KeyError(string key) =>
         key.Length > 0 && QualifiedName().IsMatch(key) && (key.IndexOf('/') is var slash && (slash < 0 || slash <= 253))
             ? null
-            : $"\"{Printable(key)}\" is not a qualified name (an optional DNS subdomain prefix and '/', then 1 to 63 letters, digits, '-', '_' or '.')";
+            : $"{ValueText.Quote(key, 100)} is not a qualified name (an optional DNS subdomain prefix and '/', then 1 to 63 letters, digits, '-', '_' or '.')";
 
     public static string? ValueError(string value) =>
-        value.Length <= 63 && LabelValue().IsMatch(value) ? null : $"\"{Printable(value)}\" is not a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)";
+        value.Length <= 63 && LabelValue().IsMatch(value) ? null : $"{ValueText.Quote(value, 100)} is not a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)";
 
     public static string? TaintError(V1Taint taint)
     {
@@ -42,7 +42,7 @@ public static partial class NodeFlagValues
             return "taint value: " + valueError;
         }
 
-        return Array.IndexOf(Effects, taint.Effect) < 0 ? $"taint effect \"{Printable(taint.Effect ?? "")}\": must be NoSchedule, PreferNoSchedule or NoExecute" : null;
+        return Array.IndexOf(Effects, taint.Effect) < 0 ? $"taint effect {ValueText.Quote(taint.Effect ?? "", 100)}: must be NoSchedule, PreferNoSchedule or NoExecute" : null;
     }
 
     /// <summary><c>--node-labels</c>.</summary>
@@ -54,7 +54,7 @@ public static partial class NodeFlagValues
             var eq = item.IndexOf('=');
             if (eq <= 0)
             {
-                throw new KubeletConfigurationException($"--node-labels \"{Printable(item)}\": expected key=value");
+                throw new KubeletConfigurationException($"--node-labels {ValueText.Quote(item, 100)}: expected key=value");
             }
 
             var (key, value) = (item[..eq], item[(eq + 1)..]);
@@ -78,7 +78,7 @@ public static partial class NodeFlagValues
             var colon = item.LastIndexOf(':');
             if (colon <= 0)
             {
-                throw new KubeletConfigurationException($"--register-with-taints \"{Printable(item)}\": expected key=value:Effect");
+                throw new KubeletConfigurationException($"--register-with-taints {ValueText.Quote(item, 100)}: expected key=value:Effect");
             }
 
             var keyValue = item[..colon];
@@ -91,7 +91,7 @@ public static partial class NodeFlagValues
             };
             if (TaintError(taint) is { } error)
             {
-                throw new KubeletConfigurationException($"--register-with-taints \"{Printable(item)}\": {error}");
+                throw new KubeletConfigurationException($"--register-with-taints {ValueText.Quote(item, 100)}: {error}");
             }
 
             taints.Add(taint);
@@ -109,7 +109,7 @@ public static partial class NodeFlagValues
             var at = item.IndexOf(separator);
             if (at <= 0)
             {
-                throw new KubeletConfigurationException($"{flag} \"{Printable(item)}\": expected name{separator}value");
+                throw new KubeletConfigurationException($"{flag} {ValueText.Quote(item, 100)}: expected name{separator}value");
             }
 
             map[item[..at]] = item[(at + 1)..];
@@ -128,12 +128,12 @@ public static partial class NodeFlagValues
             {
                 if (Array.IndexOf(ReservableResources, name) < 0)
                 {
-                    throw new KubeletConfigurationException($"{origin}: \"{Printable(name)}\": only cpu, memory, ephemeral-storage and pid can be reserved");
+                    throw new KubeletConfigurationException($"{origin}: {ValueText.Quote(name, 100)}: only cpu, memory, ephemeral-storage and pid can be reserved");
                 }
 
                 if (!ResourceQuantityRules.TryParse(text, out var value, out var error) || value < 0)
                 {
-                    throw new KubeletConfigurationException($"{origin}: {name} \"{Printable(text)}\": {error ?? "must not be negative"}");
+                    throw new KubeletConfigurationException($"{origin}: {name} {ValueText.Quote(text, 100)}: {error ?? "must not be negative"}");
                 }
 
                 var amount = name == "cpu" ? value * 1000 : value;
@@ -164,9 +164,4 @@ public static partial class NodeFlagValues
     private static IEnumerable<string> Items(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static string Printable(string s)
-    {
-        var t = new string(s.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return t.Length > 100 ? t[..100] + "…" : t;
-    }
 }

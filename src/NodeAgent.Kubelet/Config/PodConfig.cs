@@ -239,7 +239,7 @@ public sealed class PodConfig
         || !MapsEqual(a.Metadata.Annotations, b.Metadata.Annotations, ConfigAnnotations.Local)
         || !UnpooledJson.SameJson(a.Spec, b.Spec);
 
-    private static bool MapsEqual(IDictionary<string, string>? a, IDictionary<string, string>? b, string[] ignored)
+    internal static bool MapsEqual(IDictionary<string, string>? a, IDictionary<string, string>? b, string[] ignored)
     {
         var x = (a ?? new Dictionary<string, string>()).Where(kv => Array.IndexOf(ignored, kv.Key) < 0).ToList();
         var y = (b ?? new Dictionary<string, string>()).Where(kv => Array.IndexOf(ignored, kv.Key) < 0).ToDictionary();

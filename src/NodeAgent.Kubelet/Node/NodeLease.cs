@@ -46,7 +46,7 @@ public sealed partial class NodeLease(KubeApiConnection connection, string nodeN
             {
                 failures++;
                 _lease = null;
-                wait = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16))));
+                wait = Agent.RetryDelay.After(failures, InitialBackoff, MaxBackoff);
                 if (failures == 1 || failures % 10 == 0)
                 {
                     LogRenewFailed(nodeName, e is ApiException or HttpRequestException ? e.Message : $"{e.GetType().Name}: {e.Message}", failures);

@@ -37,6 +37,6 @@ public static class NodePodCidr
             return (null, $"node {nodeName} has no spec.podCIDR");
         }
 
-        return isValid(cidr) ? (cidr, null) : (null, $"node {nodeName}: spec.podCIDR \"{new string(cidr.Take(64).Select(c => char.IsControl(c) ? '?' : c).ToArray())}\" is not an IPv4 CIDR this node can use");
+        return isValid(cidr) ? (cidr, null) : (null, $"node {nodeName}: spec.podCIDR {Config.ValueText.Quote(cidr, 64)} is not an IPv4 CIDR this node can use");
     }
 }

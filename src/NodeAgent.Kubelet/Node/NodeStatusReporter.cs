@@ -232,8 +232,7 @@ public sealed partial class NodeStatusReporter(
 
     private static V1Node Copy(V1Node n) => UnpooledJson.Clone(n);
 
-    private static TimeSpan Backoff(int failures) =>
-        TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16))));
+    private static TimeSpan Backoff(int failures) => Agent.RetryDelay.After(failures, InitialBackoff, MaxBackoff);
 
     private static string Describe(Exception e) => e is ApiException or HttpRequestException ? e.Message : $"{e.GetType().Name}: {e.Message}";
 
