@@ -40,6 +40,7 @@ internal static class AgentCommand
 
         NetworkFlags.AddTo(cmd);
         AgentImageOptions.AddTo(cmd);
+        AgentProxyOptions.AddTo(cmd);
         cmd.SetAction((pr, _) => CliErrors.RunAsync(() => RunUntilStoppedAsync(pr)));
         return cmd;
     }
@@ -103,6 +104,7 @@ internal static class AgentCommand
             }
         }
 
+        var proxy = AgentProxyOptions.Resolve(options, nodeName, warnings);
         var network = NetworkFlags.CreatePodNetwork(options);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
 
@@ -152,6 +154,7 @@ internal static class AgentCommand
             HostFiles.Instance, sp.GetRequiredService<LoopSupervisor>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService(sp => new KubeletService(sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
             IPAddress.Parse(options.Kubelet.Address), options.Kubelet.ReadOnlyPort, sp.GetRequiredService<ILoggerFactory>()));
+        AgentProxyOptions.Register(builder.Services, proxy);
         builder.Services.AddHostedService(sp => new ReadyLog(sp.GetRequiredService<ILogger<ReadyLog>>()));
         using var host = builder.Build();
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");
