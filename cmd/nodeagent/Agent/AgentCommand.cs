@@ -12,6 +12,7 @@ using NodeAgent.Kubelet.Agent;
 using NodeAgent.Kubelet.Node;
 using NodeAgent.Registry;
 using NodeAgent.Runtime;
+using NodeAgent.Runtime.Sandboxes;
 
 namespace NodeAgent.Cli.Agent;
 
@@ -147,6 +148,7 @@ internal static class AgentCommand
                 Api = api?.Context,
                 Registration = new NodeRegistration { RegisterNode = options.Kubelet.RegisterNode, Labels = options.NodeLabels, Taints = options.Kubelet.RegisterWithTaints },
                 NodeStatus = new NodeStatusSettings { RuntimeVersion = "nodeagent://" + AgentVersion.Version, KubeletVersion = AgentVersion.KubeletVersion },
+                Sockets = new SandboxSockets(sp.GetRequiredService<LinuxRuntimeService>()),
             },
             sp.GetRequiredService<LinuxRuntimeService>(),
             new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Prober;
 using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Pods;
@@ -27,6 +28,9 @@ public sealed partial class PodSyncer(
     /// <summary>The API objects env refers to (configMapKeyRef, secretKeyRef, envFrom, service links): those of
     /// the volumes' API source, none without an API server.</summary>
     public IPodApiObjects ApiObjects => Volumes?.Api?.Objects ?? NoPodApiObjects.Instance;
+
+    /// <summary>The containers' probes: a running container whose liveness or startup probe failed is restarted.</summary>
+    public ProbeManager? Probes { get; set; }
 
     /// <summary>The node's address, for the downward API's status.hostIP.</summary>
     public Func<string?> HostIp { get; set; } = () => null;
@@ -79,6 +83,16 @@ public sealed partial class PodSyncer(
                 {
                     events.Record(pod, "Normal", "Killing", $"Container {container.Name} definition changed, will be restarted", FieldPath(pod, container));
                     await runtime.StopContainerAsync(latest.Id, GracePeriod(pod), cancellationToken);
+                    latest = runtime.ContainerStatus(latest.Id);
+                }
+                else if (Probes?.FailedProbe(container, latest.Id) is { } failed)
+                {
+                    // kubelet's computePodActions: a failed liveness (or startup) probe kills the container, which
+                    // then restarts as the restart policy says, within the probe's own grace period if it has one.
+                    var probe = failed == ProbeKind.Liveness ? container.LivenessProbe : container.StartupProbe;
+                    events.Record(pod, "Normal", "Killing", $"Container {container.Name} failed {failed.ToString().ToLowerInvariant()} probe, will be restarted", FieldPath(pod, container));
+                    var grace = probe?.TerminationGracePeriodSeconds is { } seconds ? GracePeriods.FromSeconds(seconds) : GracePeriod(pod);
+                    await runtime.StopContainerAsync(latest.Id, grace, cancellationToken);
                     latest = runtime.ContainerStatus(latest.Id);
                 }
                 else
