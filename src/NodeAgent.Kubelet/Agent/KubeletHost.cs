@@ -93,9 +93,10 @@ public sealed partial class KubeletHost
         _trimmer = new HeapTrimmer(time, loggers.CreateLogger<HeapTrimmer>());
         // The prober reaches pods over their own network namespaces (the runtime's sockets) and reads their
         // running containers from the statuses the workers publish.
-        Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, options.ProbeExec), statuses.Get,
+        Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, options.ContainerExec), statuses.Get,
             pod => syncer.View(pod).Sandbox is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>());
         syncer.Probes = Probes;
+        syncer.Hooks = options.Sockets is null ? null : new LifecycleHooks(new ProbeRunner(options.Sockets, options.ContainerExec), time);
         _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health)
         {
             PodRemoved = _trimmer.PodRemoved,

@@ -35,5 +35,5 @@ public sealed record KubeletHostOptions
     public ISandboxSockets? Sockets { get; init; }
 
     /// <summary>Commands in containers for exec probes; null: exec probes report that they cannot run.</summary>
-    public IProbeExec? ProbeExec { get; init; }
+    public IContainerExec? ContainerExec { get; init; }
 }

@@ -11,7 +11,7 @@ public enum ProbeResult { Unknown, Success, Warning, Failure }
 public readonly record struct ProbeOutcome(ProbeResult Result, string Output);
 
 /// <summary>Runs a command in a container for exec probes: the runtime's ExecSync.</summary>
-public interface IProbeExec
+public interface IContainerExec
 {
     /// <summary>The command's exit code and its combined output; throws a RuntimeException when it cannot run.</summary>
     Task<(int ExitCode, string Output)> ExecAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken);

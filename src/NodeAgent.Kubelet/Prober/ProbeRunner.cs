@@ -17,7 +17,7 @@ namespace NodeAgent.Kubelet.Prober;
 /// routable address is probed too. Every value of the probe is checked before use; a bad one is a failure that says
 /// why, never an exception.
 /// </summary>
-public sealed class ProbeRunner(ISandboxSockets sockets, IProbeExec? exec) : IProbeRunner
+public sealed class ProbeRunner(ISandboxSockets sockets, IContainerExec? exec) : IProbeRunner
 {
     public const string UserAgent = "kube-probe/1.32";
     private const int MaxBody = 10 * 1024;
@@ -36,7 +36,7 @@ public sealed class ProbeRunner(ISandboxSockets sockets, IProbeExec? exec) : IPr
             }
             if (probe.HttpGet is { } http)
             {
-                return await HttpAsync(target, http, deadline.Token);
+                return await HttpGetAsync(target, http, deadline.Token);
             }
             if (probe.TcpSocket is { } tcp)
             {
@@ -54,7 +54,8 @@ public sealed class ProbeRunner(ISandboxSockets sockets, IProbeExec? exec) : IPr
         }
     }
 
-    private async Task<ProbeOutcome> ExecAsync(ProbeTarget target, V1ExecAction action, TimeSpan timeout, CancellationToken ct)
+    /// <summary>An exec action (probe or hook): success on exit code 0; the command's output either way.</summary>
+    public async Task<ProbeOutcome> ExecAsync(ProbeTarget target, V1ExecAction action, TimeSpan timeout, CancellationToken ct)
     {
         if (exec is null)
         {
@@ -104,7 +105,8 @@ public sealed class ProbeRunner(ISandboxSockets sockets, IProbeExec? exec) : IPr
         }
     }
 
-    private async Task<ProbeOutcome> HttpAsync(ProbeTarget target, V1HTTPGetAction http, CancellationToken ct)
+    /// <summary>An httpGet action (probe or hook) from the pod's network namespace; ends when <paramref name="ct"/> does.</summary>
+    public async Task<ProbeOutcome> HttpGetAsync(ProbeTarget target, V1HTTPGetAction http, CancellationToken ct)
     {
         var scheme = (http.Scheme ?? "HTTP").ToUpperInvariant();
         if (scheme is not ("HTTP" or "HTTPS"))
