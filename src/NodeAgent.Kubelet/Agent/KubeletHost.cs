@@ -96,6 +96,7 @@ public sealed partial class KubeletHost
         Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, options.ContainerExec), statuses.Get,
             pod => syncer.View(pod).Sandbox is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>());
         syncer.Probes = Probes;
+        syncer.TerminationMessages = new TerminationMessages(podsRoot);
         syncer.Hooks = options.Sockets is null ? null : new LifecycleHooks(new ProbeRunner(options.Sockets, options.ContainerExec), time);
         _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health)
         {

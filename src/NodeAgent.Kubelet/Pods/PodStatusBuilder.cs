@@ -19,11 +19,12 @@ public static class PodStatusBuilder
         string? hostIp,
         DateTime? startTime,
         DateTime now,
-        ProbeManager? probes = null)
+        ProbeManager? probes = null,
+        TerminationMessages? messages = null)
     {
         var spec = pod.Spec;
-        var init = (spec.InitContainers ?? []).Select(c => ContainerStatusFor(c, runtime, waiting)).ToList();
-        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting, probes)).ToList();
+        var init = (spec.InitContainers ?? []).Select(c => ContainerStatusFor(c, runtime, waiting, null, Message(pod, c, messages))).ToList();
+        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting, probes, Message(pod, c, messages))).ToList();
         var initialized = init.All(s => s.State?.Terminated?.ExitCode == 0);
         var phase = Phase(spec.RestartPolicy ?? "Always", init, main);
         var sandboxReady = runtime.Sandbox?.State == SandboxState.Ready;
@@ -92,8 +93,10 @@ public static class PodStatusBuilder
     /// <summary>A container's status; with <paramref name="probes"/>, a running container is started once its startup
     /// probe succeeded and ready once started and its readiness probe succeeded (kubelet's prober manager).</summary>
     public static V1ContainerStatus ContainerStatusFor(V1Container container, PodRuntimeView runtime, IReadOnlyDictionary<string, ContainerWaiting> waiting,
-        ProbeManager? probes = null)
+        ProbeManager? probes = null, Func<ContainerStatus, string?>? message = null)
     {
+        V1ContainerStateTerminated Terminated(ContainerStatus c) => PodStatusBuilder.Terminated(c, message?.Invoke(c));
+
         var attempts = runtime.Attempts(container.Name);
         var latest = attempts.FirstOrDefault();
         var status = new V1ContainerStatus
@@ -150,11 +153,14 @@ public static class PodStatusBuilder
         return status;
     }
 
-    private static V1ContainerStateTerminated Terminated(ContainerStatus c) => new()
+    private static Func<ContainerStatus, string?>? Message(V1Pod pod, V1Container container, TerminationMessages? messages) =>
+        messages is null ? null : c => messages.For(pod, container, c);
+
+    private static V1ContainerStateTerminated Terminated(ContainerStatus c, string? message) => new()
     {
         ExitCode = c.ExitCode,
         Reason = c.Reason,
-        Message = c.Message,
+        Message = message ?? c.Message,
         StartedAt = c.StartedAt?.UtcDateTime,
         FinishedAt = c.FinishedAt?.UtcDateTime,
         ContainerID = ContainerIdScheme + c.Id,

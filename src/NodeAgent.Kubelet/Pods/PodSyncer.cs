@@ -29,6 +29,9 @@ public sealed partial class PodSyncer(
     /// the volumes' API source, none without an API server.</summary>
     public IPodApiObjects ApiObjects => Volumes?.Api?.Objects ?? NoPodApiObjects.Instance;
 
+    /// <summary>The containers' termination message files; null: none are mounted.</summary>
+    public TerminationMessages? TerminationMessages { get; set; }
+
     /// <summary>postStart and preStop hooks; null: hooks are not run.</summary>
     public LifecycleHooks? Hooks { get; set; }
 
@@ -125,6 +128,7 @@ public sealed partial class PodSyncer(
         }
 
         backoff.Forget(pod.Metadata.Uid);
+        TerminationMessages?.ForgetPod(pod, view.Containers.Select(c => c.Id));
         ApiObjects.ForgetPod(pod.Metadata.Uid);
         Volumes?.Remove(pod.Metadata.Uid);
         // kubelet's container GC removes the log directories of pods that are gone.
@@ -213,7 +217,7 @@ public sealed partial class PodSyncer(
                 events.Record(pod, "Warning", "InvalidEnvironmentVariableNames", warning);
             }
 
-            var mounts = Volumes?.MountsFor(pod, container) ?? [];
+            IReadOnlyList<VolumeMount> mounts = [.. Volumes?.MountsFor(pod, container) ?? [], .. TerminationMessages?.MountFor(pod, container, attempt) ?? []];
             id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt, env, mounts), cancellationToken);
         }
         catch (ContainerConfigException ex)

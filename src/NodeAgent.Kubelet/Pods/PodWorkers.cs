@@ -224,7 +224,7 @@ public sealed partial class PodWorkers(
         // (for transition times) on a shallow copy.
         var previous = statuses.Get(uid);
         var current = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = previous };
-        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now, Probes);
+        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now, Probes, syncer.TerminationMessages);
         var previousPhase = previous?.Phase;
         if (statuses.Set(pod, status) && previousPhase != status.Phase)
         {
