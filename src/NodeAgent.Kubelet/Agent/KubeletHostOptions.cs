@@ -1,5 +1,6 @@
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Node;
+using NodeAgent.Kubelet.Reporting;
 
 namespace NodeAgent.Kubelet.Agent;
 
@@ -28,4 +29,9 @@ public sealed record KubeletHostOptions
 
     /// <summary>API server mode: the host readings of node status (the host's own files when null).</summary>
     public INodeHostReadings? HostReadings { get; init; }
+
+    /// <summary>The kubelet's <c>/metrics</c> families (on the registry the composition root owns); null keeps none.
+    /// With them the runtime and image services are instrumented, the API connection reports its requests, and the
+    /// running pods/containers gauges read the runtime at each scrape.</summary>
+    public KubeletMetrics? Metrics { get; init; }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Pods;
@@ -28,6 +29,12 @@ public sealed partial class PodSyncer(
     /// the volumes' API source, none without an API server.</summary>
     public IPodApiObjects ApiObjects => Volumes?.Api?.Objects ?? NoPodApiObjects.Instance;
 
+    /// <summary>Where each pod's start goes (phases, Started events' breakdown); null: not measured.</summary>
+    public PodStartTracker? Starts { get; set; }
+
+    /// <summary>kubelet's started pods and containers counters; null: not counted.</summary>
+    public KubeletPodMetrics? Metrics { get; set; }
+
     /// <summary>The node's address, for the downward API's status.hostIP.</summary>
     public Func<string?> HostIp { get; set; } = () => null;
 
@@ -38,14 +45,35 @@ public sealed partial class PodSyncer(
     {
         var waiting = new Dictionary<string, ContainerWaiting>();
         TimeSpan? retry = null;
+        var uid = pod.Metadata.Uid;
+        var view = View(pod);
+        Starts?.SyncBegins(uid, view.Sandbox is { State: SandboxState.Ready });
+        var began = time.GetTimestamp();
         // kubelet's WaitForAttachAndMount: the pod's volumes before its sandbox (a refresh on later syncs).
         if (Volumes is not null)
         {
             await Volumes.SetUpAsync(pod, cancellationToken);
         }
 
-        var view = View(pod);
-        var sandboxId = view.Sandbox is { State: SandboxState.Ready } s ? s.Id : await NewSandboxAsync(pod, view, cancellationToken);
+        string sandboxId;
+        if (view.Sandbox is { State: SandboxState.Ready } s)
+        {
+            sandboxId = s.Id;
+        }
+        else
+        {
+            try
+            {
+                sandboxId = await NewSandboxAsync(pod, view, cancellationToken);
+            }
+            finally
+            {
+                Starts?.Add(uid, PodStartPhases.Sandbox, began);
+            }
+
+            Starts?.SandboxReady(uid);
+        }
+
         view = View(pod);
 
         foreach (var init in pod.Spec.InitContainers ?? [])
@@ -154,13 +182,20 @@ public sealed partial class PodSyncer(
             await runtime.RemovePodSandboxAsync(old.Id, cancellationToken);
         }
 
+        Metrics?.SandboxStarting();
         try
         {
             return await runtime.RunPodSandboxAsync(sandboxes.Create(pod, attempt), cancellationToken);
         }
         catch (RuntimeException ex)
         {
+            Metrics?.SandboxFailed();
             events.Record(pod, "Warning", "FailedCreatePodSandBox", $"Failed to create pod sandbox: {ex.Message}");
+            throw;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            Metrics?.SandboxFailed();
             throw;
         }
     }
@@ -178,7 +213,10 @@ public sealed partial class PodSyncer(
             return remaining;
         }
 
+        var uid = pod.Metadata.Uid;
+        var pulling = time.GetTimestamp();
         var ensured = await _imageManager.EnsureImageExistsAsync(pod, container, cancellationToken);
+        Starts?.Add(uid, PodStartPhases.ImagePull, pulling, container.Name);
         if (ensured.Waiting is { } imageWaiting)
         {
             waiting[container.Name] = imageWaiting;
@@ -192,6 +230,8 @@ public sealed partial class PodSyncer(
         }
 
         string id;
+        var creating = time.GetTimestamp();
+        Metrics?.ContainerStarting(IsInit(pod, container));
         try
         {
             var env = new PodEnvContext(HostIp(), runtime.PodSandboxStatus(sandboxId)?.PodIps ?? [])
@@ -219,12 +259,20 @@ public sealed partial class PodSyncer(
             events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
             return backoff.Next(key);
         }
+        finally
+        {
+            Starts?.Add(uid, PodStartPhases.ContainerCreate, creating, container.Name);
+        }
 
         events.Record(pod, "Normal", "Created", $"Created container {container.Name}", FieldPath(pod, container));
+        var starting = time.GetTimestamp();
         try
         {
             await runtime.StartContainerAsync(id, cancellationToken);
-            events.Record(pod, "Normal", "Started", $"Started container {container.Name}", FieldPath(pod, container));
+            Starts?.Add(uid, PodStartPhases.ContainerStart, starting, container.Name);
+            // kubelet's text first, then (during the pod's start) where the time went.
+            var breakdown = Starts?.ContainerStarted(uid, container.Name);
+            events.Record(pod, "Normal", "Started", $"Started container {container.Name}" + (breakdown is null ? "" : " " + breakdown), FieldPath(pod, container));
         }
         catch (RuntimeException ex)
         {
@@ -252,9 +300,9 @@ public sealed partial class PodSyncer(
     public static TimeSpan GracePeriod(V1Pod pod) => GracePeriods.For(pod);
 
     private static string FieldPath(V1Pod pod, V1Container container) =>
-        (pod.Spec.InitContainers?.Any(c => c.Name == container.Name) ?? false)
-            ? $"spec.initContainers{{{container.Name}}}"
-            : $"spec.containers{{{container.Name}}}";
+        IsInit(pod, container) ? $"spec.initContainers{{{container.Name}}}" : $"spec.containers{{{container.Name}}}";
+
+    private static bool IsInit(V1Pod pod, V1Container container) => pod.Spec.InitContainers?.Any(c => c.Name == container.Name) ?? false;
 
     private static string Seconds(TimeSpan t) => t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds}s" : $"{(int)t.TotalSeconds}s";
 
