@@ -214,11 +214,15 @@ public sealed partial class PodSyncer(
         }
 
         var uid = pod.Metadata.Uid;
+        var init = IsInit(pod, container);
+        // kubelet counts the attempt past the crash-loop backoff, before the image (its startContainer's first step).
+        Metrics?.ContainerStarting(init);
         var pulling = time.GetTimestamp();
         var ensured = await _imageManager.EnsureImageExistsAsync(pod, container, cancellationToken);
         Starts?.Add(uid, PodStartPhases.ImagePull, pulling, container.Name);
         if (ensured.Waiting is { } imageWaiting)
         {
+            Metrics?.ContainerFailed(init, imageWaiting.Reason);
             waiting[container.Name] = imageWaiting;
             return ensured.RetryAfter ?? ContainerBackoff.Initial;
         }
@@ -231,7 +235,6 @@ public sealed partial class PodSyncer(
 
         string id;
         var creating = time.GetTimestamp();
-        Metrics?.ContainerStarting(IsInit(pod, container));
         try
         {
             var env = new PodEnvContext(HostIp(), runtime.PodSandboxStatus(sandboxId)?.PodIps ?? [])
@@ -248,6 +251,7 @@ public sealed partial class PodSyncer(
         }
         catch (ContainerConfigException ex)
         {
+            Metrics?.ContainerFailed(init, "CreateContainerConfigError");
             waiting[container.Name] = new ContainerWaiting("CreateContainerConfigError", ex.Message);
             events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
             return backoff.Next(key);
@@ -255,6 +259,7 @@ public sealed partial class PodSyncer(
         catch (RuntimeException ex)
         {
             var reason = ex.Kind == RuntimeErrorKind.CreateContainerConfigError ? "CreateContainerConfigError" : "CreateContainerError";
+            Metrics?.ContainerFailed(init, reason);
             waiting[container.Name] = new ContainerWaiting(reason, ex.Message);
             events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
             return backoff.Next(key);
@@ -276,6 +281,7 @@ public sealed partial class PodSyncer(
         }
         catch (RuntimeException ex)
         {
+            Metrics?.ContainerFailed(init, "RunContainerError");
             events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
             return backoff.Current(key) == TimeSpan.Zero ? backoff.Next(key) : backoff.Current(key);
         }

@@ -24,7 +24,7 @@ public sealed class KubeletPodMetrics
     private static readonly string[] ContainerStates = ["created", "running", "exited", "unknown"];
 
     private readonly Histogram _podStart, _podStartSli, _workerDuration, _imagePull, _phases;
-    private readonly Counter _startedPods, _startedPodErrors, _startedContainers, _restartedPods, _evictions;
+    private readonly Counter _startedPods, _startedPodErrors, _startedContainers, _startedContainerErrors, _restartedPods, _evictions;
     private readonly Gauge _runningPods, _runningContainers;
     private readonly CollectorRegistry _registry;
 
@@ -55,6 +55,8 @@ public sealed class KubeletPodMetrics
         _startedPodErrors = factory.CreateCounter("kubelet_started_pods_errors_total", MetricHelp.Alpha("Cumulative number of errors when starting pods"));
         _startedContainers = factory.CreateCounter("kubelet_started_containers_total", MetricHelp.Alpha("Cumulative number of containers started"),
             new CounterConfiguration { LabelNames = ["container_type"] });
+        _startedContainerErrors = factory.CreateCounter("kubelet_started_containers_errors_total", MetricHelp.Alpha("Cumulative number of errors when starting containers"),
+            new CounterConfiguration { LabelNames = ["container_type", "code"] });
         _restartedPods = factory.CreateCounter("kubelet_restarted_pods_total",
             MetricHelp.Alpha("Number of pods that have been restarted because they were deleted and recreated with the same UID while the kubelet was watching them (common for static pods, extremely uncommon for API pods)"),
             new CounterConfiguration { LabelNames = ["static"] });
@@ -114,8 +116,15 @@ public sealed class KubeletPodMetrics
 
     public void SandboxFailed() => _startedPodErrors.Inc();
 
-    /// <summary>A container is about to be created: <c>container</c> or <c>init_container</c>.</summary>
-    public void ContainerStarting(bool init) => _startedContainers.WithLabels(init ? "init_container" : "container").Inc();
+    /// <summary>A container start is attempted (its image, create and start follow): <c>container</c> or
+    /// <c>init_container</c>.</summary>
+    public void ContainerStarting(bool init) => _startedContainers.WithLabels(ContainerType(init)).Inc();
+
+    /// <summary>The attempt failed with kubelet's error code (<c>ErrImagePull</c>, <c>ImagePullBackOff</c>,
+    /// <c>CreateContainerConfigError</c>, <c>CreateContainerError</c>, <c>RunContainerError</c>…).</summary>
+    public void ContainerFailed(bool init, string code) => _startedContainerErrors.WithLabels(ContainerType(init), code).Inc();
+
+    private static string ContainerType(bool init) => init ? "init_container" : "container";
 
     /// <summary>A pod deleted and added again with the same UID while its worker ran.</summary>
     public void PodRestarted(bool isStatic) => _restartedPods.WithLabels(isStatic ? "true" : "false").Inc();

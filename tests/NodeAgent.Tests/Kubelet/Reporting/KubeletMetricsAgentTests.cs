@@ -20,7 +20,7 @@ public sealed class KubeletMetricsAgentTests
         "kubelet_node_name", "kubelet_running_pods", "kubelet_running_containers", "kubelet_pod_start_duration_seconds",
         "kubelet_pod_start_sli_duration_seconds", "kubelet_pod_worker_duration_seconds", "kubelet_runtime_operations_total",
         "kubelet_runtime_operations_duration_seconds", "kubelet_runtime_operations_errors_total", "kubelet_image_pull_duration_seconds",
-        "kubelet_started_pods_total", "kubelet_started_pods_errors_total", "kubelet_started_containers_total", "kubelet_restarted_pods_total",
+        "kubelet_started_pods_total", "kubelet_started_pods_errors_total", "kubelet_started_containers_total", "kubelet_started_containers_errors_total", "kubelet_restarted_pods_total",
         "kubelet_evictions", "kubelet_node_startup_duration_seconds", "kubelet_node_startup_pre_kubelet_duration_seconds",
         "kubelet_node_startup_pre_registration_duration_seconds", "kubelet_node_startup_registration_duration_seconds",
         "kubelet_node_startup_post_registration_duration_seconds", "rest_client_requests_total", "rest_client_request_duration_seconds",
@@ -151,6 +151,7 @@ public sealed class KubeletMetricsAgentTests
         Assert.Equal(1, MetricsNode.Sample(text, "kubelet_runtime_operations_errors_total{operation_type=\"create_container\"}"));
         Assert.Equal(1, MetricsNode.Sample(text, "kubelet_runtime_operations_total{operation_type=\"create_container\"}"));
         Assert.Equal(1, MetricsNode.Sample(text, "kubelet_started_containers_total{container_type=\"container\"}"));
+        Assert.Equal(1, MetricsNode.Sample(text, "kubelet_started_containers_errors_total{container_type=\"container\",code=\"CreateContainerError\"}"));
         Assert.Null(MetricsNode.Sample(text, "kubelet_runtime_operations_errors_total{operation_type=\"run_podsandbox\"}"));
         var (code, output) = await MetricsNode.PromtoolAsync(text);
         Assert.True(code == 0, $"promtool check metrics exited {code}: {output}");
