@@ -1,4 +1,8 @@
 using NodeAgent.Cri;
+using NodeAgent.Kube.Config;
+using NodeAgent.Kube.Http;
+using NodeAgent.Kubelet.Agent;
+using NodeAgent.Tests.Agent;
 using NodeAgent.Kubelet.Pods;
 using NodeAgent.Server;
 using NodeAgent.Tests.Kubelet.Pods;
@@ -132,6 +136,37 @@ public sealed class KubeletMetricsAgentTests
         }
 
         Assert.Equal(PodStartPhases.Human(phases["sandbox"]), cells[3]);
+    }
+
+    [PrivilegedFact]
+    public async Task In_api_mode_the_clients_requests_and_node_startup_are_kept_and_the_start_annotation_stays_local()
+    {
+        await using var cluster = await ApiCluster.StartAsync();
+        using var connection = new KubeApiConnection(KubeConfigLoader.LoadFile(cluster.NodeKubeconfig));
+        await using var node = new MetricsNode(api: new KubeApiContext { Connection = connection, KubeConfigPath = cluster.NodeKubeconfig }, name: ApiCluster.NodeName);
+        node.WritePod("static-web", ["main"]);
+        await node.RunningAsync("static-web");
+        await node.Log.WaitForAsync(e => e.Message.StartsWith($"node {ApiCluster.NodeName} Ready=True", StringComparison.Ordinal), TimeSpan.FromSeconds(90), "node Ready");
+
+        // The mirror pod carries the status the node wrote, never the local start annotation.
+        var mirror = await cluster.WaitPodAsync($"static-web-{ApiCluster.NodeName}", p => p.Status?.Phase == "Running", "running");
+        Assert.False(mirror.Metadata.Annotations?.ContainsKey(PodStartPhases.Annotation) ?? false);
+        var local = Assert.Single(node.Host.Pods.ListPods());
+        Assert.Equal(PodStartPhases.All, PodStartPhases.Parse(local.Metadata.Annotations[PodStartPhases.Annotation]).Keys);
+
+        var text = await node.ScrapeAsync();
+        var host = connection.Config.Server.Authority;
+        Assert.True(MetricsNode.Sample(text, $"rest_client_requests_total{{code=\"201\",method=\"POST\",host=\"{host}\"}}") >= 2, text); // the Node, the mirror pod
+        Assert.True(MetricsNode.Sample(text, $"rest_client_requests_total{{code=\"200\",method=\"PATCH\",host=\"{host}\"}}") >= 1, text); // statuses
+        Assert.True(MetricsNode.Sample(text, $"rest_client_request_duration_seconds_count{{verb=\"GET\",host=\"{host}\"}}") >= 1, text);
+        var total = MetricsNode.Sample(text, "kubelet_node_startup_duration_seconds");
+        Assert.True(total > 0, text);
+        var parts = new[] { "pre_kubelet", "pre_registration", "registration", "post_registration" }
+            .Sum(p => MetricsNode.Sample(text, $"kubelet_node_startup_{p}_duration_seconds") ?? double.NaN);
+        Assert.Equal(total!.Value, parts, 6);
+        Assert.True(MetricsNode.Sample(text, "kubelet_node_startup_registration_duration_seconds") > 0, text);
+        var (code, output) = await MetricsNode.PromtoolAsync(text);
+        Assert.True(code == 0, $"promtool check metrics exited {code}: {output}");
     }
 
     [PrivilegedFact]

@@ -25,15 +25,19 @@ internal sealed class MetricsNode : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
 
-    public MetricsNode(Func<IRuntimeService, IRuntimeService>? wrap = null)
+    /// <param name="wrap">Wraps the runtime the kubelet is given (a fault injector).</param>
+    /// <param name="api">API server mode: the node's connection (the caller disposes it).</param>
+    public MetricsNode(Func<IRuntimeService, IRuntimeService>? wrap = null, KubeApiContext? api = null, string name = NodeName)
     {
-        Metrics = new KubeletMetrics(Prometheus.Metrics.NewCustomRegistry(), NodeName, TimeProvider.System);
+        Name = name;
+        Metrics = new KubeletMetrics(Prometheus.Metrics.NewCustomRegistry(), name, TimeProvider.System);
         var loggers = new SharedLoggerFactory(Log);
         Host = new KubeletHost(
             new KubeletHostOptions
             {
-                Config = new KubeletConfiguration { StaticPodPath = Manifests.Path },
-                Node = new NodeIdentity(NodeName, [IPAddress.Loopback]),
+                Config = new KubeletConfiguration { StaticPodPath = Manifests.Path, NodeStatusUpdateFrequency = TimeSpan.FromSeconds(1) },
+                Node = new NodeIdentity(name, [IPAddress.Loopback]),
+                Api = api,
                 RootDir = Rt.Root,
                 PodLogDir = Rt.Logs,
                 Metrics = Metrics,
@@ -42,6 +46,9 @@ internal sealed class MetricsNode : IAsyncDisposable
             new LoopSupervisor(loggers.CreateLogger<LoopSupervisor>(), TimeProvider.System), loggers, TimeProvider.System);
         _running = Host.RunAsync(_stop.Token);
     }
+
+    /// <summary>The node's name (static pods are <c>NAME-node</c>).</summary>
+    public string Name { get; }
 
     public RuntimeFixture Rt { get; } = new();
 
@@ -85,7 +92,7 @@ internal sealed class MetricsNode : IAsyncDisposable
 
     /// <summary>Waits for the static pod's worker to report it Running.</summary>
     public Task RunningAsync(string name) =>
-        Log.WaitForAsync(e => e.Message.Contains($"{name}-{NodeName}", StringComparison.Ordinal) && e.Message.EndsWith("-> Running", StringComparison.Ordinal),
+        Log.WaitForAsync(e => e.Message.Contains($"{name}-{Name}", StringComparison.Ordinal) && e.Message.EndsWith("-> Running", StringComparison.Ordinal),
             TimeSpan.FromSeconds(90), $"pod {name} running");
 
     /// <summary>One scrape of <c>/metrics</c>, as the kubelet API would serve it.</summary>
