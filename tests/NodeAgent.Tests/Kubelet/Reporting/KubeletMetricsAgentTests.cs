@@ -170,6 +170,52 @@ public sealed class KubeletMetricsAgentTests
     }
 
     [PrivilegedFact]
+    public async Task A_static_pod_put_back_while_it_terminates_counts_a_restarted_pod_and_a_second_start()
+    {
+        await using var node = new MetricsNode();
+        using var release = new TempDir("nodeagent-release");
+        // On SIGTERM the container waits for a file in a hostPath, so the manifest is surely back while it terminates.
+        var manifest = $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: slow
+            spec:
+              terminationGracePeriodSeconds: 60
+              volumes:
+              - name: release
+                hostPath: {path: {{release.Path}}, type: Directory}
+              containers:
+              - name: main
+                image: localhost/busybox:latest
+                imagePullPolicy: Never
+                volumeMounts: [{name: release, mountPath: /release}]
+                command: ["sh", "-c", "trap 'while [ ! -e /release/go ]; do sleep 0.1; done; exit 0' TERM; while true; do sleep 1 & wait; done"]
+
+            """;
+        var path = node.Manifests.Combine("slow.yaml");
+        File.WriteAllText(path, manifest);
+        await node.RunningAsync("slow");
+        File.Delete(path);
+        await node.Log.WaitForAsync(e => e.Message.Contains("reason=Killing", StringComparison.Ordinal), TimeSpan.FromSeconds(90), "Killing");
+        File.WriteAllText(path, manifest);
+        await node.Log.WaitForAsync(e => e.Message.Contains("is terminating but has been requested to restart", StringComparison.Ordinal), TimeSpan.FromSeconds(90), "restart requested");
+        File.WriteAllText(Path.Combine(release.Path, "go"), "");
+        await node.Log.WaitForAsync(e => e.Message.Contains("pod was restarted", StringComparison.Ordinal), TimeSpan.FromSeconds(90), "pod restarted");
+        await node.Log.WaitForAsync(e => e.Message.Contains($"slow-{node.Name}", StringComparison.Ordinal) && e.Message.EndsWith("-> Running", StringComparison.Ordinal)
+            && node.Log.Entries.Count(l => l.Message.Contains($"slow-{node.Name}", StringComparison.Ordinal) && l.Message.EndsWith("-> Running", StringComparison.Ordinal)) >= 2,
+            TimeSpan.FromSeconds(90), "running again");
+
+        var text = await node.ScrapeAsync();
+        Assert.Equal(1, MetricsNode.Sample(text, "kubelet_restarted_pods_total{static=\"true\"}"));
+        Assert.Equal(2, MetricsNode.Sample(text, "kubelet_started_pods_total"));
+        Assert.Equal(2, MetricsNode.Sample(text, "kubelet_pod_start_duration_seconds_count"));
+        Assert.Equal(2, MetricsNode.Sample(text, "kubelet_pod_worker_duration_seconds_count{operation_type=\"create\"}"));
+        Assert.True(MetricsNode.Sample(text, "kubelet_pod_worker_duration_seconds_count{operation_type=\"kill\"}") >= 1);
+        Assert.Equal(2, MetricsNode.Sample(text, "nodeagent_pod_start_phase_duration_seconds_count{phase=\"first_ready\"}"));
+    }
+
+    [PrivilegedFact]
     public async Task A_failed_runtime_call_is_counted_under_its_operation()
     {
         FaultyRuntime? faulty = null;
