@@ -1,8 +1,7 @@
-using System.Text;
-using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Images;
+using NodeAgent.Tests.Kubelet.Images;
 using NodeAgent.Kubelet.Pods;
 using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Registry;
@@ -32,15 +31,13 @@ public sealed class ImagePullMetricsTests(RegistryFixture registry) : IClassFixt
         {
             Metrics = metrics.Pods,
         };
-        var good = Pod("pulled", $"{registry.Server.Host}/busybox:1");
-        var bad = Pod("unpullable", $"{registry.Server.Host}/busybox:absent");
+        var good = PodImagePullTests.Pod("pulled", $"{registry.Server.Host}/busybox:1");
+        var bad = PodImagePullTests.Pod("unpullable", $"{registry.Server.Host}/busybox:absent");
 
         await syncer.SyncAsync(good, CancellationToken.None);
         await syncer.SyncAsync(bad, CancellationToken.None);
 
-        using var body = new MemoryStream();
-        await metrics.Exposition.WriteAsync(body, new Dictionary<string, string>(), CancellationToken.None);
-        var text = Encoding.UTF8.GetString(body.ToArray());
+        var text = await MetricsNode.ScrapeAsync(metrics);
         var size = _rt.ImageService.ImageStatus($"{registry.Server.Host}/busybox:1")!.Size;
         Assert.Equal(1, MetricsNode.Sample(text, $"kubelet_image_pull_duration_seconds_count{{image_size_in_bytes=\"{KubeletPodMetrics.ImageSizeLabel(size)}\"}}"));
         Assert.Equal(2, MetricsNode.Sample(text, "kubelet_runtime_operations_total{operation_type=\"pull_image\"}"));
@@ -54,17 +51,6 @@ public sealed class ImagePullMetricsTests(RegistryFixture registry) : IClassFixt
         await syncer.KillPodAsync(good, TimeSpan.FromSeconds(1), CancellationToken.None);
         await syncer.KillPodAsync(bad, TimeSpan.FromSeconds(1), CancellationToken.None);
     }
-
-    private static V1Pod Pod(string name, string image) => new()
-    {
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Uid = Guid.NewGuid().ToString() },
-        Spec = new V1PodSpec
-        {
-            RestartPolicy = "Always",
-            TerminationGracePeriodSeconds = 1,
-            Containers = [new V1Container { Name = "main", Image = image, ImagePullPolicy = "IfNotPresent", Command = ["sleep", "300"] }],
-        },
-    };
 
     public void Dispose()
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using NodeAgent.Kube.Config;
 using NodeAgent.Kube.Http;
 using NodeAgent.Kubelet.Pods;
@@ -123,10 +122,5 @@ public sealed class KubeletMetricsTests
         }
     }
 
-    private static async Task<string> ScrapeAsync(KubeletMetrics metrics)
-    {
-        using var body = new MemoryStream();
-        await metrics.Exposition.WriteAsync(body, new Dictionary<string, string>(), CancellationToken.None);
-        return Encoding.UTF8.GetString(body.ToArray());
-    }
+    private static Task<string> ScrapeAsync(KubeletMetrics metrics) => MetricsNode.ScrapeAsync(metrics);
 }

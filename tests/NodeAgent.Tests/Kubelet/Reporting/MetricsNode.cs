@@ -95,11 +95,14 @@ internal sealed class MetricsNode : IAsyncDisposable
         Log.WaitForAsync(e => e.Message.Contains($"{name}-{Name}", StringComparison.Ordinal) && e.Message.EndsWith("-> Running", StringComparison.Ordinal),
             TimeSpan.FromSeconds(90), $"pod {name} running");
 
+    /// <summary>One scrape of this node's <c>/metrics</c>.</summary>
+    public Task<string> ScrapeAsync() => ScrapeAsync(Metrics);
+
     /// <summary>One scrape of <c>/metrics</c>, as the kubelet API would serve it.</summary>
-    public async Task<string> ScrapeAsync()
+    public static async Task<string> ScrapeAsync(KubeletMetrics metrics)
     {
         using var body = new MemoryStream();
-        await Metrics.Exposition.WriteAsync(body, new Dictionary<string, string>(), CancellationToken.None);
+        await metrics.Exposition.WriteAsync(body, new Dictionary<string, string>(), CancellationToken.None);
         return Encoding.UTF8.GetString(body.ToArray());
     }
 
