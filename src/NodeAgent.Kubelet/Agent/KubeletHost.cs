@@ -7,6 +7,7 @@ using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Kubelet.Pods;
 using NodeAgent.Kubelet.Reporting;
+using NodeAgent.Kubelet.Prober;
 using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Agent;
@@ -111,12 +112,22 @@ public sealed partial class KubeletHost
         };
         _health = new LoopHealth(time, loggers.CreateLogger<LoopHealth>());
         _trimmer = new HeapTrimmer(time, loggers.CreateLogger<HeapTrimmer>());
+        // The prober reaches pods over their own network namespaces (the runtime's sockets) and reads their
+        // running containers from the statuses the workers publish.
+        Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, options.ProbeExec), statuses.Get,
+            pod => syncer.View(pod).Sandbox is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>());
+        syncer.Probes = Probes;
         _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health)
         {
             PodRemoved = _trimmer.PodRemoved,
             Starts = starts,
             Metrics = metrics?.Pods,
+            Probes = Probes,
         };
+        if (Probes is not null)
+        {
+            Probes.Results.Changed += _workers.Notify;
+        }
         _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods, node.Name, NodeLabels), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
             loggers.CreateLogger<PodDispatcher>(), _health);
@@ -184,6 +195,9 @@ public sealed partial class KubeletHost
     private string? NotReadyMessage() =>
         _health.IsHealthy ? null : "kubelet loop failed: " + string.Join(", ", _health.FailedLoops.Select(l => l.Name));
 
+    /// <summary>The containers' liveness, readiness and startup probes (null without sockets into sandboxes).</summary>
+    public ProbeManager? Probes { get; }
+
     /// <summary>Loops and pod workers that report their own state (a crashed dispatcher, a worker whose loop failed).</summary>
     public LoopHealth PodLoops => _health;
 
@@ -221,6 +235,10 @@ public sealed partial class KubeletHost
         finally
         {
             await _workers.DisposeAsync();
+            if (Probes is not null)
+            {
+                await Probes.DisposeAsync();
+            }
             _trimmer.Dispose();
             _http?.Dispose();
             if (_api is not null)

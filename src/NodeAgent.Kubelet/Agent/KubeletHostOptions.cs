@@ -1,6 +1,8 @@
+using NodeAgent.Cri;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Node;
 using NodeAgent.Kubelet.Reporting;
+using NodeAgent.Kubelet.Prober;
 
 namespace NodeAgent.Kubelet.Agent;
 
@@ -34,4 +36,10 @@ public sealed record KubeletHostOptions
     /// With them the runtime and image services are instrumented, the API connection reports its requests, and the
     /// running pods/containers gauges read the runtime at each scrape.</summary>
     public KubeletMetrics? Metrics { get; init; }
+
+    /// <summary>Sockets inside pod sandboxes for httpGet and tcpSocket probes; null: containers are not probed.</summary>
+    public ISandboxSockets? Sockets { get; init; }
+
+    /// <summary>Commands in containers for exec probes; null: exec probes report that they cannot run.</summary>
+    public IProbeExec? ProbeExec { get; init; }
 }

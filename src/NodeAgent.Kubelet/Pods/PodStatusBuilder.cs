@@ -1,5 +1,6 @@
 using k8s.Models;
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Prober;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -17,11 +18,12 @@ public static class PodStatusBuilder
         IReadOnlyDictionary<string, ContainerWaiting> waiting,
         string? hostIp,
         DateTime? startTime,
-        DateTime now)
+        DateTime now,
+        ProbeManager? probes = null)
     {
         var spec = pod.Spec;
         var init = (spec.InitContainers ?? []).Select(c => ContainerStatusFor(c, runtime, waiting)).ToList();
-        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting)).ToList();
+        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting, probes)).ToList();
         var initialized = init.All(s => s.State?.Terminated?.ExitCode == 0);
         var phase = Phase(spec.RestartPolicy ?? "Always", init, main);
         var sandboxReady = runtime.Sandbox?.State == SandboxState.Ready;
@@ -87,7 +89,10 @@ public static class PodStatusBuilder
         };
     }
 
-    public static V1ContainerStatus ContainerStatusFor(V1Container container, PodRuntimeView runtime, IReadOnlyDictionary<string, ContainerWaiting> waiting)
+    /// <summary>A container's status; with <paramref name="probes"/>, a running container is started once its startup
+    /// probe succeeded and ready once started and its readiness probe succeeded (kubelet's prober manager).</summary>
+    public static V1ContainerStatus ContainerStatusFor(V1Container container, PodRuntimeView runtime, IReadOnlyDictionary<string, ContainerWaiting> waiting,
+        ProbeManager? probes = null)
     {
         var attempts = runtime.Attempts(container.Name);
         var latest = attempts.FirstOrDefault();
@@ -134,8 +139,8 @@ public static class PodStatusBuilder
                 break;
             case ContainerState.Running:
                 status.State = new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = latest.StartedAt?.UtcDateTime } };
-                status.Started = true;
-                status.Ready = true;
+                status.Started = probes?.Started(container, latest.Id) ?? true;
+                status.Ready = status.Started == true && (probes?.Ready(container, latest.Id) ?? true);
                 break;
             default:
                 status.State = new V1ContainerState { Terminated = Terminated(latest) };

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Cri;
 using NodeAgent.Kubelet.Reporting;
+using NodeAgent.Kubelet.Prober;
 using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Pods;
@@ -34,6 +35,8 @@ public sealed partial class PodSyncer(
 
     /// <summary>kubelet's started pods and containers counters; null: not counted.</summary>
     public KubeletPodMetrics? Metrics { get; set; }
+    /// <summary>The containers' probes: a running container whose liveness or startup probe failed is restarted.</summary>
+    public ProbeManager? Probes { get; set; }
 
     /// <summary>The node's address, for the downward API's status.hostIP.</summary>
     public Func<string?> HostIp { get; set; } = () => null;
@@ -107,6 +110,16 @@ public sealed partial class PodSyncer(
                 {
                     events.Record(pod, "Normal", "Killing", $"Container {container.Name} definition changed, will be restarted", FieldPath(pod, container));
                     await runtime.StopContainerAsync(latest.Id, GracePeriod(pod), cancellationToken);
+                    latest = runtime.ContainerStatus(latest.Id);
+                }
+                else if (Probes?.FailedProbe(container, latest.Id) is { } failed)
+                {
+                    // kubelet's computePodActions: a failed liveness (or startup) probe kills the container, which
+                    // then restarts as the restart policy says, within the probe's own grace period if it has one.
+                    var probe = failed == ProbeKind.Liveness ? container.LivenessProbe : container.StartupProbe;
+                    events.Record(pod, "Normal", "Killing", $"Container {container.Name} failed {failed.ToString().ToLowerInvariant()} probe, will be restarted", FieldPath(pod, container));
+                    var grace = probe?.TerminationGracePeriodSeconds is { } seconds ? GracePeriods.FromSeconds(seconds) : GracePeriod(pod);
+                    await runtime.StopContainerAsync(latest.Id, grace, cancellationToken);
                     latest = runtime.ContainerStatus(latest.Id);
                 }
                 else

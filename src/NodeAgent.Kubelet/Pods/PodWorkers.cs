@@ -4,6 +4,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Reporting;
+using NodeAgent.Kubelet.Prober;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -38,6 +39,10 @@ public sealed partial class PodWorkers(
     public TimeSpan SyncErrorRetry { get; init; } = TimeSpan.FromSeconds(10);
 
     public int Count => _workers.Count;
+
+    /// <summary>The probes of the pods' containers: started with a pod's worker, stopped when the pod is gone; their
+    /// results go into the statuses this publishes.</summary>
+    public ProbeManager? Probes { get; init; }
 
     /// <summary>Called after a pod's worker has stopped and removed it (outside the workers' lock).</summary>
     public Action? PodRemoved { get; init; }
@@ -121,6 +126,7 @@ public sealed partial class PodWorkers(
         var worker = new Worker(pod, LoopName(pod));
         _workers[uid] = worker;
         Starts?.Seen(pod);
+        Probes?.AddPod(pod);
         _health.Running(worker.Name);
         worker.Loop = Task.Run(() => RunAsync(uid, worker));
         return worker;
@@ -237,7 +243,7 @@ public sealed partial class PodWorkers(
         // (for transition times) on a shallow copy.
         var previous = statuses.Get(uid);
         var current = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = previous };
-        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now);
+        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now, Probes);
         var previousPhase = previous?.Phase;
         Starts?.StatusPublished(uid, status);
         if (statuses.Set(pod, status) && previousPhase != status.Phase)
@@ -301,6 +307,7 @@ public sealed partial class PodWorkers(
 
     private void Forget(string uid, bool restarting)
     {
+        Probes?.RemovePod(uid);
         statuses.Remove(uid);
         syncer.ForgetPod(uid);
         Starts?.Forget(uid);
