@@ -2,10 +2,13 @@ using System.CommandLine;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
+using NodeAgent.Kubelet.Pods;
 
 namespace NodeAgent.Cli.Commands;
 
-/// <summary><c>nodeagent get pods</c>: the node's pods from the read-only API, printed as <c>kubectl get pods</c> does.</summary>
+/// <summary><c>nodeagent get pods</c>: the node's pods from the read-only API, printed as <c>kubectl get pods</c> does;
+/// <c>-o timing</c> shows where each pod's start went (the <see cref="PodStartPhases.Annotation"/> the agent puts on
+/// its own <c>/pods</c>).</summary>
 internal static class GetCommands
 {
     public static Command Build()
@@ -20,8 +23,8 @@ internal static class GetCommands
         var server = new Option<string>("--server") { Description = "The agent's read-only API", DefaultValueFactory = _ => "http://127.0.0.1:10255" };
         var ns = new Option<string>("--namespace", "-n") { Description = "Only pods of this namespace", DefaultValueFactory = _ => "default" };
         var all = new Option<bool>("--all-namespaces", "-A") { Description = "Pods of every namespace" };
-        var output = new Option<string?>("--output", "-o") { Description = "wide, json or name" };
-        output.AcceptOnlyFromAmong("wide", "json", "name");
+        var output = new Option<string?>("--output", "-o") { Description = "wide, json, name or timing (where each pod's start went)" };
+        output.AcceptOnlyFromAmong("wide", "json", "name", "timing");
         var names = new Argument<string[]>("NAME") { Arity = ArgumentArity.ZeroOrMore };
         var cmd = new Command("pods", "List pods") { Aliases = { "pod", "po" } };
         cmd.Options.Add(server);
@@ -79,6 +82,9 @@ internal static class GetCommands
                     }
 
                     break;
+                case "timing":
+                    PrintTiming(pods, allNs);
+                    break;
                 default:
                     if (pods.Count == 0 && wanted.Length == 0)
                     {
@@ -93,6 +99,33 @@ internal static class GetCommands
             return pods.Count == wanted.Distinct().Count() || wanted.Length == 0 ? 0 : 1;
         }));
         return cmd;
+    }
+
+    /// <summary>One row per pod: each start phase (<c>&lt;none&gt;</c> when not measured, e.g. a pod found running
+    /// after an agent restart or still starting) and their sum.</summary>
+    private static void PrintTiming(List<V1Pod> pods, bool namespaces)
+    {
+        var headers = new List<string>();
+        if (namespaces)
+        {
+            headers.Add("NAMESPACE");
+        }
+
+        headers.AddRange(["NAME", "ADMISSION", "IMAGE PULL", "SANDBOX", "CONTAINER CREATE", "CONTAINER START", "FIRST READY", "TOTAL"]);
+        Table.Print(headers, pods.Select(p =>
+        {
+            var phases = PodStartPhases.Parse(p.Metadata.Annotations is { } a && a.TryGetValue(PodStartPhases.Annotation, out var v) ? v : null);
+            var row = new List<string>();
+            if (namespaces)
+            {
+                row.Add(p.Metadata.NamespaceProperty);
+            }
+
+            row.Add(p.Metadata.Name);
+            row.AddRange(PodStartPhases.All.Select(phase => phases.TryGetValue(phase, out var d) ? PodStartPhases.Human(d) : "<none>"));
+            row.Add(phases.Count == 0 ? "<none>" : PodStartPhases.Human(phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b)));
+            return row.ToArray();
+        }));
     }
 
     private static void PrintTable(List<V1Pod> pods, bool namespaces, bool wide)

@@ -27,6 +27,7 @@ public sealed partial class KubeApiConnection : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _tokenLock = new();
+    private readonly string _host;
     private string? _cachedToken;
     private long _tokenReadAt;
 
@@ -42,9 +43,14 @@ public sealed partial class KubeApiConnection : IDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(config.UserAgent);
+        _host = config.Server.Authority;
     }
 
     public KubeClientConfig Config { get; }
+
+    /// <summary>Receives every attempt's method, host, status code and latency (null: none kept). Set once, before
+    /// the first request, by whoever composes the connection with a metrics registry.</summary>
+    public IRequestMetrics? Metrics { get; set; }
 
     /// <summary>Builds the handler: client certificate, CA pinning (or none with insecure-skip-tls-verify), server name override.</summary>
     public static SocketsHttpHandler CreateHandler(KubeClientConfig config)
@@ -112,10 +118,17 @@ public sealed partial class KubeApiConnection : IDisposable
                 request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType ?? "application/json");
             }
             HttpResponseMessage response;
+            var sent = _time.GetTimestamp();
             try
             {
                 response = await _http.SendAsync(request, streamResponse ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead,
                     cancellationToken).ConfigureAwait(false);
+                Observe(method, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture), sent);
+            }
+            catch (Exception) when (Observe(method, "<error>", sent))
+            {
+                // Never entered: the filter records the failed attempt (client-go's "<error>" code) and declines.
+                throw;
             }
             catch (HttpRequestException e) when (attempt < MaxRetries && IsRetryable(method, e) && !cancellationToken.IsCancellationRequested)
             {
@@ -150,6 +163,13 @@ public sealed partial class KubeApiConnection : IDisposable
         using var response = await SendAsync(method, pathAndQuery, body, contentType, streamResponse: false, cancellationToken).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         return KubernetesJson.Deserialize<T>(stream);
+    }
+
+    /// <summary>Reports one attempt; returns false so it can run in an exception filter without catching.</summary>
+    private bool Observe(HttpMethod method, string code, long sent)
+    {
+        Metrics?.RequestCompleted(method.Method, _host, code, _time.GetElapsedTime(sent));
+        return false;
     }
 
     private static async Task<ApiException> ToExceptionAsync(HttpMethod method, string path, HttpResponseMessage response, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Kubelet.Pods;
+using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Kubelet.Prober;
 using NodeAgent.Kubelet.Volumes;
 
@@ -32,6 +33,7 @@ public sealed partial class KubeletHost
     private readonly RuntimeEventRouter _router;
     private readonly KubeletApiServices? _api;
     private readonly HeapTrimmer _trimmer;
+    private readonly IPodLister _pods;
     private readonly List<(string Name, Func<CancellationToken, Task> Run)> _apiLoops = [];
     private NodeStatusReporter? _reporter;
 
@@ -40,6 +42,19 @@ public sealed partial class KubeletHost
     {
         _options = options;
         _supervisor = supervisor;
+        var metrics = options.Metrics;
+        if (metrics is not null)
+        {
+            // Gauges from the runtime itself: a scrape counts no runtime operation.
+            metrics.Pods.CollectRunningFrom(runtime);
+            runtime = new InstrumentedRuntimeService(runtime, metrics.Runtime);
+            images = new InstrumentedImageService(images, metrics.Runtime);
+            if (options.Api is { } context)
+            {
+                context.Connection.Metrics ??= metrics.RestClient;
+            }
+        }
+
         _logger = loggers.CreateLogger<KubeletHost>();
         var config = options.Config;
         var node = options.Node;
@@ -80,14 +95,20 @@ public sealed partial class KubeletHost
         var apiVolumes = _api is null ? null : ApiVolumes.Create(podsRoot, _api.Connection, hostFiles, events, time, loggers, config.SyncFrequency);
         var volumes = new PodVolumes(podsRoot, hostFiles, apiVolumes);
         var statuses = new PodStatusManager();
+        var starts = new PodStartTracker(time, metrics?.Pods);
         var dns = new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf };
         var syncer = new PodSyncer(runtime, images, new ContainerBackoff(time),
             events, new PodSandboxFactory(options.PodLogDir, dns, (pod, reason, message) => events.Record(pod, "Warning", reason, message)),
             time, loggers.CreateLogger<PodSyncer>(),
-            new ImageManager(images, events, time, apiVolumes is null ? null : new ApiPullSecrets(apiVolumes.Objects), loggers.CreateLogger<ImageManager>()))
+            new ImageManager(images, events, time, apiVolumes is null ? null : new ApiPullSecrets(apiVolumes.Objects), loggers.CreateLogger<ImageManager>())
+            {
+                Metrics = metrics?.Pods,
+            })
         {
             HostIp = () => node.Address,
             Volumes = volumes,
+            Starts = starts,
+            Metrics = metrics?.Pods,
         };
         _health = new LoopHealth(time, loggers.CreateLogger<LoopHealth>());
         _trimmer = new HeapTrimmer(time, loggers.CreateLogger<HeapTrimmer>());
@@ -101,6 +122,8 @@ public sealed partial class KubeletHost
         _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health)
         {
             PodRemoved = _trimmer.PodRemoved,
+            Starts = starts,
+            Metrics = metrics?.Pods,
             Probes = Probes,
         };
         if (Probes is not null)
@@ -110,6 +133,7 @@ public sealed partial class KubeletHost
         _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods, node.Name, NodeLabels), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
             loggers.CreateLogger<PodDispatcher>(), _health);
+        _pods = new PodStartAnnotatingLister(_dispatcher, starts);
         _router = new RuntimeEventRouter(runtime, _workers, loggers.CreateLogger<RuntimeEventRouter>());
         if (apiVolumes is not null)
         {
@@ -138,6 +162,7 @@ public sealed partial class KubeletHost
             loggers.CreateLogger<NodeStatusReporter>(), time)
         {
             UpdateFrequency = _options.Config.NodeStatusUpdateFrequency,
+            Startup = _options.Metrics?.Startup,
         };
         var lease = new NodeLease(api.Connection, _options.Node.Name, () => reporter.Current, loggers.CreateLogger<NodeLease>(), time);
         StatusWriter = new PodStatusWriter(api.Connection, source, statuses, loggers.CreateLogger<PodStatusWriter>());
@@ -178,8 +203,9 @@ public sealed partial class KubeletHost
     /// <summary>Loops and pod workers that report their own state (a crashed dispatcher, a worker whose loop failed).</summary>
     public LoopHealth PodLoops => _health;
 
-    /// <summary>The node's pods with their live statuses (for <c>/pods</c>).</summary>
-    public IPodLister Pods => _dispatcher;
+    /// <summary>The node's pods with their live statuses and start phases (for the kubelet's own <c>/pods</c>; the
+    /// start annotation never reaches the API server).</summary>
+    public IPodLister Pods => _pods;
 
     /// <summary>Runs every kubelet loop until <paramref name="stoppingToken"/> is cancelled.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)

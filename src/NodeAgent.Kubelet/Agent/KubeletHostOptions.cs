@@ -1,6 +1,7 @@
 using NodeAgent.Cri;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Node;
+using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Kubelet.Prober;
 
 namespace NodeAgent.Kubelet.Agent;
@@ -30,6 +31,11 @@ public sealed record KubeletHostOptions
 
     /// <summary>API server mode: the host readings of node status (the host's own files when null).</summary>
     public INodeHostReadings? HostReadings { get; init; }
+
+    /// <summary>The kubelet's <c>/metrics</c> families (on the registry the composition root owns); null keeps none.
+    /// With them the runtime and image services are instrumented, the API connection reports its requests, and the
+    /// running pods/containers gauges read the runtime at each scrape.</summary>
+    public KubeletMetrics? Metrics { get; init; }
 
     /// <summary>Sockets inside pod sandboxes for httpGet and tcpSocket probes; null: containers are not probed.</summary>
     public ISandboxSockets? Sockets { get; init; }

@@ -26,6 +26,9 @@ public sealed partial class ImageManager(
     private const string DockerConfigJsonType = "kubernetes.io/dockerconfigjson";
 
     private readonly ContainerBackoff _backoff = new(time);
+    /// <summary>kubelet's <c>image_pull_duration_seconds</c> (waiting included, by image size); null: not kept.</summary>
+    public Reporting.KubeletPodMetrics? Metrics { get; set; }
+
     private readonly IPullSecretSource _secrets = secrets ?? NoPullSecrets.Instance;
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
@@ -94,6 +97,7 @@ public sealed partial class ImageManager(
             var secrets = await PullSecretsAsync(pod, cancellationToken);
             var result = await images.PullImageAsync(image, secrets, cancellationToken);
             var total = time.GetElapsedTime(started);
+            Metrics?.ImagePulled(result.Size, total);
             events.Record(pod, "Normal", "Pulled",
                 $"Successfully pulled image \"{image}\" in {Duration(result.Duration)} ({Duration(total)} including waiting). Image size: {result.Size} bytes.", field);
             return ImageEnsureResult.Ready(result.Image);

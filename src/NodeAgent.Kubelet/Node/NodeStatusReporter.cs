@@ -44,6 +44,9 @@ public sealed partial class NodeStatusReporter(
     /// <summary>kubelet's <c>nodeStatusUpdateFrequency</c>.</summary>
     public TimeSpan UpdateFrequency { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>kubelet's node start-up latency gauges; null: not kept.</summary>
+    public Reporting.NodeStartupMetrics? Startup { get; init; }
+
     /// <summary>kubelet's <c>nodeStatusReportFrequency</c>.</summary>
     public TimeSpan ReportFrequency { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -137,9 +140,12 @@ public sealed partial class NodeStatusReporter(
             },
             Spec = registration.Taints.Count > 0 ? new V1NodeSpec { Taints = [.. registration.Taints] } : new V1NodeSpec(),
         };
+        Startup?.RegistrationAttempted();
         try
         {
-            return await _nodes.CreateAsync(wanted, cancellationToken);
+            var created = await _nodes.CreateAsync(wanted, cancellationToken);
+            Startup?.RegisteredNewNode();
+            return created;
         }
         catch (ApiException e) when (e.IsAlreadyExists)
         {
@@ -209,6 +215,11 @@ public sealed partial class NodeStatusReporter(
                 events.Event(EventRecorder.NodeReference(node.Name), "Normal", reason, $"Node {node.Name} status is now: {reason}");
                 if (c.Type == "Ready")
                 {
+                    if (c.Status == "True")
+                    {
+                        Startup?.NodeReady();
+                    }
+
                     LogReadiness(node.Name, c.Status, c.Message ?? "");
                 }
             }

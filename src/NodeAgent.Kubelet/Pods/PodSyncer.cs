@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Kubelet.Prober;
 using NodeAgent.Kubelet.Volumes;
 
@@ -35,6 +36,12 @@ public sealed partial class PodSyncer(
     /// <summary>postStart and preStop hooks; null: hooks are not run.</summary>
     public LifecycleHooks? Hooks { get; set; }
 
+    /// <summary>Where each pod's start goes (phases, Started events' breakdown); null: not measured.</summary>
+    public PodStartTracker? Starts { get; set; }
+
+    /// <summary>kubelet's started pods and containers counters; null: not counted.</summary>
+    public KubeletPodMetrics? Metrics { get; set; }
+
     /// <summary>The containers' probes: a running container whose liveness or startup probe failed is restarted.</summary>
     public ProbeManager? Probes { get; set; }
 
@@ -48,14 +55,35 @@ public sealed partial class PodSyncer(
     {
         var waiting = new Dictionary<string, ContainerWaiting>();
         TimeSpan? retry = null;
+        var uid = pod.Metadata.Uid;
+        var view = View(pod);
+        Starts?.SyncBegins(uid, view.Sandbox is { State: SandboxState.Ready });
+        var began = time.GetTimestamp();
         // kubelet's WaitForAttachAndMount: the pod's volumes before its sandbox (a refresh on later syncs).
         if (Volumes is not null)
         {
             await Volumes.SetUpAsync(pod, cancellationToken);
         }
 
-        var view = View(pod);
-        var sandboxId = view.Sandbox is { State: SandboxState.Ready } s ? s.Id : await NewSandboxAsync(pod, view, cancellationToken);
+        string sandboxId;
+        if (view.Sandbox is { State: SandboxState.Ready } s)
+        {
+            sandboxId = s.Id;
+        }
+        else
+        {
+            try
+            {
+                sandboxId = await NewSandboxAsync(pod, view, cancellationToken);
+            }
+            finally
+            {
+                Starts?.Add(uid, PodStartPhases.Sandbox, began);
+            }
+
+            Starts?.SandboxReady(uid);
+        }
+
         view = View(pod);
 
         foreach (var init in pod.Spec.InitContainers ?? [])
@@ -168,13 +196,20 @@ public sealed partial class PodSyncer(
             await runtime.RemovePodSandboxAsync(old.Id, cancellationToken);
         }
 
+        Metrics?.SandboxStarting();
         try
         {
             return await runtime.RunPodSandboxAsync(sandboxes.Create(pod, attempt), cancellationToken);
         }
         catch (RuntimeException ex)
         {
+            Metrics?.SandboxFailed();
             events.Record(pod, "Warning", "FailedCreatePodSandBox", $"Failed to create pod sandbox: {ex.Message}");
+            throw;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            Metrics?.SandboxFailed();
             throw;
         }
     }
@@ -192,9 +227,16 @@ public sealed partial class PodSyncer(
             return remaining;
         }
 
+        var uid = pod.Metadata.Uid;
+        var init = IsInit(pod, container);
+        // kubelet counts the attempt past the crash-loop backoff, before the image (its startContainer's first step).
+        Metrics?.ContainerStarting(init);
+        var pulling = time.GetTimestamp();
         var ensured = await _imageManager.EnsureImageExistsAsync(pod, container, cancellationToken);
+        Starts?.Add(uid, PodStartPhases.ImagePull, pulling, container.Name);
         if (ensured.Waiting is { } imageWaiting)
         {
+            Metrics?.ContainerFailed(init, imageWaiting.Reason);
             waiting[container.Name] = imageWaiting;
             return ensured.RetryAfter ?? ContainerBackoff.Initial;
         }
@@ -206,6 +248,7 @@ public sealed partial class PodSyncer(
         }
 
         string id;
+        var creating = time.GetTimestamp();
         try
         {
             var env = new PodEnvContext(HostIp(), runtime.PodSandboxStatus(sandboxId)?.PodIps ?? [])
@@ -222,6 +265,7 @@ public sealed partial class PodSyncer(
         }
         catch (ContainerConfigException ex)
         {
+            Metrics?.ContainerFailed(init, "CreateContainerConfigError");
             waiting[container.Name] = new ContainerWaiting("CreateContainerConfigError", ex.Message);
             events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
             return backoff.Next(key);
@@ -229,16 +273,25 @@ public sealed partial class PodSyncer(
         catch (RuntimeException ex)
         {
             var reason = ex.Kind == RuntimeErrorKind.CreateContainerConfigError ? "CreateContainerConfigError" : "CreateContainerError";
+            Metrics?.ContainerFailed(init, reason);
             waiting[container.Name] = new ContainerWaiting(reason, ex.Message);
             events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
             return backoff.Next(key);
         }
+        finally
+        {
+            Starts?.Add(uid, PodStartPhases.ContainerCreate, creating, container.Name);
+        }
 
         events.Record(pod, "Normal", "Created", $"Created container {container.Name}", FieldPath(pod, container));
+        var starting = time.GetTimestamp();
         try
         {
             await runtime.StartContainerAsync(id, cancellationToken);
-            events.Record(pod, "Normal", "Started", $"Started container {container.Name}", FieldPath(pod, container));
+            Starts?.Add(uid, PodStartPhases.ContainerStart, starting, container.Name);
+            // kubelet's text first, then (during the pod's start) where the time went.
+            var breakdown = Starts?.ContainerStarted(uid, container.Name);
+            events.Record(pod, "Normal", "Started", $"Started container {container.Name}" + (breakdown is null ? "" : " " + breakdown), FieldPath(pod, container));
             if (container.Lifecycle?.PostStart is { } postStart && Hooks is not null
                 && await Hooks.RunAsync(Target(pod, container, id, sandboxId), postStart, PostStartLimit, cancellationToken) is { } hookError)
             {
@@ -256,6 +309,7 @@ public sealed partial class PodSyncer(
         }
         catch (RuntimeException ex)
         {
+            Metrics?.ContainerFailed(init, "RunContainerError");
             events.Record(pod, "Warning", "Failed", "Error: " + ex.Message, FieldPath(pod, container));
             return backoff.Current(key) == TimeSpan.Zero ? backoff.Next(key) : backoff.Current(key);
         }
@@ -316,9 +370,9 @@ public sealed partial class PodSyncer(
     public static TimeSpan GracePeriod(V1Pod pod) => GracePeriods.For(pod);
 
     private static string FieldPath(V1Pod pod, V1Container container) =>
-        (pod.Spec.InitContainers?.Any(c => c.Name == container.Name) ?? false)
-            ? $"spec.initContainers{{{container.Name}}}"
-            : $"spec.containers{{{container.Name}}}";
+        IsInit(pod, container) ? $"spec.initContainers{{{container.Name}}}" : $"spec.containers{{{container.Name}}}";
+
+    private static bool IsInit(V1Pod pod, V1Container container) => pod.Spec.InitContainers?.Any(c => c.Name == container.Name) ?? false;
 
     private static string Seconds(TimeSpan t) => t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds}s" : $"{(int)t.TotalSeconds}s";
 

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using NodeAgent.Kubelet.Config;
+using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Kubelet.Prober;
 
 namespace NodeAgent.Kubelet.Pods;
@@ -45,6 +47,12 @@ public sealed partial class PodWorkers(
     /// <summary>Called after a pod's worker has stopped and removed it (outside the workers' lock).</summary>
     public Action? PodRemoved { get; init; }
 
+    /// <summary>Where each pod's start goes (seen, statuses); null: not measured.</summary>
+    public PodStartTracker? Starts { get; init; }
+
+    /// <summary>kubelet's pod worker durations and restarted pods; null: not kept.</summary>
+    public KubeletPodMetrics? Metrics { get; init; }
+
     /// <summary>Adds or updates the desired pod and schedules a sync. A pod whose previous incarnation is still
     /// terminating is started again once that termination has completed.</summary>
     public void UpdatePod(V1Pod pod)
@@ -62,6 +70,7 @@ public sealed partial class PodWorkers(
                 }
 
                 worker.Desired = pod;
+                worker.Updated = true;
             }
             else
             {
@@ -116,6 +125,7 @@ public sealed partial class PodWorkers(
     {
         var worker = new Worker(pod, LoopName(pod));
         _workers[uid] = worker;
+        Starts?.Seen(pod);
         Probes?.AddPod(pod);
         _health.Running(worker.Name);
         worker.Loop = Task.Run(() => RunAsync(uid, worker));
@@ -173,6 +183,11 @@ public sealed partial class PodWorkers(
     private async Task SyncAsync(string uid, Worker worker, CancellationToken token)
     {
         var pod = worker.Desired;
+        // kubelet's pod_worker_duration_seconds operation: the first sync creates, one after a new spec updates.
+        var operation = !worker.Synced ? "create" : worker.Updated ? "update" : "sync";
+        worker.Synced = true;
+        worker.Updated = false;
+        var began = time.GetTimestamp();
         PodSyncResult result;
         try
         {
@@ -194,6 +209,10 @@ public sealed partial class PodWorkers(
             }
 
             result = new PodSyncResult(waiting, SyncErrorRetry);
+        }
+        finally
+        {
+            Metrics?.WorkerSynced(operation, time.GetElapsedTime(began));
         }
 
         try
@@ -226,6 +245,7 @@ public sealed partial class PodWorkers(
         var current = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = previous };
         var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now, Probes, syncer.TerminationMessages);
         var previousPhase = previous?.Phase;
+        Starts?.StatusPublished(uid, status);
         if (statuses.Set(pod, status) && previousPhase != status.Phase)
         {
             LogPhase(PodPaths.FullName(pod), previousPhase ?? "-", status.Phase);
@@ -237,9 +257,11 @@ public sealed partial class PodWorkers(
     {
         var pod = worker.Desired;
         using var kill = worker.NewKill(token);
+        var began = time.GetTimestamp();
         try
         {
             await syncer.KillPodAsync(pod, worker.Grace, kill.Token);
+            Metrics?.WorkerSynced("kill", time.GetElapsedTime(began));
         }
         catch (OperationCanceledException) when (!token.IsCancellationRequested && kill.IsCancellationRequested)
         {
@@ -268,6 +290,9 @@ public sealed partial class PodWorkers(
                 worker.Terminating = false;
                 worker.Desired = again;
                 worker.StartTime = null;
+                worker.Synced = false;
+                Metrics?.PodRestarted(IsStatic(again));
+                Starts?.Seen(again);
                 worker.Signal();
                 LogRestarted(PodPaths.FullName(again));
                 return false;
@@ -285,6 +310,7 @@ public sealed partial class PodWorkers(
         Probes?.RemovePod(uid);
         statuses.Remove(uid);
         syncer.ForgetPod(uid);
+        Starts?.Forget(uid);
         if (!restarting)
         {
             events?.Forget(uid);
@@ -297,6 +323,10 @@ public sealed partial class PodWorkers(
         await Task.WhenAll(_workers.Values.Select(w => w.Loop));
         _stopping.Dispose();
     }
+
+    /// <summary>kubelet's IsStaticPod: a pod that did not come from the API server.</summary>
+    private static bool IsStatic(V1Pod pod) =>
+        pod.Metadata?.Annotations?.TryGetValue(ConfigAnnotations.Source, out var source) == true && source != PodSourceNames.ApiServer;
 
     private static string LoopName(V1Pod pod) => "pod worker " + PodPaths.FullName(pod);
 
@@ -342,6 +372,12 @@ public sealed partial class PodWorkers(
         public volatile V1Pod? Restart;
 
         public volatile bool Terminating;
+
+        /// <summary>A sync has run (the next is not the pod's first: kubelet's <c>create</c> operation).</summary>
+        public bool Synced;
+
+        /// <summary>A new spec arrived since the last sync.</summary>
+        public volatile bool Updated;
 
         public TimeSpan Grace { get; set; }
 

@@ -27,7 +27,8 @@ public sealed class PodImagePullTests(RegistryFixture registry) : IClassFixture<
             new PodSandboxFactory(_rt.Logs), TimeProvider.System, NullLogger<PodSyncer>.Instance, images);
     }
 
-    private static V1Pod Pod(string name, string image) => new()
+    /// <summary>A pod of one busybox container (<c>sleep 300</c>) whose image is pulled if not present.</summary>
+    internal static V1Pod Pod(string name, string image) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Uid = Guid.NewGuid().ToString() },
         Spec = new V1PodSpec
