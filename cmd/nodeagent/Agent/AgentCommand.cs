@@ -10,6 +10,7 @@ using NodeAgent.Hosting;
 using NodeAgent.Images;
 using NodeAgent.Kubelet.Agent;
 using NodeAgent.Kubelet.Node;
+using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Registry;
 using NodeAgent.Runtime;
 using NodeAgent.Runtime.Sandboxes;
@@ -137,6 +138,8 @@ internal static class AgentCommand
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
         }
 
+        // The kubelet's metrics, on registries of their own, served by the kubelet API (/metrics, /metrics/probes).
+        builder.Services.AddSingleton(sp => new KubeletMetrics(Prometheus.Metrics.NewCustomRegistry(), nodeName, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new LoopSupervisor(sp.GetRequiredService<ILogger<LoopSupervisor>>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new KubeletHost(
             new KubeletHostOptions
@@ -149,6 +152,7 @@ internal static class AgentCommand
                 Registration = new NodeRegistration { RegisterNode = options.Kubelet.RegisterNode, Labels = options.NodeLabels, Taints = options.Kubelet.RegisterWithTaints },
                 NodeStatus = new NodeStatusSettings { RuntimeVersion = "nodeagent://" + AgentVersion.Version, KubeletVersion = AgentVersion.KubeletVersion },
                 Sockets = new SandboxSockets(sp.GetRequiredService<LinuxRuntimeService>()),
+                Metrics = sp.GetRequiredService<KubeletMetrics>(),
             },
             sp.GetRequiredService<LinuxRuntimeService>(),
             new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,

@@ -115,7 +115,7 @@ public sealed partial class KubeletHost
         // The prober reaches pods over their own network namespaces (the runtime's sockets) and reads their
         // running containers from the statuses the workers publish.
         Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, options.ContainerExec), statuses.Get,
-            pod => syncer.View(pod).Sandbox is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>());
+            pod => syncer.View(pod).Sandbox is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>(), metrics?.Probes);
         syncer.Probes = Probes;
         syncer.TerminationMessages = new TerminationMessages(podsRoot);
         syncer.Hooks = options.Sockets is null ? null : new LifecycleHooks(new ProbeRunner(options.Sockets, options.ContainerExec), time);

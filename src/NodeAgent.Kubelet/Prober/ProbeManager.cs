@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Kubelet.Pods;
+using NodeAgent.Kubelet.Reporting;
 
 namespace NodeAgent.Kubelet.Prober;
 
@@ -17,10 +18,13 @@ public sealed class ProbeManager : IAsyncDisposable
     private readonly ConcurrentDictionary<string, PodProbes> _pods = new();
     private readonly CancellationTokenSource _stopping = new();
 
+    private readonly ProbeMetrics? _metrics;
+
     public ProbeManager(IProbeRunner runner, Func<string, V1PodStatus?> status, Func<V1Pod, string?> sandbox, IPodEventRecorder events,
-        TimeProvider time, ILogger<ProbeManager> logger, Action<V1Pod, V1Container, ProbeKind, ProbeResult>? count = null)
+        TimeProvider time, ILogger<ProbeManager> logger, ProbeMetrics? metrics = null)
     {
-        _context = new ProbeContext(runner, Results, status, sandbox, events, time, logger) { Count = count ?? ((_, _, _, _) => { }) };
+        _metrics = metrics;
+        _context = new ProbeContext(runner, Results, status, sandbox, events, time, logger) { Count = metrics is null ? (_, _, _, _) => { } : metrics.Count };
     }
 
     public ProbeResults Results { get; } = new();
@@ -75,6 +79,7 @@ public sealed class ProbeManager : IAsyncDisposable
             return;
         }
         probes.Stop.Cancel();
+        _metrics?.Forget(uid);
         foreach (var w in probes.Workers.Where(w => w.ContainerId is not null))
         {
             Results.Remove(w.ContainerId!, w.Kind);

@@ -121,6 +121,7 @@ internal sealed partial class ProbeWorker
 
         var outcome = await _context.Runner.RunAsync(new ProbeTarget(_pod, _container, id, sandbox, status?.PodIP), _probe, cancellationToken);
         var result = outcome.Result;
+        _context.Count(_pod, _container, Kind, result);
         switch (result)
         {
             case ProbeResult.Unknown:
@@ -134,8 +135,6 @@ internal sealed partial class ProbeWorker
                 result = ProbeResult.Success;
                 break;
         }
-        _context.Count(_pod, _container, Kind, result);
-
         if (result == _last)
         {
             _run++;

@@ -24,7 +24,14 @@ public sealed class KubeletMetrics
         Startup = new NodeStartupMetrics(factory, time, uptime ?? TimeSpan.FromMilliseconds(Environment.TickCount64));
         RestClient = new RestClientMetrics(factory);
         Exposition = new MetricsExposition(registry);
+        Probes = new ProbeMetrics(Prometheus.Metrics.NewCustomRegistry());
     }
+
+    /// <summary><c>prober_probe_total</c>, served on <c>/metrics/probes</c> from a registry of its own, as kubelet.</summary>
+    public ProbeMetrics Probes { get; }
+
+    /// <summary>Every document of these metrics: <c>/metrics</c> and <c>/metrics/probes</c>.</summary>
+    public IReadOnlyList<IHttpExposition> Expositions => [Exposition, Probes.Exposition];
 
     public CollectorRegistry Registry { get; }
 
