@@ -1,3 +1,4 @@
+using NodeAgent.Linux;
 namespace NodeAgent.Cgroups.Stats;
 
 /// <summary>
@@ -6,7 +7,7 @@ namespace NodeAgent.Cgroups.Stats;
 /// </summary>
 internal sealed class CgroupV1StatsReader(IReadOnlyDictionary<string, string> controllerRoots, string rootPrefix) : ICgroupStatsReader
 {
-    private readonly StatFiles _files = new();
+    private readonly InterfaceFiles _files = new();
     private readonly DeviceNames _devices = new();
     private readonly PathCache<Paths> _paths = new();
 
@@ -30,7 +31,7 @@ internal sealed class CgroupV1StatsReader(IReadOnlyDictionary<string, string> co
             return false;
         }
 
-        usage.Processes = StatFiles.Lines(procs);
+        usage.Processes = InterfaceFiles.Lines(procs);
         if (p.CpuacctUsage is { } acct)
         {
             if (_files.ReadNumber(acct) is not { } cpu)
@@ -43,9 +44,9 @@ internal sealed class CgroupV1StatsReader(IReadOnlyDictionary<string, string> co
 
         if (p.CpuStat is { } cpuStat && _files.TryRead(cpuStat, out var cs))
         {
-            usage.CpuPeriods = StatFiles.Keyed(cs, "nr_periods"u8);
-            usage.CpuThrottledPeriods = StatFiles.Keyed(cs, "nr_throttled"u8);
-            usage.CpuThrottledNanos = StatFiles.Keyed(cs, "throttled_time"u8);
+            usage.CpuPeriods = InterfaceFiles.Keyed(cs, "nr_periods"u8);
+            usage.CpuThrottledPeriods = InterfaceFiles.Keyed(cs, "nr_throttled"u8);
+            usage.CpuThrottledNanos = InterfaceFiles.Keyed(cs, "throttled_time"u8);
         }
 
         if (p.MemoryUsage is { } mu)
@@ -56,15 +57,15 @@ internal sealed class CgroupV1StatsReader(IReadOnlyDictionary<string, string> co
             }
 
             usage.MemoryUsageBytes = memory;
-            var inactiveFile = StatFiles.Keyed(ms, "total_inactive_file"u8);
+            var inactiveFile = InterfaceFiles.Keyed(ms, "total_inactive_file"u8);
             usage.MemoryWorkingSetBytes = memory > inactiveFile ? memory - inactiveFile : 0;
-            usage.MemoryRssBytes = StatFiles.Keyed(ms, "total_rss"u8);
-            usage.MemoryCacheBytes = StatFiles.Keyed(ms, "total_cache"u8);
-            usage.MemorySwapBytes = StatFiles.Keyed(ms, "total_swap"u8);
-            usage.PageFaults = StatFiles.Keyed(ms, "total_pgfault"u8);
-            usage.MajorPageFaults = StatFiles.Keyed(ms, "total_pgmajfault"u8);
+            usage.MemoryRssBytes = InterfaceFiles.Keyed(ms, "total_rss"u8);
+            usage.MemoryCacheBytes = InterfaceFiles.Keyed(ms, "total_cache"u8);
+            usage.MemorySwapBytes = InterfaceFiles.Keyed(ms, "total_swap"u8);
+            usage.PageFaults = InterfaceFiles.Keyed(ms, "total_pgfault"u8);
+            usage.MajorPageFaults = InterfaceFiles.Keyed(ms, "total_pgmajfault"u8);
             usage.MemoryFailcnt = _files.ReadNumber(p.MemoryFailcnt!) ?? 0;
-            usage.OomKills = _files.TryRead(p.OomControl!, out var oom) ? StatFiles.Keyed(oom, "oom_kill"u8) : 0;
+            usage.OomKills = _files.TryRead(p.OomControl!, out var oom) ? InterfaceFiles.Keyed(oom, "oom_kill"u8) : 0;
         }
 
         if (p.PidsCurrent is { } pids)
@@ -88,7 +89,7 @@ internal sealed class CgroupV1StatsReader(IReadOnlyDictionary<string, string> co
             int nl = text.IndexOf((byte)'\n');
             var line = nl < 0 ? text : text[..nl];
             text = nl < 0 ? default : text[(nl + 1)..];
-            if (!StatFiles.TryDevice(line, out uint major, out uint minor, out int used) || used >= line.Length)
+            if (!InterfaceFiles.TryDevice(line, out uint major, out uint minor, out int used) || used >= line.Length)
             {
                 continue;
             }

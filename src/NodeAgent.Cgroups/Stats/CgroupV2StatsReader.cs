@@ -1,3 +1,4 @@
+using NodeAgent.Linux;
 using System.Buffers.Text;
 
 namespace NodeAgent.Cgroups.Stats;
@@ -8,7 +9,7 @@ namespace NodeAgent.Cgroups.Stats;
 /// </summary>
 internal sealed class CgroupV2StatsReader(string root, string rootPrefix) : ICgroupStatsReader
 {
-    private readonly StatFiles _files = new();
+    private readonly InterfaceFiles _files = new();
     private readonly DeviceNames _devices = new();
     private readonly PathCache<Paths> _paths = new();
 
@@ -29,33 +30,33 @@ internal sealed class CgroupV2StatsReader(string root, string rootPrefix) : ICgr
             return false;
         }
 
-        usage.Processes = StatFiles.Lines(procs);
+        usage.Processes = InterfaceFiles.Lines(procs);
         if (!_files.TryRead(p.CpuStat, out var cs))
         {
             return false;
         }
 
-        usage.CpuUsageNanos = StatFiles.Keyed(cs, "usage_usec"u8) * 1000;
-        usage.CpuPeriods = StatFiles.Keyed(cs, "nr_periods"u8);
-        usage.CpuThrottledPeriods = StatFiles.Keyed(cs, "nr_throttled"u8);
-        usage.CpuThrottledNanos = StatFiles.Keyed(cs, "throttled_usec"u8) * 1000;
+        usage.CpuUsageNanos = InterfaceFiles.Keyed(cs, "usage_usec"u8) * 1000;
+        usage.CpuPeriods = InterfaceFiles.Keyed(cs, "nr_periods"u8);
+        usage.CpuThrottledPeriods = InterfaceFiles.Keyed(cs, "nr_throttled"u8);
+        usage.CpuThrottledNanos = InterfaceFiles.Keyed(cs, "throttled_usec"u8) * 1000;
 
         // The root of a v2 hierarchy has no memory.current: its memory is the host's, read elsewhere.
         if (_files.ReadNumber(p.MemoryCurrent) is { } memory && _files.TryRead(p.MemoryStat, out var ms))
         {
             usage.MemoryUsageBytes = memory;
-            var inactiveFile = StatFiles.Keyed(ms, "inactive_file"u8);
+            var inactiveFile = InterfaceFiles.Keyed(ms, "inactive_file"u8);
             usage.MemoryWorkingSetBytes = memory > inactiveFile ? memory - inactiveFile : 0;
-            usage.MemoryRssBytes = StatFiles.Keyed(ms, "anon"u8);
-            usage.MemoryCacheBytes = StatFiles.Keyed(ms, "file"u8);
-            usage.PageFaults = StatFiles.Keyed(ms, "pgfault"u8);
-            usage.MajorPageFaults = StatFiles.Keyed(ms, "pgmajfault"u8);
+            usage.MemoryRssBytes = InterfaceFiles.Keyed(ms, "anon"u8);
+            usage.MemoryCacheBytes = InterfaceFiles.Keyed(ms, "file"u8);
+            usage.PageFaults = InterfaceFiles.Keyed(ms, "pgfault"u8);
+            usage.MajorPageFaults = InterfaceFiles.Keyed(ms, "pgmajfault"u8);
         }
 
         if (_files.TryRead(p.MemoryEvents, out var events))
         {
-            usage.MemoryFailcnt = StatFiles.Keyed(events, "max"u8);
-            usage.OomKills = StatFiles.Keyed(events, "oom_kill"u8);
+            usage.MemoryFailcnt = InterfaceFiles.Keyed(events, "max"u8);
+            usage.OomKills = InterfaceFiles.Keyed(events, "oom_kill"u8);
         }
 
         usage.MemorySwapBytes = _files.ReadNumber(p.SwapCurrent) ?? 0;
@@ -76,7 +77,7 @@ internal sealed class CgroupV2StatsReader(string root, string rootPrefix) : ICgr
             int nl = text.IndexOf((byte)'\n');
             var line = nl < 0 ? text : text[..nl];
             text = nl < 0 ? default : text[(nl + 1)..];
-            if (!StatFiles.TryDevice(line, out uint major, out uint minor, out int used))
+            if (!InterfaceFiles.TryDevice(line, out uint major, out uint minor, out int used))
             {
                 continue;
             }

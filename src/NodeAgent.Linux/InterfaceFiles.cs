@@ -1,13 +1,14 @@
 using System.Buffers.Text;
 using Microsoft.Win32.SafeHandles;
 
-namespace NodeAgent.Cgroups.Stats;
+namespace NodeAgent.Linux;
 
 /// <summary>
-/// Reads small kernel interface files into one reusable buffer and parses them without allocating. A missing file (or
-/// a cgroup removed while it was open: ENODEV) is reported as absent, never thrown.
+/// Reads small kernel interface files (cgroupfs, /proc, /sys) into one reusable buffer and parses them without
+/// allocating. A missing file (or a cgroup removed while it was open: ENODEV) is reported as absent, never thrown.
+/// Not thread-safe: the returned span is valid until the next read.
 /// </summary>
-internal sealed class StatFiles
+public sealed class InterfaceFiles
 {
     private byte[] _buffer = new byte[16 * 1024];
 
