@@ -1,5 +1,7 @@
 using System.Buffers.Text;
-using Microsoft.Win32.SafeHandles;
+using System.Runtime.InteropServices;
+using NodeAgent.Linux.Interop;
+using Tmds.Linux;
 
 namespace NodeAgent.Linux;
 
@@ -12,48 +14,65 @@ public sealed class InterfaceFiles
 {
     private byte[] _buffer = new byte[16 * 1024];
 
-    /// <summary>The file's content, or false when it does not exist (any more).</summary>
-    public bool TryRead(string path, out ReadOnlySpan<byte> content)
+    /// <summary>
+    /// The file's content, or false when it does not exist (any more) or cannot be read (ENODEV: its cgroup went away
+    /// while it was open). open, read, close: kernel interface files hand over their whole content in one read once
+    /// the buffer is large enough, so a short read ends it.
+    /// </summary>
+    public unsafe bool TryRead(string path, out ReadOnlySpan<byte> content)
     {
         content = default;
-        SafeFileHandle handle;
-        try
+        int fd;
+        do
         {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            fd = Libc.Open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        while (fd < 0 && Marshal.GetLastPInvokeError() == ErrnoNames.EINTR);
+
+        if (fd < 0)
         {
             return false;
         }
 
-        using (handle)
+        try
         {
             int total = 0;
-            try
+            while (true)
             {
-                while (true)
+                if (total == _buffer.Length)
                 {
-                    if (total == _buffer.Length)
-                    {
-                        Array.Resize(ref _buffer, _buffer.Length * 2);
-                    }
-
-                    int n = RandomAccess.Read(handle, _buffer.AsSpan(total), total);
-                    if (n == 0)
-                    {
-                        break;
-                    }
-
-                    total += n;
+                    Array.Resize(ref _buffer, _buffer.Length * 2);
                 }
-            }
-            catch (IOException)
-            {
-                return false; // ENODEV: the cgroup went away while the file was open
+
+                long n;
+                fixed (byte* b = _buffer)
+                {
+                    n = LibC.read(fd, b + total, _buffer.Length - total);
+                }
+
+                if (n < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == ErrnoNames.EINTR)
+                    {
+                        continue;
+                    }
+
+                    return false;
+                }
+
+                total += (int)n;
+                if (n == 0 || total < _buffer.Length)
+                {
+                    break;
+                }
             }
 
             content = _buffer.AsSpan(0, total);
             return true;
+        }
+        finally
+        {
+            LibC.close(fd);
         }
     }
 

@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using NodeAgent.Cgroups;
-using NodeAgent.Cgroups.Stats;
 using NodeAgent.Cri;
 using NodeAgent.Images;
 using NodeAgent.Linux;
@@ -18,24 +18,25 @@ namespace NodeAgent.Runtime.Stats;
 public sealed class RuntimeStatsCollector : IRuntimeStats, IDisposable
 {
     private readonly LinuxRuntimeService _runtime;
-    private readonly ICgroupStatsReader? _cgroups;
+    private readonly CollectionWorker[] _workers;
     private readonly ISnapshotter _snapshotter;
     private readonly RuntimeStatsOptions _options;
     private readonly TimeProvider _time;
     private readonly NodeReadings _node;
     private readonly SemaphoreSlim _collecting = new(1, 1);
-    private readonly CgroupUsage _usage = new();
-    private readonly List<LinkCounters> _links = [];
-    private readonly Dictionary<string, LinkStatistics> _podLinks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LinkStatistics> _podLinks = new(StringComparer.Ordinal);
     private readonly FilesystemUsageCache _fs;
     private readonly CancellationTokenSource _stop = new();
     private RuntimeStatsSnapshot? _current;
     private Task? _fsLoop;
+    private int _disposed;
 
     public RuntimeStatsCollector(LinuxRuntimeService runtime, ICgroupManager? cgroups, ISnapshotter snapshotter, string rootDir, RuntimeStatsOptions? options = null, TimeProvider? time = null)
     {
         _runtime = runtime;
-        _cgroups = cgroups?.CreateStatsReader();
+        _workers = cgroups is null
+            ? []
+            : [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(_ => new CollectionWorker(cgroups.CreateStatsReader(), _podLinks))];
         _snapshotter = snapshotter;
         _options = options ?? new RuntimeStatsOptions();
         _time = time ?? TimeProvider.System;
@@ -82,149 +83,61 @@ public sealed class RuntimeStatsCollector : IRuntimeStats, IDisposable
         var now = _time.GetUtcNow();
         var errors = new List<string>();
         var (sandboxes, containers) = _runtime.StatsTargets();
-        var pods = new List<PodSandboxStats>(sandboxes.Count);
-        foreach (var sandbox in sandboxes)
-        {
-            if (ReadPod(sandbox, now, errors) is { } pod)
-            {
-                pods.Add(pod);
-            }
-        }
-
         var byId = sandboxes.ToDictionary(s => s.Id, StringComparer.Ordinal);
-        var result = new List<ContainerStats>(containers.Count);
-        foreach (var (record, status) in containers)
+        var pods = new PodSandboxStats?[sandboxes.Count];
+        var result = new ContainerStats?[containers.Count];
+        var workerErrors = new List<string>[_workers.Length];
+
+        // Each worker (own buffer, own path cache) takes every Nth sandbox and container: the reads are system calls
+        // that wait on the kernel, so the machine's cores share them.
+        Parallel.For(0, _workers.Length, w =>
         {
-            if (byId.ContainsKey(record.SandboxId) && ReadContainer(record, status, now) is { } stats)
+            var worker = _workers[w];
+            var errs = workerErrors[w] = [];
+            for (int i = w; i < sandboxes.Count; i += _workers.Length)
             {
-                result.Add(stats);
+                pods[i] = worker.ReadPod(sandboxes[i], now, errs);
             }
+
+            for (int i = w; i < containers.Count; i += _workers.Length)
+            {
+                var (record, status) = containers[i];
+                if (byId.ContainsKey(record.SandboxId))
+                {
+                    result[i] = worker.ReadContainer(record, status, now, _fs.Get(record.Id));
+                }
+            }
+
+            worker.Sweep();
+        });
+
+        foreach (var e in workerErrors)
+        {
+            errors.AddRange(e);
         }
 
         ForgetGoneSandboxes(byId);
-        _cgroups?.Sweep();
         return new RuntimeStatsSnapshot
         {
             Timestamp = now,
             Machine = _node.Machine(),
             Node = _node.Read(errors),
-            Pods = pods,
-            Containers = result,
+            Pods = [.. pods.OfType<PodSandboxStats>()],
+            Containers = [.. result.OfType<ContainerStats>()],
             Errors = errors,
         };
-    }
-
-    private PodSandboxStats? ReadPod(SandboxRecord sandbox, DateTimeOffset now, List<string> errors)
-    {
-        if (_cgroups is null || !_cgroups.TryRead(sandbox.Config.CgroupParent, _usage))
-        {
-            return null; // no cgroup (any more): the sandbox is being removed
-        }
-
-        var cpu = Cpu(_usage);
-        var memory = Memory(_usage);
-        var io = Io(_usage);
-        ulong processes = _usage.Processes, threads = _usage.Threads;
-        return new PodSandboxStats
-        {
-            Id = sandbox.Id,
-            Name = sandbox.Config.Name,
-            Namespace = sandbox.Config.Namespace,
-            Uid = sandbox.Config.Uid,
-            CgroupName = _cgroups.IdOf(sandbox.Config.CgroupParent),
-            CreatedAt = sandbox.CreatedAt,
-            Cpu = cpu,
-            Memory = memory,
-            Processes = processes,
-            Threads = threads,
-            DiskIo = io,
-            Network = PodNetwork(sandbox, errors),
-            Limits = sandbox.Config.PodResources,
-            Timestamp = now,
-        };
-    }
-
-    private ContainerStats? ReadContainer(ContainerRecord record, ContainerStatus status, DateTimeOffset now)
-    {
-        if (_cgroups is null || !_cgroups.TryRead(record.CgroupPath, _usage))
-        {
-            return null; // removed while this collection ran
-        }
-
-        var (layer, logs) = _fs.Get(record.Id);
-        return new ContainerStats
-        {
-            Id = record.Id,
-            SandboxId = record.SandboxId,
-            Name = record.Config.Name,
-            Image = record.ImageRef,
-            CgroupName = _cgroups.IdOf(record.CgroupPath),
-            StartedAt = status.StartedAt ?? status.CreatedAt,
-            CreatedAt = status.CreatedAt,
-            Cpu = Cpu(_usage),
-            Memory = Memory(_usage),
-            Processes = _usage.Processes,
-            Threads = _usage.Threads,
-            DiskIo = Io(_usage),
-            WritableLayer = layer,
-            Logs = logs,
-            Limits = record.Config.Resources,
-            Timestamp = now,
-        };
-    }
-
-    /// <summary>The sandbox's interfaces but loopback; none for hostNetwork pods (their traffic is the node's).</summary>
-    private IReadOnlyList<InterfaceStats> PodNetwork(SandboxRecord sandbox, List<string> errors)
-    {
-        if (sandbox.Config.HostNetwork || sandbox.NamespacePaths.GetValueOrDefault("net") is not { Length: > 0 } netns)
-        {
-            return [];
-        }
-
-        try
-        {
-            if (!_podLinks.TryGetValue(sandbox.Id, out var links))
-            {
-                links = LinkStatistics.OpenIn(netns);
-                _podLinks[sandbox.Id] = links;
-            }
-
-            links.Read(_links);
-            return NodeReadings.Interfaces(_links, l => l.Name != "lo");
-        }
-        catch (Exception e) when (e is LinuxException or IOException)
-        {
-            errors.Add($"pod {sandbox.Config.Namespace}/{sandbox.Config.Name}: network interfaces of {netns}: {e.Message}");
-            return [];
-        }
     }
 
     private void ForgetGoneSandboxes(Dictionary<string, SandboxRecord> live)
     {
         foreach (var id in _podLinks.Keys.Where(id => !live.ContainsKey(id)).ToList())
         {
-            _podLinks[id].Dispose();
-            _podLinks.Remove(id);
+            if (_podLinks.TryRemove(id, out var links))
+            {
+                links.Dispose();
+            }
         }
     }
-
-    private static CpuUsage Cpu(CgroupUsage u) => new(u.CpuUsageNanos, u.CpuPeriods, u.CpuThrottledPeriods, u.CpuThrottledNanos);
-
-    private static MemoryUsage Memory(CgroupUsage u) => new()
-    {
-        UsageBytes = u.MemoryUsageBytes,
-        WorkingSetBytes = u.MemoryWorkingSetBytes,
-        RssBytes = u.MemoryRssBytes,
-        CacheBytes = u.MemoryCacheBytes,
-        SwapBytes = u.MemorySwapBytes,
-        Failcnt = u.MemoryFailcnt,
-        PageFaults = u.PageFaults,
-        MajorPageFaults = u.MajorPageFaults,
-        OomKills = u.OomKills,
-    };
-
-    private static IReadOnlyList<DiskIoStats> Io(CgroupUsage u) =>
-        u.DeviceIo.Count == 0 ? [] : u.DeviceIo.ConvertAll(d => new DiskIoStats(d.Device, d.ReadBytes, d.WriteBytes));
 
     private List<FilesystemUsageCache.Target> Targets() =>
         _runtime.StatsTargets().Containers
@@ -250,6 +163,11 @@ public sealed class RuntimeStatsCollector : IRuntimeStats, IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stop.Cancel();
         try
         {
