@@ -19,7 +19,7 @@ internal sealed class CgroupV1StatsReader(IReadOnlyDictionary<string, string> co
 
     public void Sweep() => _paths.Sweep();
 
-    public bool TryRead(string relativePath, CgroupUsage usage)
+    public bool TryRead(string relativePath, CgroupUsage usage, bool cfs = true)
     {
         var p = _paths.Get(relativePath, Build);
         usage.Reset();
@@ -42,7 +42,7 @@ internal sealed class CgroupV1StatsReader(IReadOnlyDictionary<string, string> co
             usage.CpuUsageNanos = cpu;
         }
 
-        if (p.CpuStat is { } cpuStat && _files.TryRead(cpuStat, out var cs))
+        if (cfs && p.CpuStat is { } cpuStat && _files.TryRead(cpuStat, out var cs))
         {
             usage.CpuPeriods = InterfaceFiles.Keyed(cs, "nr_periods"u8);
             usage.CpuThrottledPeriods = InterfaceFiles.Keyed(cs, "nr_throttled"u8);

@@ -21,7 +21,7 @@ internal sealed class CgroupV2StatsReader(string root, string rootPrefix) : ICgr
 
     public void Sweep() => _paths.Sweep();
 
-    public bool TryRead(string relativePath, CgroupUsage usage)
+    public bool TryRead(string relativePath, CgroupUsage usage, bool cfs = true)
     {
         var p = _paths.Get(relativePath, Build);
         usage.Reset();

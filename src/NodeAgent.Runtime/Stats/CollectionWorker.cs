@@ -19,7 +19,7 @@ internal sealed class CollectionWorker(ICgroupStatsReader reader, ConcurrentDict
 
     public PodSandboxStats? ReadPod(SandboxRecord sandbox, DateTimeOffset now, List<string> errors)
     {
-        if (!reader.TryRead(sandbox.Config.CgroupParent, _usage))
+        if (!reader.TryRead(sandbox.Config.CgroupParent, _usage, cfs: sandbox.Config.PodResources.CpuQuotaMicros is > 0))
         {
             return null; // no cgroup (any more): the sandbox is being removed
         }
@@ -49,7 +49,7 @@ internal sealed class CollectionWorker(ICgroupStatsReader reader, ConcurrentDict
 
     public ContainerStats? ReadContainer(ContainerRecord record, ContainerStatus status, DateTimeOffset now, (FsUsage? Layer, FsUsage? Logs) fs)
     {
-        if (!reader.TryRead(record.CgroupPath, _usage))
+        if (!reader.TryRead(record.CgroupPath, _usage, cfs: record.Config.Resources.CpuQuotaMicros is > 0))
         {
             return null; // removed while this collection ran
         }
