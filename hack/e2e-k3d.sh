@@ -132,7 +132,7 @@ start_agent() {
   BIN=$(hack/build.sh "$WORK/bin")
   log "starting the agent as node $NODE (log: $AGENT_LOG)"
   mkdir -p "$WORK/manifests"
-  "$BIN" --root-dir "$WORK/root" agent --kubeconfig "$NODE_KC" --hostname-override "$NODE" --read-only-port 0 \
+  "$BIN" --root-dir "$WORK/root" agent --kubeconfig "$NODE_KC" --hostname-override "$NODE" --read-only-port 0 --disable-kube-proxy \
     --pod-manifest-path "$WORK/manifests" > "$AGENT_LOG" 2>&1 &
   agent_pid=$!
 }

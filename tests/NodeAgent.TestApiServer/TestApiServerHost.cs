@@ -53,6 +53,10 @@ public sealed class TestApiServerHost : IAsyncDisposable
     /// <summary>Answers the next <paramref name="count"/> requests 429 Too Many Requests with Retry-After: 1.</summary>
     public void Throttle(int count) => _router.Throttle(count);
 
+    /// <summary>The service proxy's credential (client certificate <c>system:kube-proxy</c>, bound to
+    /// <c>system:node-proxier</c> as in a real cluster).</summary>
+    public string KubeProxyKubeconfig => Path.Combine(Options.Directory, "kube-proxy.kubeconfig");
+
     public string NodeKubeconfig(string node) => Path.Combine(Options.Directory, node + ".kubeconfig");
 
     /// <summary>Starts a server; pass <paramref name="pki"/>, <paramref name="store"/> and <paramref name="adminToken"/> of a stopped one to restart it over the same data and identities.</summary>
@@ -194,6 +198,11 @@ public sealed class TestApiServerHost : IAsyncDisposable
             using var cert = Pki.IssueClient("system:node:" + node, "system:nodes");
             var user = $"    client-certificate-data: {B64(cert.ExportCertificatePem())}\n    client-key-data: {B64(TestPki.KeyPem(cert))}\n";
             WriteKubeconfig(NodeKubeconfig(node), "system:node:" + node, user);
+        }
+        using (var proxier = Pki.IssueClient(Authorizer.KubeProxyUser))
+        {
+            WriteKubeconfig(KubeProxyKubeconfig, Authorizer.KubeProxyUser,
+                $"    client-certificate-data: {B64(proxier.ExportCertificatePem())}\n    client-key-data: {B64(TestPki.KeyPem(proxier))}\n");
         }
         for (var i = 0; i < Options.BootstrapTokens.Count; i++)
         {

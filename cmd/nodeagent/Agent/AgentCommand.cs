@@ -12,6 +12,7 @@ using NodeAgent.Kubelet.Agent;
 using NodeAgent.Kubelet.Node;
 using NodeAgent.Registry;
 using NodeAgent.Runtime;
+using NodeAgent.Runtime.Sandboxes;
 
 namespace NodeAgent.Cli.Agent;
 
@@ -40,6 +41,7 @@ internal static class AgentCommand
 
         NetworkFlags.AddTo(cmd);
         AgentImageOptions.AddTo(cmd);
+        AgentProxyOptions.AddTo(cmd);
         cmd.SetAction((pr, _) => CliErrors.RunAsync(() => RunUntilStoppedAsync(pr)));
         return cmd;
     }
@@ -103,6 +105,7 @@ internal static class AgentCommand
             }
         }
 
+        var proxy = AgentProxyOptions.Resolve(options, nodeName, warnings);
         var network = NetworkFlags.CreatePodNetwork(options);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
 
@@ -145,6 +148,7 @@ internal static class AgentCommand
                 Api = api?.Context,
                 Registration = new NodeRegistration { RegisterNode = options.Kubelet.RegisterNode, Labels = options.NodeLabels, Taints = options.Kubelet.RegisterWithTaints },
                 NodeStatus = new NodeStatusSettings { RuntimeVersion = "nodeagent://" + AgentVersion.Version, KubeletVersion = AgentVersion.KubeletVersion },
+                Sockets = new SandboxSockets(sp.GetRequiredService<LinuxRuntimeService>()),
             },
             sp.GetRequiredService<LinuxRuntimeService>(),
             new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,
@@ -152,6 +156,7 @@ internal static class AgentCommand
             HostFiles.Instance, sp.GetRequiredService<LoopSupervisor>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService(sp => new KubeletService(sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
             IPAddress.Parse(options.Kubelet.Address), options.Kubelet.ReadOnlyPort, sp.GetRequiredService<ILoggerFactory>()));
+        AgentProxyOptions.Register(builder.Services, proxy);
         builder.Services.AddHostedService(sp => new ReadyLog(sp.GetRequiredService<ILogger<ReadyLog>>()));
         using var host = builder.Build();
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");

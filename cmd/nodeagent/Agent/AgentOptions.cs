@@ -51,6 +51,12 @@ public sealed class AgentOptions
 
     public string LoggingFormat { get; set; } = "text";
 
+    /// <summary><c>--disable-kube-proxy</c>: no service proxy in the agent.</summary>
+    public bool DisableKubeProxy { get; set; }
+
+    /// <summary><c>--kube-proxy-arg</c>: the in-agent proxy's flags by name.</summary>
+    public Dictionary<string, string> KubeProxyArgs { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary><c>podCIDR</c>, or the built-in network's default.</summary>
     public string PodCidr => Kubelet.PodCidr is { Length: > 0 } cidr ? cidr : DefaultPodCidr;
 

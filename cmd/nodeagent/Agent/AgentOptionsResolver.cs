@@ -53,6 +53,8 @@ internal static class AgentOptionsResolver
         Bind(NetworkFlags.BridgeName, null, (o, v) => o.BridgeName = v),
         Bind(NetworkFlags.Mtu, null, (o, v) => o.NetworkMtu = v),
         Bind(NetworkFlags.CheckFrequency, null, (o, v) => o.NetworkCheckFrequency = Duration(NetworkFlags.CheckFrequency, v)),
+        Bind(AgentProxyOptions.DisableKubeProxy, null, (o, v) => o.DisableKubeProxy = v),
+        Bind(AgentProxyOptions.KubeProxyArg, null, (o, v) => o.KubeProxyArgs = AgentProxyOptions.ParseArgs(v)),
         Bind(AgentImageOptions.RegistryConfig, null, (o, v) => o.RegistryConfig = v),
         Bind(AgentImageOptions.HighThreshold, "imageGCHighThresholdPercent", (o, v) => o.Kubelet.ImageGcHighThresholdPercent = v),
         Bind(AgentImageOptions.LowThreshold, "imageGCLowThresholdPercent", (o, v) => o.Kubelet.ImageGcLowThresholdPercent = v),

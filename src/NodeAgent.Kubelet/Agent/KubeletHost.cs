@@ -6,6 +6,7 @@ using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Kubelet.Pods;
+using NodeAgent.Kubelet.Prober;
 using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Agent;
@@ -90,10 +91,22 @@ public sealed partial class KubeletHost
         };
         _health = new LoopHealth(time, loggers.CreateLogger<LoopHealth>());
         _trimmer = new HeapTrimmer(time, loggers.CreateLogger<HeapTrimmer>());
+        // The prober reaches pods over their own network namespaces (the runtime's sockets) and reads their
+        // running containers from the statuses the workers publish.
+        Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, options.ContainerExec), statuses.Get,
+            pod => syncer.View(pod).Sandbox is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>());
+        syncer.Probes = Probes;
+        syncer.TerminationMessages = new TerminationMessages(podsRoot);
+        syncer.Hooks = options.Sockets is null ? null : new LifecycleHooks(new ProbeRunner(options.Sockets, options.ContainerExec), time);
         _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health)
         {
             PodRemoved = _trimmer.PodRemoved,
+            Probes = Probes,
         };
+        if (Probes is not null)
+        {
+            Probes.Results.Changed += _workers.Notify;
+        }
         _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods, node.Name, NodeLabels), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
             loggers.CreateLogger<PodDispatcher>(), _health);
@@ -159,6 +172,9 @@ public sealed partial class KubeletHost
     private string? NotReadyMessage() =>
         _health.IsHealthy ? null : "kubelet loop failed: " + string.Join(", ", _health.FailedLoops.Select(l => l.Name));
 
+    /// <summary>The containers' liveness, readiness and startup probes (null without sockets into sandboxes).</summary>
+    public ProbeManager? Probes { get; }
+
     /// <summary>Loops and pod workers that report their own state (a crashed dispatcher, a worker whose loop failed).</summary>
     public LoopHealth PodLoops => _health;
 
@@ -195,6 +211,10 @@ public sealed partial class KubeletHost
         finally
         {
             await _workers.DisposeAsync();
+            if (Probes is not null)
+            {
+                await Probes.DisposeAsync();
+            }
             _trimmer.Dispose();
             _http?.Dispose();
             if (_api is not null)

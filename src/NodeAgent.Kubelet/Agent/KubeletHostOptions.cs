@@ -1,5 +1,7 @@
+using NodeAgent.Cri;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Node;
+using NodeAgent.Kubelet.Prober;
 
 namespace NodeAgent.Kubelet.Agent;
 
@@ -28,4 +30,10 @@ public sealed record KubeletHostOptions
 
     /// <summary>API server mode: the host readings of node status (the host's own files when null).</summary>
     public INodeHostReadings? HostReadings { get; init; }
+
+    /// <summary>Sockets inside pod sandboxes for httpGet and tcpSocket probes; null: containers are not probed.</summary>
+    public ISandboxSockets? Sockets { get; init; }
+
+    /// <summary>Commands in containers for exec probes; null: exec probes report that they cannot run.</summary>
+    public IContainerExec? ContainerExec { get; init; }
 }

@@ -1,5 +1,6 @@
 using k8s.Models;
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Prober;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -17,11 +18,13 @@ public static class PodStatusBuilder
         IReadOnlyDictionary<string, ContainerWaiting> waiting,
         string? hostIp,
         DateTime? startTime,
-        DateTime now)
+        DateTime now,
+        ProbeManager? probes = null,
+        TerminationMessages? messages = null)
     {
         var spec = pod.Spec;
-        var init = (spec.InitContainers ?? []).Select(c => ContainerStatusFor(c, runtime, waiting)).ToList();
-        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting)).ToList();
+        var init = (spec.InitContainers ?? []).Select(c => ContainerStatusFor(c, runtime, waiting, null, Message(pod, c, messages))).ToList();
+        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting, probes, Message(pod, c, messages))).ToList();
         var initialized = init.All(s => s.State?.Terminated?.ExitCode == 0);
         var phase = Phase(spec.RestartPolicy ?? "Always", init, main);
         var sandboxReady = runtime.Sandbox?.State == SandboxState.Ready;
@@ -87,8 +90,13 @@ public static class PodStatusBuilder
         };
     }
 
-    public static V1ContainerStatus ContainerStatusFor(V1Container container, PodRuntimeView runtime, IReadOnlyDictionary<string, ContainerWaiting> waiting)
+    /// <summary>A container's status; with <paramref name="probes"/>, a running container is started once its startup
+    /// probe succeeded and ready once started and its readiness probe succeeded (kubelet's prober manager).</summary>
+    public static V1ContainerStatus ContainerStatusFor(V1Container container, PodRuntimeView runtime, IReadOnlyDictionary<string, ContainerWaiting> waiting,
+        ProbeManager? probes = null, Func<ContainerStatus, string?>? message = null)
     {
+        V1ContainerStateTerminated Terminated(ContainerStatus c) => PodStatusBuilder.Terminated(c, message?.Invoke(c));
+
         var attempts = runtime.Attempts(container.Name);
         var latest = attempts.FirstOrDefault();
         var status = new V1ContainerStatus
@@ -134,8 +142,8 @@ public static class PodStatusBuilder
                 break;
             case ContainerState.Running:
                 status.State = new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = latest.StartedAt?.UtcDateTime } };
-                status.Started = true;
-                status.Ready = true;
+                status.Started = probes?.Started(container, latest.Id) ?? true;
+                status.Ready = status.Started == true && (probes?.Ready(container, latest.Id) ?? true);
                 break;
             default:
                 status.State = new V1ContainerState { Terminated = Terminated(latest) };
@@ -145,11 +153,14 @@ public static class PodStatusBuilder
         return status;
     }
 
-    private static V1ContainerStateTerminated Terminated(ContainerStatus c) => new()
+    private static Func<ContainerStatus, string?>? Message(V1Pod pod, V1Container container, TerminationMessages? messages) =>
+        messages is null ? null : c => messages.For(pod, container, c);
+
+    private static V1ContainerStateTerminated Terminated(ContainerStatus c, string? message) => new()
     {
         ExitCode = c.ExitCode,
         Reason = c.Reason,
-        Message = c.Message,
+        Message = message ?? c.Message,
         StartedAt = c.StartedAt?.UtcDateTime,
         FinishedAt = c.FinishedAt?.UtcDateTime,
         ContainerID = ContainerIdScheme + c.Id,

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Cri;
+using NodeAgent.Kubelet.Prober;
 using NodeAgent.Kubelet.Volumes;
 
 namespace NodeAgent.Kubelet.Pods;
@@ -27,6 +28,15 @@ public sealed partial class PodSyncer(
     /// <summary>The API objects env refers to (configMapKeyRef, secretKeyRef, envFrom, service links): those of
     /// the volumes' API source, none without an API server.</summary>
     public IPodApiObjects ApiObjects => Volumes?.Api?.Objects ?? NoPodApiObjects.Instance;
+
+    /// <summary>The containers' termination message files; null: none are mounted.</summary>
+    public TerminationMessages? TerminationMessages { get; set; }
+
+    /// <summary>postStart and preStop hooks; null: hooks are not run.</summary>
+    public LifecycleHooks? Hooks { get; set; }
+
+    /// <summary>The containers' probes: a running container whose liveness or startup probe failed is restarted.</summary>
+    public ProbeManager? Probes { get; set; }
 
     /// <summary>The node's address, for the downward API's status.hostIP.</summary>
     public Func<string?> HostIp { get; set; } = () => null;
@@ -77,8 +87,16 @@ public sealed partial class PodSyncer(
             {
                 if (latest.Labels.GetValueOrDefault(ContainerConfigFactory.HashLabel) != ContainerConfigFactory.Hash(container))
                 {
-                    events.Record(pod, "Normal", "Killing", $"Container {container.Name} definition changed, will be restarted", FieldPath(pod, container));
-                    await runtime.StopContainerAsync(latest.Id, GracePeriod(pod), cancellationToken);
+                    await StopContainerAsync(pod, container, latest, GracePeriod(pod), $"Container {container.Name} definition changed, will be restarted", cancellationToken);
+                    latest = runtime.ContainerStatus(latest.Id);
+                }
+                else if (Probes?.FailedProbe(container, latest.Id) is { } failed)
+                {
+                    // kubelet's computePodActions: a failed liveness (or startup) probe kills the container, which
+                    // then restarts as the restart policy says, within the probe's own grace period if it has one.
+                    var probe = failed == ProbeKind.Liveness ? container.LivenessProbe : container.StartupProbe;
+                    var grace = probe?.TerminationGracePeriodSeconds is { } seconds ? GracePeriods.FromSeconds(seconds) : GracePeriod(pod);
+                    await StopContainerAsync(pod, container, latest, grace, $"Container {container.Name} failed {failed.ToString().ToLowerInvariant()} probe, will be restarted", cancellationToken);
                     latest = runtime.ContainerStatus(latest.Id);
                 }
                 else
@@ -103,18 +121,14 @@ public sealed partial class PodSyncer(
     {
         var view = View(pod);
         var running = view.Containers.Where(c => c.State == ContainerState.Running).ToList();
-        foreach (var c in running)
-        {
-            events.Record(pod, "Normal", "Killing", $"Stopping container {c.Name}");
-        }
-
-        await Task.WhenAll(running.Select(c => runtime.StopContainerAsync(c.Id, grace, cancellationToken)));
+        await Task.WhenAll(running.Select(c => StopContainerAsync(pod, Spec(pod, c.Name), c, grace, $"Stopping container {c.Name}", cancellationToken)));
         foreach (var sandbox in runtime.ListPodSandboxes(PodFilter(pod)).Where(s => s.Config.Uid == pod.Metadata.Uid))
         {
             await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken);
         }
 
         backoff.Forget(pod.Metadata.Uid);
+        TerminationMessages?.ForgetPod(pod, view.Containers.Select(c => c.Id));
         ApiObjects.ForgetPod(pod.Metadata.Uid);
         Volumes?.Remove(pod.Metadata.Uid);
         // kubelet's container GC removes the log directories of pods that are gone.
@@ -203,7 +217,7 @@ public sealed partial class PodSyncer(
                 events.Record(pod, "Warning", "InvalidEnvironmentVariableNames", warning);
             }
 
-            var mounts = Volumes?.MountsFor(pod, container) ?? [];
+            IReadOnlyList<VolumeMount> mounts = [.. Volumes?.MountsFor(pod, container) ?? [], .. TerminationMessages?.MountFor(pod, container, attempt) ?? []];
             id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt, env, mounts), cancellationToken);
         }
         catch (ContainerConfigException ex)
@@ -225,6 +239,20 @@ public sealed partial class PodSyncer(
         {
             await runtime.StartContainerAsync(id, cancellationToken);
             events.Record(pod, "Normal", "Started", $"Started container {container.Name}", FieldPath(pod, container));
+            if (container.Lifecycle?.PostStart is { } postStart && Hooks is not null
+                && await Hooks.RunAsync(Target(pod, container, id, sandboxId), postStart, PostStartLimit, cancellationToken) is { } hookError)
+            {
+                // kubelet: the reason goes to the log only (it may hold secrets); the container is killed and
+                // waits as PostStartHookError, restarted with the crash-loop backoff.
+                LogHookFailed(PodPaths.FullName(pod), container.Name, "PostStart", hookError);
+                events.Record(pod, "Warning", "FailedPostStartHook", "PostStartHook failed", FieldPath(pod, container));
+                if (runtime.ContainerStatus(id) is { } started)
+                {
+                    await StopContainerAsync(pod, container, started, GracePeriod(pod), "FailedPostStartHook", cancellationToken, runPreStop: false);
+                }
+                waiting[container.Name] = new ContainerWaiting("PostStartHookError", hookError);
+                return backoff.Current(key) == TimeSpan.Zero ? backoff.Next(key) : backoff.Current(key);
+            }
         }
         catch (RuntimeException ex)
         {
@@ -240,6 +268,42 @@ public sealed partial class PodSyncer(
 
         return null;
     }
+
+    /// <summary>How long a postStart hook may run (kubelet has no limit; one here keeps a hung hook from holding the
+    /// pod's worker for ever).</summary>
+    public static readonly TimeSpan PostStartLimit = TimeSpan.FromMinutes(5);
+
+    /// <summary>kubelet's minimum shutdown window after a preStop hook (minimumGracePeriodInSeconds).</summary>
+    private static readonly TimeSpan MinimumGraceAfterHook = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// kubelet's killContainer, the one way a container is stopped here (pod deletion, a changed definition, a failed
+    /// probe or postStart hook): the Killing event, the preStop hook within the grace period, then the stop signal
+    /// and SIGKILL after what is left of it (at least 2 s after a hook, as kubelet).
+    /// </summary>
+    private async Task StopContainerAsync(V1Pod pod, V1Container? spec, ContainerStatus container, TimeSpan grace, string message,
+        CancellationToken cancellationToken, bool runPreStop = true)
+    {
+        events.Record(pod, "Normal", "Killing", message, spec is null ? null : FieldPath(pod, spec));
+        if (runPreStop && spec?.Lifecycle?.PreStop is { } preStop && Hooks is not null && grace > TimeSpan.Zero)
+        {
+            var started = time.GetTimestamp();
+            if (await Hooks.RunAsync(Target(pod, spec, container.Id, container.SandboxId), preStop, grace, cancellationToken) is { } hookError)
+            {
+                LogHookFailed(PodPaths.FullName(pod), spec.Name, "PreStop", hookError);
+                events.Record(pod, "Warning", "FailedPreStopHook", "PreStopHook failed", FieldPath(pod, spec));
+            }
+            grace -= time.GetElapsedTime(started);
+            grace = grace < MinimumGraceAfterHook ? MinimumGraceAfterHook : grace;
+        }
+        await runtime.StopContainerAsync(container.Id, grace, cancellationToken);
+    }
+
+    private ProbeTarget Target(V1Pod pod, V1Container container, string containerId, string sandboxId) =>
+        new(pod, container, containerId, sandboxId, runtime.PodSandboxStatus(sandboxId)?.PodIps.FirstOrDefault());
+
+    private static V1Container? Spec(V1Pod pod, string name) =>
+        pod.Spec.Containers.FirstOrDefault(c => c.Name == name) ?? pod.Spec.InitContainers?.FirstOrDefault(c => c.Name == name);
 
     private static bool ShouldRestart(V1Pod pod, ContainerStatus exited) => pod.Spec.RestartPolicy switch
     {
@@ -259,6 +323,9 @@ public sealed partial class PodSyncer(
     private static string Seconds(TimeSpan t) => t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds}s" : $"{(int)t.TotalSeconds}s";
 
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pod {Pod} container {Container}: {Hook} hook failed: {Error}")]
+    private partial void LogHookFailed(string pod, string container, string hook, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pod {Pod}: sandbox {Sandbox} is not ready, creating a new one")]
     private partial void LogSandboxReplaced(string pod, string sandbox);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using NodeAgent.Kubelet.Prober;
 
 namespace NodeAgent.Kubelet.Pods;
 
@@ -36,6 +37,10 @@ public sealed partial class PodWorkers(
     public TimeSpan SyncErrorRetry { get; init; } = TimeSpan.FromSeconds(10);
 
     public int Count => _workers.Count;
+
+    /// <summary>The probes of the pods' containers: started with a pod's worker, stopped when the pod is gone; their
+    /// results go into the statuses this publishes.</summary>
+    public ProbeManager? Probes { get; init; }
 
     /// <summary>Called after a pod's worker has stopped and removed it (outside the workers' lock).</summary>
     public Action? PodRemoved { get; init; }
@@ -111,6 +116,7 @@ public sealed partial class PodWorkers(
     {
         var worker = new Worker(pod, LoopName(pod));
         _workers[uid] = worker;
+        Probes?.AddPod(pod);
         _health.Running(worker.Name);
         worker.Loop = Task.Run(() => RunAsync(uid, worker));
         return worker;
@@ -218,7 +224,7 @@ public sealed partial class PodWorkers(
         // (for transition times) on a shallow copy.
         var previous = statuses.Get(uid);
         var current = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = previous };
-        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now);
+        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now, Probes, syncer.TerminationMessages);
         var previousPhase = previous?.Phase;
         if (statuses.Set(pod, status) && previousPhase != status.Phase)
         {
@@ -276,6 +282,7 @@ public sealed partial class PodWorkers(
 
     private void Forget(string uid, bool restarting)
     {
+        Probes?.RemovePod(uid);
         statuses.Remove(uid);
         syncer.ForgetPod(uid);
         if (!restarting)

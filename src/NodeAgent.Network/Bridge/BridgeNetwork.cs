@@ -211,6 +211,7 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
                     return index;
                 });
                 NetworkNamespace.WriteSysctl(_options.NodeNetns, "net.ipv4.ip_forward", "1");
+                EnableBridgeNetfilter();
                 await _nat.EnsureBaseAsync(_cidr.ToString(), cancellationToken);
                 _bridgeIndex = index;
                 _node = own;
@@ -275,6 +276,27 @@ public sealed partial class BridgeNetwork : IPodNetwork, IDisposable
             throw new IOException($"pod network record {path}: {ex.Message}", ex);
         }
     }
+
+    /// <summary>
+    /// Bridged traffic through iptables (<c>net.bridge.bridge-nf-call-iptables=1</c>, as kubenet and k3s set it): a
+    /// pod's connection to a service IP whose endpoint sits on the same bridge is DNATed on its way in, and the
+    /// endpoint's answer, which crosses the bridge only, must meet conntrack to be translated back. Without
+    /// br_netfilter in the kernel that one case fails, so it is a warning, not an error.
+    /// </summary>
+    private void EnableBridgeNetfilter()
+    {
+        try
+        {
+            NetworkNamespace.WriteSysctl(_options.NodeNetns, "net.bridge.bridge-nf-call-iptables", "1");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogNoBridgeNetfilter(e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pod network: cannot set net.bridge.bridge-nf-call-iptables=1 ({Error}); load br_netfilter, or connections from a pod to a service whose endpoint is on this node fail")]
+    private partial void LogNoBridgeNetfilter(string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pod network: bridge {Bridge} at {Gateway} for {Cidr}")]
     private partial void LogBridgeReady(string bridge, IPAddress gateway, string cidr);

@@ -36,6 +36,24 @@ public sealed class AccessReviewTests(ApiServerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task TheKubeProxyCredentialGetsWhatSystemNodeProxierGrants()
+    {
+        // The default binding system:node-proxier → user system:kube-proxy: services, endpoints and EndpointSlices
+        // to list and watch, nodes to read, events to write; nothing else.
+        var proxy = fixture.Server.KubeProxyKubeconfig;
+        Assert.Equal("yes", await CanI(proxy, "list endpointslices.discovery.k8s.io --all-namespaces"));
+        Assert.Equal("yes", await CanI(proxy, "watch services --all-namespaces"));
+        Assert.Equal("yes", await CanI(proxy, "get nodes"));
+        Assert.Equal("yes", await CanI(proxy, "create events -n default"));
+        Assert.Equal("no", await CanI(proxy, "get pods -n default"));
+        Assert.Equal("no", await CanI(proxy, "create endpointslices.discovery.k8s.io -n default"));
+        Assert.Equal("no", await CanI(proxy, "get secrets -n default"));
+        Assert.Equal("no", await CanI(proxy, "patch nodes --subresource=status"));
+        var who = await Kubectl.RunAsync(proxy, "auth whoami -o jsonpath={.status.userInfo.username}");
+        Assert.Equal("system:kube-proxy", who.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task KubectlAuthCanIAnswersForTheCallerAndForAnImpersonatedNode()
     {
         Assert.Equal("yes", await CanI(Admin, "get pods"));

@@ -7,7 +7,7 @@ namespace NodeAgent.TestApiServer.Api;
 /// Authorization: <c>system:masters</c> may do anything; a node identity gets what the Node authorizer and the
 /// <c>system:node</c> rules grant (kubernetes plugin/pkg/auth/authorizer/rbac/bootstrappolicy NodeRules, node
 /// authorizer: secrets/configmaps only when a pod bound to the node references them, leases only its own);
-/// bootstrap-token users (group <c>system:bootstrappers</c>) what <c>system:node-bootstrapper</c> grants (CSRs);
+/// <c>system:kube-proxy</c> what <c>system:node-proxier</c> grants; bootstrap-token users (group <c>system:bootstrappers</c>) what <c>system:node-bootstrapper</c> grants (CSRs);
 /// every authenticated user what <c>system:basic-user</c> and <c>system:discovery</c> grant (self reviews,
 /// discovery paths); everyone else nothing. Requests and SubjectAccessReviews are judged by <see cref="Decide"/>
 /// alike. Denials carry the real server's message.
@@ -25,6 +25,23 @@ public sealed class Authorizer(ObjectStore store)
         ["services"] = ["get", "list", "watch"],
         ["serviceaccounts/token"] = ["create"],
     };
+
+    /// <summary>
+    /// <c>system:node-proxier</c> (bootstrap policy), which the default binding of the same name grants the user
+    /// <c>system:kube-proxy</c>: what a service proxy reads, and its events. Keyed by (group, resource).
+    /// </summary>
+    private static readonly Dictionary<(string Group, string Resource), string[]> ProxierRules = new()
+    {
+        [("", "services")] = ["list", "watch"],
+        [("", "endpoints")] = ["list", "watch"],
+        [("", "nodes")] = ["get", "list", "watch"],
+        [("", "events")] = ["create", "update", "patch"],
+        [("events.k8s.io", "events")] = ["create", "update", "patch"],
+        [("discovery.k8s.io", "endpointslices")] = ["list", "watch"],
+    };
+
+    /// <summary>The user the <c>system:node-proxier</c> binding names.</summary>
+    public const string KubeProxyUser = "system:kube-proxy";
 
     /// <summary>Non-resource paths system:discovery and system:public-info-viewer open to every authenticated user.</summary>
     private static readonly string[] DiscoveryPaths = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/readyz", "/version", "/version/", "/openapi", "/openapi/*"];
@@ -61,6 +78,10 @@ public sealed class Authorizer(ObjectStore store)
         }
         if (user.Groups.Contains("system:bootstrappers") && a.Group == "certificates.k8s.io" && a.Resource == "certificatesigningrequests"
             && a.Subresource is null or "" && a.Verb is "create" or "get" or "list" or "watch")
+        {
+            return new(true, "");
+        }
+        if (user.Name == KubeProxyUser && a.Subresource is null or "" && ProxierRules.TryGetValue((a.Group, a.RbacResource), out var proxier) && proxier.Contains(a.Verb))
         {
             return new(true, "");
         }

@@ -243,6 +243,10 @@ public static partial class ObjectRules
                 c["terminationMessagePath"] ??= "/dev/termination-log";
                 c["terminationMessagePolicy"] ??= "File";
                 c["resources"] ??= new JsonObject();
+                foreach (var port in (c["ports"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    port["protocol"] ??= "TCP";
+                }
             }
         }
         spec["tolerations"] ??= new JsonArray(

@@ -43,8 +43,12 @@ public sealed class ApiCluster : IAsyncDisposable
         return new ApiCluster(dir, server);
     }
 
-    /// <summary>The agent flags that join this cluster.</summary>
-    public string[] AgentFlags(params string[] extra) => ["--kubeconfig", NodeKubeconfig, "--node-status-update-frequency", "1s", .. extra];
+    /// <summary>The agent flags that join this cluster. The agent runs in the host's network namespace in these
+    /// tests, so its service proxy is off (<see cref="ProxiedAgentFlags"/> for an agent in a namespace of the test's).</summary>
+    public string[] AgentFlags(params string[] extra) => [.. ProxiedAgentFlags(extra), "--disable-kube-proxy"];
+
+    /// <summary>The agent flags that join this cluster, the service proxy on.</summary>
+    public string[] ProxiedAgentFlags(params string[] extra) => ["--kubeconfig", NodeKubeconfig, "--node-status-update-frequency", "1s", .. extra];
 
     public Task<Kubectl.Result> KubectlAsync(string args, string? stdin = null) => Kubectl.RunAsync(Server.AdminKubeconfig, args, stdin, timeoutSeconds: 120);
 

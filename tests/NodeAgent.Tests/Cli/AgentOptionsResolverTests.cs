@@ -67,6 +67,8 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { ["--cgroup-root", "nodeagent-x"], o => o.CgroupRoot, "nodeagent-x", "" },
         { ["--kubeconfig", "/x/kubelet.kubeconfig"], o => o.KubeConfig ?? "<none>", "/x/kubelet.kubeconfig", "<none>" },
         { ["--node-labels", "b=2,a.example.com/x=1"], o => Map(o.NodeLabels), "a.example.com/x=1,b=2", "" },
+        { ["--disable-kube-proxy"], o => $"{o.DisableKubeProxy}", "True", "False" },
+        { ["--kube-proxy-arg", "proxy-mode=userspace"], o => Map(o.KubeProxyArgs), "proxy-mode=userspace", "" },
     };
 
     [Theory]
@@ -165,6 +167,9 @@ public sealed class AgentOptionsResolverTests : IDisposable
     [InlineData("", new[] { "--eviction-hard", "memory.available<lots" }, "--eviction-hard: memory.available: invalid quantity lots")]
     [InlineData("evictionHard: {disk.full: 10%}", new string[0], "evictionHard: unknown eviction signal disk.full")]
     [InlineData("", new[] { "--node-status-update-frequency", "0s" }, "--node-status-update-frequency")]
+    [InlineData("", new[] { "--kube-proxy-arg", "oops" }, "--kube-proxy-arg \"oops\": expected name=value")]
+    [InlineData("", new[] { "--kube-proxy-arg", "a=1", "--kube-proxy-arg", "a=2" }, "a is given twice")]
+    [InlineData("", new[] { "--kube-proxy-arg", "cleanup=true" }, "nodeagent proxy --cleanup")]
     public void InvalidValuesNameTheirFlagOrField(string yaml, string[] flags, string expected)
     {
         var file = Write(yaml);

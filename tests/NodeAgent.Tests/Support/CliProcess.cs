@@ -7,7 +7,7 @@ public static class CliProcess
 {
     public static Process Start(RuntimeFixture rt, params string[] args) => StartIn(null, rt, args);
 
-    /// <summary>Runs the CLI inside the named network namespace when <paramref name="netns"/> is set: nsenter, not
+    /// <summary>Runs the CLI inside the named network namespace (or the one pinned at a path starting with '/') when <paramref name="netns"/> is set: nsenter, not
     /// <c>ip netns exec</c>, which remounts /sys and so hides the cgroup hierarchies.</summary>
     public static Process StartIn(string? netns, RuntimeFixture rt, params string[] args) => StartIn(netns, rt, null, args);
 
@@ -23,7 +23,7 @@ public static class CliProcess
         };
         if (netns is not null)
         {
-            psi.ArgumentList.Add($"--net=/var/run/netns/{netns}");
+            psi.ArgumentList.Add(netns.StartsWith('/') ? $"--net={netns}" : $"--net=/var/run/netns/{netns}");
             psi.ArgumentList.Add(binary);
         }
 

@@ -1,0 +1,125 @@
+using NodeAgent.Tests.Support;
+
+namespace NodeAgent.Tests.Agent;
+
+/// <summary>
+/// Issue #15's probes end to end, with static pods written as kubelet users write them and real containers (no pod
+/// network: the probes reach each pod on its own namespace's loopback). Each test names the kubelet behaviour it
+/// checks: readiness drives ready and the Ready condition, a failing liveness probe restarts the container with
+/// kubelet's events, a failing startup probe does the same and keeps liveness from running before it succeeds.
+/// </summary>
+[Collection("agent")]
+public sealed class ProbeAgentTests : IAsyncLifetime
+{
+    private AgentNode _node = null!;
+
+    public Task InitializeAsync()
+    {
+        if (!Privileged.SkipRequested)
+        {
+            _node = new AgentNode();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_node is not null)
+        {
+            await _node.DisposeAsync();
+        }
+    }
+
+    private static string Pod(string name, string probes) => $$"""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: {{name}}}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: web
+            image: localhost/busybox:latest
+            imagePullPolicy: Never
+            ports: [{name: http, containerPort: 8080}]
+            command: ["sh", "-c", "mkdir -p /www && echo ok > /www/ready && exec httpd -f -p 8080 -h /www"]
+        {{probes}}
+        """;
+
+    [PrivilegedFact]
+    public async Task ReadinessGatesReadyAndAFailingLivenessProbeRestartsTheContainer()
+    {
+        var agent = await _node.StartAsync();
+        // kubelet: ready follows the readiness probe (httpGet by port name); liveness fails on 404 twice in a row,
+        // then "Killing: Container web failed liveness probe, will be restarted" and the container restarts.
+        _node.Write("probed.yaml", Pod("probed", """
+                readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 1}
+                livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 2}
+            """));
+        var unhealthy = await agent.WaitForEventAsync("probed-node1", "Unhealthy");
+        Assert.EndsWith("Liveness probe failed: HTTP probe failed with statuscode: 404", unhealthy, StringComparison.Ordinal);
+        var killing = await agent.WaitForEventAsync("probed-node1", "Killing");
+        Assert.EndsWith("Container web failed liveness probe, will be restarted", killing, StringComparison.Ordinal);
+        await agent.WaitForLogAsync(l => l.Contains("event pod=default/probed-node1 ", StringComparison.Ordinal) && l.Contains("reason=Started:", StringComparison.Ordinal)
+            && agent.Count(x => x.Contains("event pod=default/probed-node1 ", StringComparison.Ordinal) && x.Contains("reason=Started:", StringComparison.Ordinal)) >= 2);
+
+        // Between restarts the readiness probe makes the pod Ready.
+        var ready = await WaitPodAsync(agent, "probed-node1", p => p.Status.Conditions.Any(c => c.Type == "Ready" && c.Status == "True"));
+        Assert.True(ready.Status.ContainerStatuses.Single().Ready);
+        Assert.True(ready.Status.ContainerStatuses.Single().RestartCount >= 1);
+    }
+
+    [PrivilegedFact]
+    public async Task ANeverReadyContainerRunsButIsNotReady()
+    {
+        var agent = await _node.StartAsync();
+        _node.Write("unready.yaml", Pod("unready", """
+                readinessProbe: {tcpSocket: {port: 9999}, periodSeconds: 1}
+            """));
+        var unhealthy = await agent.WaitForEventAsync("unready-node1", "Unhealthy");
+        Assert.EndsWith("Readiness probe failed: dial tcp 127.0.0.1:9999: connect: connection refused", unhealthy, StringComparison.Ordinal);
+        var pod = await WaitPodAsync(agent, "unready-node1", p => p.Status.Phase == "Running");
+        var web = pod.Status.ContainerStatuses.Single();
+        Assert.NotNull(web.State.Running);
+        Assert.True(web.Started);
+        Assert.False(web.Ready);
+        var readyCondition = pod.Status.Conditions.Single(c => c.Type == "Ready");
+        Assert.Equal(("False", "ContainersNotReady", "containers with unready status: [web]"), (readyCondition.Status, readyCondition.Reason, readyCondition.Message));
+        Assert.Equal(0, web.RestartCount);
+    }
+
+    [PrivilegedFact]
+    public async Task AFailingStartupProbeRestartsTheContainerAndHoldsBackLiveness()
+    {
+        var agent = await _node.StartAsync();
+        // kubelet: liveness and readiness wait for the startup probe; its failureThreshold failures restart the
+        // container ("failed startup probe, will be restarted"), and the container is never started nor ready.
+        _node.Write("slow.yaml", Pod("slow", """
+                startupProbe: {tcpSocket: {port: 9999}, periodSeconds: 1, failureThreshold: 2}
+                livenessProbe: {tcpSocket: {port: 9999}, periodSeconds: 1}
+            """));
+        var killing = await agent.WaitForEventAsync("slow-node1", "Killing");
+        Assert.EndsWith("Container web failed startup probe, will be restarted", killing, StringComparison.Ordinal);
+        Assert.DoesNotContain(agent.Lines, l => l.Contains("event pod=default/slow-node1 ", StringComparison.Ordinal) && l.Contains("Liveness probe", StringComparison.Ordinal));
+        Assert.Contains(agent.Lines, l => l.Contains("event pod=default/slow-node1 ", StringComparison.Ordinal) && l.EndsWith("Startup probe failed: dial tcp 127.0.0.1:9999: connect: connection refused", StringComparison.Ordinal));
+        var pod = await WaitPodAsync(agent, "slow-node1", p => p.Status.ContainerStatuses?.SingleOrDefault() is { State.Running: not null });
+        Assert.False(pod.Status.ContainerStatuses.Single().Started);
+        Assert.False(pod.Status.ContainerStatuses.Single().Ready);
+    }
+
+    /// <summary>Reads /pods until the pod satisfies <paramref name="condition"/> (the status changes on its own schedule).</summary>
+    private static async Task<k8s.Models.V1Pod> WaitPodAsync(AgentProcess agent, string name, Func<k8s.Models.V1Pod, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        k8s.Models.V1Pod? last = null;
+        while (!deadline.IsCancellationRequested)
+        {
+            last = await agent.PodAsync(name);
+            if (last?.Status is not null && condition(last))
+            {
+                return last;
+            }
+            await Task.Delay(200, CancellationToken.None);
+        }
+        throw new TimeoutException($"pod {name}: condition not met within 90 s; last status: {k8s.KubernetesJson.Serialize(last?.Status)}");
+    }
+}
