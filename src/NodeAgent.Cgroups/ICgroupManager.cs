@@ -1,3 +1,5 @@
+using NodeAgent.Cgroups.Stats;
+
 namespace NodeAgent.Cgroups;
 
 public enum CgroupVersion { V1, V2 }
@@ -18,4 +20,7 @@ public interface ICgroupManager
 
     /// <summary>Removes the cgroup and its child cgroups; processes still inside are killed first.</summary>
     void Remove(string relativePath);
+
+    /// <summary>A reader of this hierarchy's counters for the stats service (one per collector; not thread-safe).</summary>
+    ICgroupStatsReader CreateStatsReader();
 }

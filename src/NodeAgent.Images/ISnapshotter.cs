@@ -13,6 +13,9 @@ public interface ISnapshotter
     /// <summary>Creates the writable layer for a container and returns the overlay mount for its rootfs.</summary>
     OverlayMount PrepareContainer(string key, IReadOnlyList<string> lowerDirs);
 
+    /// <summary>The directory holding the container's writable layer (what its usage is measured on).</summary>
+    string WritableLayerPath(string key);
+
     /// <summary>Deletes the container's writable layer; no-op when absent.</summary>
     void RemoveContainer(string key);
 }

@@ -99,6 +99,12 @@ public sealed class OverlaySnapshotter : ISnapshotter
         return new OverlayMount(lowerDirs, upper, work);
     }
 
+    public string WritableLayerPath(string key)
+    {
+        ValidateKey(key);
+        return System.IO.Path.Combine(_containers, key, "upper");
+    }
+
     public void RemoveContainer(string key)
     {
         ValidateKey(key);

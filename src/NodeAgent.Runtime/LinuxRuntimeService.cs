@@ -349,6 +349,11 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         }
     }
 
+    /// <summary>For the stats collector: the ready sandboxes and the running containers with their records, from memory.</summary>
+    internal (List<SandboxRecord> Sandboxes, List<(ContainerRecord Record, ContainerStatus Status)> Containers) StatsTargets() => Query(view => (
+        view.Sandboxes().Where(s => !s.Stopped).ToList(),
+        view.Containers().Where(c => c.Status.State == ContainerState.Running).ToList()));
+
     /// <summary>Resolves a full ID, a unique ID prefix or a container name to a container ID.</summary>
     public string? FindContainer(string idOrName) => Query(view =>
     {

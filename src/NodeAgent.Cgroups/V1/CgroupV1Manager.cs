@@ -38,6 +38,8 @@ public sealed class CgroupV1Manager : ICgroupManager
 
     public CgroupVersion Version => CgroupVersion.V1;
 
+    public Stats.ICgroupStatsReader CreateStatsReader() => new Stats.CgroupV1StatsReader(_controllerRoots, RootPrefix);
+
     public string RootPrefix { get; }
 
     /// <summary>Controller → directory under which this manager's cgroups are created.</summary>

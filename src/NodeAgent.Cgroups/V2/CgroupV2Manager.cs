@@ -25,6 +25,8 @@ public sealed class CgroupV2Manager : ICgroupManager
 
     public CgroupVersion Version => CgroupVersion.V2;
 
+    public Stats.ICgroupStatsReader CreateStatsReader() => new Stats.CgroupV2StatsReader(Root, RootPrefix);
+
     public string MountRoot { get; }
 
     public string RootPrefix { get; }

@@ -17,6 +17,14 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int Stat(string path, byte* buffer);
 
+    // struct statvfs on x86_64 glibc is 112 bytes: f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, ... (8 bytes each).
+    [LibraryImport(Lib, EntryPoint = "statvfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int Statvfs(string path, byte* buffer);
+
+    // struct stat as for Stat: st_dev at 0, st_ino at 8, st_nlink at 16, st_mode at 24, st_blocks (512-byte units) at 64.
+    [LibraryImport(Lib, EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int Lstat(string path, byte* buffer);
+
     [LibraryImport(Lib, EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Mknod(string path, uint mode, ulong dev);
 
