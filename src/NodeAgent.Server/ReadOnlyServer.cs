@@ -37,7 +37,7 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         _app = builder.Build();
         _app.UseRouting();
-        _app.MapGet("/healthz", ctx => WriteHealthAsync(ctx, health));
+        _app.MapGet("/healthz", ctx => HealthzResponse.WriteAsync(ctx, health));
         _podList = new PodListWriter(pods, _logger, maxConcurrentPodLists);
         _app.MapGet("/pods", _podList.WriteAsync);
     }
@@ -57,28 +57,6 @@ public sealed partial class ReadOnlyServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _podList.Dispose();
-    }
-
-    private static Task WriteHealthAsync(HttpContext ctx, ILoopHealth? health)
-    {
-        ctx.Response.ContentType = "text/plain; charset=utf-8";
-        ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
-        var failures = health?.Failures ?? [];
-        if (failures.Count == 0)
-        {
-            return ctx.Response.WriteAsync("ok");
-        }
-
-        // kubelet's healthz format for a failed check; the loop names are ours, not the request's, so they are safe.
-        ctx.Response.StatusCode = StatusCodes.Status500InternalServerError;
-        var body = new System.Text.StringBuilder("[+]ping ok\n");
-        foreach (var f in failures)
-        {
-            body.Append("[-]").Append(f.Loop).Append(" failed: reason withheld\n");
-        }
-
-        body.Append("healthz check failed\n");
-        return ctx.Response.WriteAsync(body.ToString());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "read-only API listening on {Urls} (/healthz, /pods)")]
