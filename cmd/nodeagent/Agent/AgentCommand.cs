@@ -144,7 +144,7 @@ internal static class AgentCommand
                 PodLogDir = options.PodLogDir,
                 Api = api?.Context,
                 Registration = new NodeRegistration { RegisterNode = options.Kubelet.RegisterNode, Labels = options.NodeLabels, Taints = options.Kubelet.RegisterWithTaints },
-                NodeStatus = new NodeStatusSettings { RuntimeVersion = "nodeagent://" + AgentVersion.Version, KubeletVersion = AgentVersion.KubeletVersion },
+                NodeStatus = new NodeStatusSettings { RuntimeVersion = "nodeagent://" + AgentVersion.Version, KubeletVersion = AgentVersion.KubeletVersion, KubeletPort = options.Kubelet.Port },
             },
             sp.GetRequiredService<LinuxRuntimeService>(),
             new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,
@@ -152,6 +152,8 @@ internal static class AgentCommand
             HostFiles.Instance, sp.GetRequiredService<LoopSupervisor>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService(sp => new KubeletService(sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
             IPAddress.Parse(options.Kubelet.Address), options.Kubelet.ReadOnlyPort, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddHostedService(sp => new KubeletApiService(options, node, api?.Context, sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
+            sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService(sp => new ReadyLog(sp.GetRequiredService<ILogger<ReadyLog>>()));
         using var host = builder.Build();
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("config");

@@ -165,6 +165,9 @@ public sealed partial class KubeletHost
     /// <summary>The node's pods with their live statuses (for <c>/pods</c>).</summary>
     public IPodLister Pods => _dispatcher;
 
+    /// <summary>The documents the kubelet API serves besides its own routes (metrics, stats); none yet.</summary>
+    public IReadOnlyList<NodeAgent.Kubelet.Reporting.IHttpExposition> Expositions { get; } = [];
+
     /// <summary>Runs every kubelet loop until <paramref name="stoppingToken"/> is cancelled.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
     {
