@@ -152,11 +152,11 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
     public async Task KubectlLogsPreviousShowsTheAttemptBeforeARestart()
     {
         await StartAsync();
-        await _cluster.KubectlOkAsync("create -f -", Pod("crasher", "echo attempt-$(date +%s%N); sleep 1; exit 3"));
+        await _cluster.KubectlOkAsync("create -f -", Pod("crasher", "echo attempt-$(cat /proc/sys/kernel/random/uuid); sleep 1; exit 3"));
         await _cluster.WaitPodAsync("crasher", p => p.Status?.ContainerStatuses?.FirstOrDefault()?.RestartCount >= 1, "restarted", 120);
 
         var previous = await _cluster.KubectlOkAsync("logs crasher --previous");
-        Assert.Matches(@"^attempt-\d+\n$", previous);
+        Assert.Matches(@"^attempt-[0-9a-f-]{36}\n$", previous);
         var current = await FollowUntilAsync("logs -f crasher", l => l.StartsWith("attempt-", StringComparison.Ordinal));
         Assert.NotEqual(previous.Trim(), current.Last());
     }
