@@ -14,6 +14,7 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
 {
     private AgentNode _node = null!;
     private ApiCluster _cluster = null!;
+    private int _apiPort;
 
     public async Task InitializeAsync()
     {
@@ -57,6 +58,7 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
     private async Task<AgentProcess> StartAsync()
     {
         var agent = await _node.StartAsync(_cluster.AgentFlags());
+        _apiPort = agent.ApiPort;
         await agent.WaitForLogAsync(l => l.Contains("kubelet API listening", StringComparison.Ordinal));
         await _cluster.WaitNodeReadyAsync();
         return agent;
@@ -146,6 +148,44 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
 
         var missing = await _cluster.KubectlAsync("logs talker -c nope");
         Assert.NotEqual(0, missing.ExitCode);
+        await HostileQueriesAndAStalledFollowerAsync();
+    }
+
+    /// <summary>Bad input straight at the kubelet API: kubelet's answers, absurd sizes bounded, and a follower
+    /// that never reads holds up nobody.</summary>
+    private async Task HostileQueriesAndAStalledFollowerAsync()
+    {
+        using var admin = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
+        {
+            BaseAddress = new Uri($"https://127.0.0.1:{_apiPort}"),
+            DefaultRequestHeaders = { Authorization = new("Bearer", _cluster.Server.AdminToken) },
+        };
+        foreach (var (query, status, body) in new[]
+                 {
+                     ("/containerLogs/default/talker/nope", 404, "container \"nope\" not found in pod \"talker\""),
+                     ("/containerLogs/default/talker/main?tailLines=-1", 422, """{"message": "Invalid request."}"""),
+                     ("/containerLogs/default/talker/main?tailLines=x", 400, """{"message": "Unable to decode query."}"""),
+                     ("/containerLogs/default/talker/main?limitBytes=0", 422, """{"message": "Invalid request."}"""),
+                 })
+        {
+            using var r = await admin.GetAsync(query);
+            Assert.Equal((status, body), ((int)r.StatusCode, await r.Content.ReadAsStringAsync()));
+        }
+
+        var all = await admin.GetStringAsync("/containerLogs/default/talker/main?tailLines=9223372036854775807&limitBytes=9223372036854775807");
+        Assert.StartsWith("first\nsecond\n", all, StringComparison.Ordinal);
+        Assert.Equal("fir", await admin.GetStringAsync("/containerLogs/default/talker/main?limitBytes=3"));
+
+        // A follower that sends its request and never reads: the others are served meanwhile.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _apiPort);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("127.0.0.1");
+        await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"GET /containerLogs/default/talker/main?follow=true HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {_cluster.Server.AdminToken}\r\n\r\n"));
+        await tls.FlushAsync();
+        Assert.Equal("ok", await admin.GetStringAsync("/healthz"));
+        Assert.Matches(@"^tick-\d+\n$", await _cluster.KubectlOkAsync("logs talker --tail=1"));
     }
 
     [PrivilegedFact]
