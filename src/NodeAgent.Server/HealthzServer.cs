@@ -1,8 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Kubelet.Agent;
 
@@ -15,38 +13,22 @@ namespace NodeAgent.Server;
 /// </summary>
 public sealed partial class HealthzServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly KestrelCoreHost _host;
     private readonly ILogger _logger;
 
     public HealthzServer(IPAddress address, int port, ILoopHealth health, ILoggerFactory loggerFactory)
     {
         _logger = loggerFactory.CreateLogger<HealthzServer>();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(o =>
-        {
-            o.Listen(address, port);
-            o.AddServerHeader = false;
-        });
-        builder.Services.AddRoutingCore();
-        builder.Services.AddSingleton(loggerFactory);
-        _app = builder.Build();
-        _app.UseRouting();
-        _app.MapGet("/healthz", ctx => HealthzResponse.WriteAsync(ctx, health));
+        _host = new KestrelCoreHost(address, port, loggerFactory, LogListening);
+        _host.App.UseRouting();
+        _host.App.MapGet("/healthz", ctx => HealthzResponse.WriteAsync(ctx, health));
     }
 
-    public IReadOnlyList<string> Urls => _app.Urls.ToList();
+    public IReadOnlyList<string> Urls => _host.Urls;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await _app.StartAsync(cancellationToken);
-        LogListening(string.Join(", ", _app.Urls));
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => _host.StartAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "healthz listening on {Urls}")]
     private partial void LogListening(string urls);

@@ -1,9 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Kubelet.Agent;
 using NodeAgent.Kubelet.Pods;
@@ -54,62 +52,45 @@ public sealed record KubeletApiServerOptions
 /// </summary>
 public sealed partial class KubeletApiServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly KestrelCoreHost _host;
     private readonly ILogger _logger;
-    private readonly PodListWriter _podList;
     private readonly KubeletApiServerOptions _options;
 
     public KubeletApiServer(KubeletApiServerOptions options, ILoggerFactory loggerFactory)
     {
         _options = options;
         _logger = loggerFactory.CreateLogger<KubeletApiServer>();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(o =>
+        _host = new KestrelCoreHost(options.Address, options.Port, loggerFactory, LogListening, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
         {
-            o.Listen(options.Address, options.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
-            {
-                ServerCertificateSelector = (_, _) => options.Certificate.Current,
-                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                // Verified per request against the client CA (KubeletAuthenticator), so a foreign certificate is a 401.
-                ClientCertificateValidation = (_, _, _) => true,
-            }));
-            o.AddServerHeader = false;
-        });
-        builder.Services.AddRoutingCore();
-        builder.Services.AddSingleton(loggerFactory);
-        _app = builder.Build();
-        _app.Use((ctx, next) => AuthenticateAndAuthorizeAsync(ctx, next));
-        _app.UseRouting();
-        _app.MapGet("/healthz", ctx => HealthzResponse.WriteAsync(ctx, options.Health));
-        _podList = new PodListWriter(options.Pods, _logger);
-        _app.MapGet("/pods", _podList.WriteAsync);
+            ServerCertificateSelector = (_, _) => options.Certificate.Current,
+            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+            // Verified per request against the client CA (KubeletAuthenticator), so a foreign certificate is a 401.
+            ClientCertificateValidation = (_, _, _) => true,
+        }));
+        var app = _host.App;
+        app.Use((ctx, next) => AuthenticateAndAuthorizeAsync(ctx, next));
+        app.UseRouting();
+        app.MapGet("/healthz", ctx => HealthzResponse.WriteAsync(ctx, options.Health));
+        var podList = _host.Own(new PodListWriter(options.Pods, _logger));
+        app.MapGet("/pods", podList.WriteAsync);
         if (options.Logs is { } logs)
         {
-            _app.MapGet("/containerLogs/{ns}/{pod}/{container}", (HttpContext ctx) =>
+            app.MapGet("/containerLogs/{ns}/{pod}/{container}", (HttpContext ctx) =>
                 logs.HandleAsync(ctx, (string)ctx.Request.RouteValues["ns"]!, (string)ctx.Request.RouteValues["pod"]!, (string)ctx.Request.RouteValues["container"]!));
         }
 
         foreach (var exposition in options.Expositions)
         {
-            _app.MapGet(exposition.Path, ctx => WriteExpositionAsync(ctx, exposition));
+            app.MapGet(exposition.Path, ctx => WriteExpositionAsync(ctx, exposition));
         }
     }
 
     /// <summary>The bound endpoints (useful when started on port 0 in tests).</summary>
-    public IReadOnlyList<string> Urls => _app.Urls.ToList();
+    public IReadOnlyList<string> Urls => _host.Urls;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await _app.StartAsync(cancellationToken);
-        LogListening(string.Join(", ", _app.Urls));
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => _host.StartAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _podList.Dispose();
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     private async Task AuthenticateAndAuthorizeAsync(HttpContext ctx, Func<Task> next)
     {

@@ -10,33 +10,9 @@ namespace NodeAgent.Tests.Agent;
 /// through the API server, which reaches the agent with its kubelet client certificate, as a real one does.
 /// </summary>
 [Collection("agent")]
-public sealed class KubeletApiAgentTests : IAsyncLifetime
+public sealed class KubeletApiAgentTests : ApiAgentTest
 {
-    private AgentNode _node = null!;
-    private ApiCluster _cluster = null!;
     private int _apiPort;
-
-    public async Task InitializeAsync()
-    {
-        if (!Privileged.SkipRequested)
-        {
-            _node = new AgentNode();
-            _cluster = await ApiCluster.StartAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_node is not null)
-        {
-            await _node.DisposeAsync();
-        }
-
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-        }
-    }
 
     private static string Pod(string name, string script, string restartPolicy = "Always") => $$"""
         apiVersion: v1
@@ -57,10 +33,10 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
 
     private async Task<AgentProcess> StartAsync()
     {
-        var agent = await _node.StartAsync(_cluster.AgentFlags());
+        var agent = await Node.StartAsync(Cluster.AgentFlags());
         _apiPort = agent.ApiPort;
         await agent.WaitForLogAsync(l => l.Contains("kubelet API listening", StringComparison.Ordinal));
-        await _cluster.WaitNodeReadyAsync();
+        await Cluster.WaitNodeReadyAsync();
         return agent;
     }
 
@@ -97,7 +73,7 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
         }
 
         // The node's own identity may not read its kubelet API (Node authorizer): 403 naming user, verb and resource.
-        using (var nodeCert = _cluster.Server.Pki.IssueClient("system:node:node1", "system:nodes"))
+        using (var nodeCert = Cluster.Server.Pki.IssueClient("system:node:node1", "system:nodes"))
         using (var node = Client(agent, cert: nodeCert))
         using (var r = await node.GetAsync("/containerLogs/default/x/main"))
         {
@@ -105,7 +81,7 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
             Assert.Equal("Forbidden (user=system:node:node1, verb=get, resource=nodes, subresource=proxy)", await r.Content.ReadAsStringAsync());
         }
 
-        using (var admin = Client(agent, _cluster.Server.AdminToken))
+        using (var admin = Client(agent, Cluster.Server.AdminToken))
         {
             Assert.Equal("ok", await admin.GetStringAsync("/healthz"));
             Assert.Contains("\"kind\":\"PodList\"", await admin.GetStringAsync("/pods"), StringComparison.Ordinal);
@@ -116,27 +92,27 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
         using var plain = new HttpClient();
         Assert.Equal("ok", await plain.GetStringAsync($"http://127.0.0.1:{agent.HealthzPort}/healthz"));
 
-        Assert.Equal("ok", await _cluster.KubectlOkAsync("get --raw /api/v1/nodes/node1/proxy/healthz"));
-        Assert.Contains("\"kind\":\"PodList\"", await _cluster.KubectlOkAsync("get --raw /api/v1/nodes/node1/proxy/pods"), StringComparison.Ordinal);
+        Assert.Equal("ok", await Cluster.KubectlOkAsync("get --raw /api/v1/nodes/node1/proxy/healthz"));
+        Assert.Contains("\"kind\":\"PodList\"", await Cluster.KubectlOkAsync("get --raw /api/v1/nodes/node1/proxy/pods"), StringComparison.Ordinal);
     }
 
     [PrivilegedFact]
     public async Task KubectlLogsTailFollowAndPrevious()
     {
         await StartAsync();
-        await _cluster.KubectlOkAsync("create -f -", Pod("talker", "echo first; echo second; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done"));
-        await _cluster.WaitPodAsync("talker", p => p.Status?.ContainerStatuses?.FirstOrDefault()?.State?.Running is not null, "running");
+        await Cluster.KubectlOkAsync("create -f -", Pod("talker", "echo first; echo second; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done"));
+        await Cluster.WaitPodAsync("talker", p => p.Status?.ContainerStatuses?.FirstOrDefault()?.State?.Running is not null, "running");
 
         // Follow from the start until tick-2 arrives: kubectl sees lines as the container writes them.
         var followed = await FollowUntilAsync("logs -f talker", l => l == "tick-2");
         Assert.Equal(["first", "second", "tick-1", "tick-2"], followed);
-        var logs = await _cluster.KubectlOkAsync("logs talker");
+        var logs = await Cluster.KubectlOkAsync("logs talker");
         Assert.StartsWith("first\nsecond\ntick-1\ntick-2\n", logs, StringComparison.Ordinal);
 
-        var tail = await _cluster.KubectlOkAsync("logs talker --tail=1");
+        var tail = await Cluster.KubectlOkAsync("logs talker --tail=1");
         Assert.Matches(@"^tick-\d+\n$", tail);
 
-        var stamped = await _cluster.KubectlOkAsync("logs talker --timestamps --limit-bytes=100");
+        var stamped = await Cluster.KubectlOkAsync("logs talker --timestamps --limit-bytes=100");
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z first\n", stamped);
         Assert.True(stamped.Length <= 100, stamped);
 
@@ -146,7 +122,7 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
             && int.Parse(l[5..], System.Globalization.CultureInfo.InvariantCulture) > before + 1);
         Assert.True(later.Count >= 2, string.Join('\n', later));
 
-        var missing = await _cluster.KubectlAsync("logs talker -c nope");
+        var missing = await Cluster.KubectlAsync("logs talker -c nope");
         Assert.NotEqual(0, missing.ExitCode);
         await HostileQueriesAndAStalledFollowerAsync();
     }
@@ -158,7 +134,7 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
         using var admin = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
         {
             BaseAddress = new Uri($"https://127.0.0.1:{_apiPort}"),
-            DefaultRequestHeaders = { Authorization = new("Bearer", _cluster.Server.AdminToken) },
+            DefaultRequestHeaders = { Authorization = new("Bearer", Cluster.Server.AdminToken) },
         };
         foreach (var (query, status, body) in new[]
                  {
@@ -182,20 +158,20 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
         await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
         await tls.AuthenticateAsClientAsync("127.0.0.1");
         await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-            $"GET /containerLogs/default/talker/main?follow=true HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {_cluster.Server.AdminToken}\r\n\r\n"));
+            $"GET /containerLogs/default/talker/main?follow=true HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {Cluster.Server.AdminToken}\r\n\r\n"));
         await tls.FlushAsync();
         Assert.Equal("ok", await admin.GetStringAsync("/healthz"));
-        Assert.Matches(@"^tick-\d+\n$", await _cluster.KubectlOkAsync("logs talker --tail=1"));
+        Assert.Matches(@"^tick-\d+\n$", await Cluster.KubectlOkAsync("logs talker --tail=1"));
     }
 
     [PrivilegedFact]
     public async Task KubectlLogsPreviousShowsTheAttemptBeforeARestart()
     {
         await StartAsync();
-        await _cluster.KubectlOkAsync("create -f -", Pod("crasher", "echo attempt-$(cat /proc/sys/kernel/random/uuid); sleep 1; exit 3"));
-        await _cluster.WaitPodAsync("crasher", p => p.Status?.ContainerStatuses?.FirstOrDefault()?.RestartCount >= 1, "restarted", 120);
+        await Cluster.KubectlOkAsync("create -f -", Pod("crasher", "echo attempt-$(cat /proc/sys/kernel/random/uuid); sleep 1; exit 3"));
+        await Cluster.WaitPodAsync("crasher", p => p.Status?.ContainerStatuses?.FirstOrDefault()?.RestartCount >= 1, "restarted", 120);
 
-        var previous = await _cluster.KubectlOkAsync("logs crasher --previous");
+        var previous = await Cluster.KubectlOkAsync("logs crasher --previous");
         Assert.Matches(@"^attempt-[0-9a-f-]{36}\n$", previous);
         var current = await FollowUntilAsync("logs -f crasher", l => l.StartsWith("attempt-", StringComparison.Ordinal));
         Assert.NotEqual(previous.Trim(), current.Last());
@@ -205,9 +181,9 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
     public async Task APreviousThatDoesNotExistIsKubeletsError()
     {
         await StartAsync();
-        await _cluster.KubectlOkAsync("create -f -", Pod("steady", "echo hello; while true; do sleep 1; done"));
-        await _cluster.WaitPodAsync("steady", p => p.Status?.ContainerStatuses?.FirstOrDefault()?.State?.Running is not null, "running");
-        var r = await _cluster.KubectlAsync("logs steady --previous");
+        await Cluster.KubectlOkAsync("create -f -", Pod("steady", "echo hello; while true; do sleep 1; done"));
+        await Cluster.WaitPodAsync("steady", p => p.Status?.ContainerStatuses?.FirstOrDefault()?.State?.Running is not null, "running");
+        var r = await Cluster.KubectlAsync("logs steady --previous");
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("previous terminated container \"main\" in pod \"steady\" not found", r.Stderr, StringComparison.Ordinal);
     }
@@ -215,7 +191,7 @@ public sealed class KubeletApiAgentTests : IAsyncLifetime
     /// <summary>Runs a following kubectl and reads its lines until one matches (or it ends); the lines read.</summary>
     private async Task<List<string>> FollowUntilAsync(string args, Func<string, bool> until, int timeoutSeconds = 90)
     {
-        using var follow = Kubectl.Start(_cluster.Server.AdminKubeconfig, args);
+        using var follow = Kubectl.Start(Cluster.Server.AdminKubeconfig, args);
         var seen = new List<string>();
         try
         {

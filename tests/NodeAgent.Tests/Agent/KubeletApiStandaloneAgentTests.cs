@@ -9,28 +9,8 @@ namespace NodeAgent.Tests.Agent;
 /// HTTPS API serves a static pod's logs.
 /// </summary>
 [Collection("agent")]
-public sealed class KubeletApiStandaloneAgentTests : IAsyncLifetime
+public sealed class KubeletApiStandaloneAgentTests : AgentNodeTest
 {
-    private AgentNode _node = null!;
-
-    public Task InitializeAsync()
-    {
-        if (!Privileged.SkipRequested)
-        {
-            _node = new AgentNode();
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_node is not null)
-        {
-            await _node.DisposeAsync();
-        }
-    }
-
     private static HttpClient Https(AgentProcess agent) =>
         new(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
         {
@@ -41,7 +21,7 @@ public sealed class KubeletApiStandaloneAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task WebhookWithoutAnApiServerServesOnlyHealthz()
     {
-        var agent = await _node.StartAsync();
+        var agent = await Node.StartAsync();
         await agent.WaitForLogAsync(l => l.Contains("healthz listening", StringComparison.Ordinal));
         await agent.WaitForLogAsync(l => l.Contains("--authorization-mode=Webhook needs an API server", StringComparison.Ordinal));
         using var plain = new HttpClient();
@@ -53,7 +33,7 @@ public sealed class KubeletApiStandaloneAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task AlwaysAllowWithAnonymousAccessServesAStaticPodsLogs()
     {
-        _node.Write("talk.yaml", """
+        Node.Write("talk.yaml", """
             apiVersion: v1
             kind: Pod
             metadata: {name: talk}
@@ -67,7 +47,7 @@ public sealed class KubeletApiStandaloneAgentTests : IAsyncLifetime
                 command: ["sh", "-c", "echo hello-static; while true; do sleep 1; done"]
 
             """);
-        var agent = await _node.StartAsync("--authorization-mode", "AlwaysAllow", "--anonymous-auth", "true");
+        var agent = await Node.StartAsync("--authorization-mode", "AlwaysAllow", "--anonymous-auth", "true");
         await agent.WaitForLogAsync(l => l.Contains("kubelet API listening", StringComparison.Ordinal));
         await agent.WaitForEventAsync("talk-node1", "Started");
         using var https = Https(agent);
@@ -79,6 +59,6 @@ public sealed class KubeletApiStandaloneAgentTests : IAsyncLifetime
         using var reader = new StreamReader(await r.Content.ReadAsStreamAsync());
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         Assert.Equal("hello-static", await reader.ReadLineAsync(cts.Token));
-        Assert.True(File.Exists(Path.Combine(_node.Rt.Root, "pki", "kubelet.crt")), "the self-signed serving certificate is under the root dir");
+        Assert.True(File.Exists(Path.Combine(Node.Rt.Root, "pki", "kubelet.crt")), "the self-signed serving certificate is under the root dir");
     }
 }
