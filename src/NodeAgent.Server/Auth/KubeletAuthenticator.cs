@@ -12,8 +12,9 @@ public readonly record struct AuthenticationResult(KubeletUser? User, string? Er
 /// <summary>
 /// kubelet's request authentication: a client certificate verified against the client CA bundle (user = CN,
 /// groups = O); else a bearer token through TokenReview (answers cached for <see cref="TokenCacheTtl"/>, errors not
-/// cached); else, with anonymous access on, <c>system:anonymous</c>. As in the API server's union, a certificate or
-/// token that is presented and fails is a failure even when anonymous access is on. Authenticated users get the
+/// cached); else, with anonymous access on, <c>system:anonymous</c>. As in the API server's union, any one that
+/// succeeds authenticates, and a certificate or token that is presented and fails is a failure even when anonymous
+/// access is on. Authenticated users get the
 /// <c>system:authenticated</c> group.
 /// </summary>
 public sealed class KubeletAuthenticator(X509Certificate2Collection? clientCas, IKubeletReviewer? tokens, bool anonymous, TimeSpan tokenCacheTtl, TimeProvider time)
@@ -24,9 +25,14 @@ public sealed class KubeletAuthenticator(X509Certificate2Collection? clientCas, 
 
     public async Task<AuthenticationResult> AuthenticateAsync(X509Certificate2? clientCertificate, string? authorization, CancellationToken cancellationToken)
     {
+        AuthenticationResult? certificate = null;
         if (clientCertificate is not null && clientCas is { Count: > 0 })
         {
-            return VerifyCertificate(clientCertificate);
+            certificate = VerifyCertificate(clientCertificate);
+            if (certificate.Value.User is not null)
+            {
+                return certificate.Value;
+            }
         }
 
         if (authorization is { Length: > 0 } header && tokens is not null)
@@ -39,7 +45,8 @@ public sealed class KubeletAuthenticator(X509Certificate2Collection? clientCas, 
             return await ReviewAsync(token, cancellationToken).ConfigureAwait(false);
         }
 
-        return anonymous ? new(KubeletUser.Anonymous, null) : AuthenticationResult.Fail("no credentials");
+        // A certificate that failed is a failure (not anonymous), as the union fails when one authenticator errs.
+        return certificate ?? (anonymous ? new(KubeletUser.Anonymous, null) : AuthenticationResult.Fail("no credentials"));
     }
 
     private AuthenticationResult VerifyCertificate(X509Certificate2 certificate)

@@ -105,6 +105,13 @@ public sealed class KubeletApiServerTests
             Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
         }
 
+        // As in the API server's union, any authenticator that succeeds decides: a foreign certificate with a good token.
+        using (var foreign = SelfSignedClient("CN=someone"))
+        using (var both = s.Client(foreign, s.Api.AdminToken))
+        {
+            Assert.Equal("ok", await both.GetStringAsync("/healthz"));
+        }
+
         using var client = s.Api.Pki.IssueClient(KubeletProxy.ClientUser);
         using var apiserver = s.Client(client);
         Assert.Equal("ok", await apiserver.GetStringAsync("/healthz"));
