@@ -2,9 +2,7 @@ using System.Net;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NodeAgent.Kubelet.Agent;
 using NodeAgent.Kubelet.Pods;
@@ -19,67 +17,28 @@ namespace NodeAgent.Server;
 /// </summary>
 public sealed partial class ReadOnlyServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly KestrelCoreHost _host;
     private readonly ILogger _logger;
-    private readonly PodListWriter _podList;
 
     /// <param name="maxConcurrentPodLists">How many <c>/pods</c> responses are written at once; others wait.</param>
     public ReadOnlyServer(IPAddress address, int port, IPodLister pods, ILoggerFactory loggerFactory, ILoopHealth? health = null, int maxConcurrentPodLists = 4)
     {
         _logger = loggerFactory.CreateLogger<ReadOnlyServer>();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(o =>
-        {
-            o.Listen(address, port);
-            o.AddServerHeader = false;
-        });
-        builder.Services.AddRoutingCore();
-        builder.Services.AddSingleton(loggerFactory);
-        _app = builder.Build();
-        _app.UseRouting();
-        _app.MapGet("/healthz", ctx => WriteHealthAsync(ctx, health));
-        _podList = new PodListWriter(pods, _logger, maxConcurrentPodLists);
-        _app.MapGet("/pods", _podList.WriteAsync);
+        _host = new KestrelCoreHost(address, port, loggerFactory, LogListening);
+        var app = _host.App;
+        app.UseRouting();
+        app.MapGet("/healthz", ctx => HealthzResponse.WriteAsync(ctx, health));
+        var podList = _host.Own(new PodListWriter(pods, _logger, maxConcurrentPodLists));
+        app.MapGet("/pods", podList.WriteAsync);
     }
 
     /// <summary>The bound endpoints (useful when started on port 0 in tests).</summary>
-    public IReadOnlyList<string> Urls => _app.Urls.ToList();
+    public IReadOnlyList<string> Urls => _host.Urls;
 
     /// <summary>Binds and starts serving; throws with the address when the port cannot be bound.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await _app.StartAsync(cancellationToken);
-        LogListening(string.Join(", ", _app.Urls));
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => _host.StartAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _podList.Dispose();
-    }
-
-    private static Task WriteHealthAsync(HttpContext ctx, ILoopHealth? health)
-    {
-        ctx.Response.ContentType = "text/plain; charset=utf-8";
-        ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
-        var failures = health?.Failures ?? [];
-        if (failures.Count == 0)
-        {
-            return ctx.Response.WriteAsync("ok");
-        }
-
-        // kubelet's healthz format for a failed check; the loop names are ours, not the request's, so they are safe.
-        ctx.Response.StatusCode = StatusCodes.Status500InternalServerError;
-        var body = new System.Text.StringBuilder("[+]ping ok\n");
-        foreach (var f in failures)
-        {
-            body.Append("[-]").Append(f.Loop).Append(" failed: reason withheld\n");
-        }
-
-        body.Append("healthz check failed\n");
-        return ctx.Response.WriteAsync(body.ToString());
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "read-only API listening on {Urls} (/healthz, /pods)")]
     private partial void LogListening(string urls);

@@ -86,7 +86,9 @@ public sealed class TestApiServerHost : IAsyncDisposable
         var stopping = new CancellationTokenSource();
         var authorizer = new Authorizer(store);
         var writes = new WriteHandler(store, options.Time, new ServiceAllocator(store), new DisruptionBudgets(store));
-        var router = new ApiRouter(authenticator, authorizer, new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), writes, tokens, new AccessReviewHandler(authorizer));
+        var kubeletClient = pki.IssueClient(KubeletProxy.ClientUser);
+        var router = new ApiRouter(authenticator, authorizer, new ReadHandler(store, options.Time, options.BookmarkInterval, stopping.Token), writes, tokens,
+            new AccessReviewHandler(authorizer), new KubeletProxy(store, kubeletClient, options.KubeletDialAddress));
         var app = builder.Build();
         app.Run(router.HandleAsync);
         if (seed)

@@ -34,4 +34,8 @@ public sealed record TestApiServerOptions
     public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where to dial a node's kubelet instead of its InternalIP (the port is still the Node's
+    /// <c>daemonEndpoints.kubeletEndpoint</c>): a test's node listens on loopback, which a Node may not report.</summary>
+    public string? KubeletDialAddress { get; init; }
 }

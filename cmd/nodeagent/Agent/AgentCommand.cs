@@ -14,6 +14,7 @@ using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Registry;
 using NodeAgent.Runtime;
 using NodeAgent.Runtime.Sandboxes;
+using NodeAgent.Runtime.Stats;
 
 namespace NodeAgent.Cli.Agent;
 
@@ -138,6 +139,8 @@ internal static class AgentCommand
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NetworkCheckService>>()));
         }
 
+        builder.Services.AddSingleton(sp => new RuntimeStatsCollector(sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<ICgroupManager>(),
+            sp.GetRequiredService<OverlaySnapshotter>(), options.RootDir));
         // The kubelet's metrics, on registries of their own, served by the kubelet API (/metrics, /metrics/probes).
         builder.Services.AddSingleton(sp => new KubeletMetrics(Prometheus.Metrics.NewCustomRegistry(), nodeName, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new LoopSupervisor(sp.GetRequiredService<ILogger<LoopSupervisor>>(), sp.GetRequiredService<TimeProvider>()));
@@ -150,9 +153,10 @@ internal static class AgentCommand
                 PodLogDir = options.PodLogDir,
                 Api = api?.Context,
                 Registration = new NodeRegistration { RegisterNode = options.Kubelet.RegisterNode, Labels = options.NodeLabels, Taints = options.Kubelet.RegisterWithTaints },
-                NodeStatus = new NodeStatusSettings { RuntimeVersion = "nodeagent://" + AgentVersion.Version, KubeletVersion = AgentVersion.KubeletVersion },
+                NodeStatus = new NodeStatusSettings { RuntimeVersion = "nodeagent://" + AgentVersion.Version, KubeletVersion = AgentVersion.KubeletVersion, KubeletPort = options.Kubelet.Port },
                 Sockets = new SandboxSockets(sp.GetRequiredService<LinuxRuntimeService>()),
                 Metrics = sp.GetRequiredService<KubeletMetrics>(),
+                Stats = sp.GetRequiredService<RuntimeStatsCollector>(),
             },
             sp.GetRequiredService<LinuxRuntimeService>(),
             new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,
@@ -160,6 +164,8 @@ internal static class AgentCommand
             HostFiles.Instance, sp.GetRequiredService<LoopSupervisor>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService(sp => new KubeletService(sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
             IPAddress.Parse(options.Kubelet.Address), options.Kubelet.ReadOnlyPort, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddHostedService(sp => new KubeletApiService(options, node, api?.Context, sp.GetRequiredService<KubeletHost>(), sp.GetRequiredService<LoopSupervisor>(),
+            sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         AgentProxyOptions.Register(builder.Services, proxy);
         builder.Services.AddHostedService(sp => new ReadyLog(sp.GetRequiredService<ILogger<ReadyLog>>()));
         using var host = builder.Build();

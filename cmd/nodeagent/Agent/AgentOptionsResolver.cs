@@ -58,6 +58,21 @@ internal static class AgentOptionsResolver
         Bind(AgentImageOptions.RegistryConfig, null, (o, v) => o.RegistryConfig = v),
         Bind(AgentImageOptions.HighThreshold, "imageGCHighThresholdPercent", (o, v) => o.Kubelet.ImageGcHighThresholdPercent = v),
         Bind(AgentImageOptions.LowThreshold, "imageGCLowThresholdPercent", (o, v) => o.Kubelet.ImageGcLowThresholdPercent = v),
+        Bind(KubeletApiFlags.Port, "port", (o, v) => o.Kubelet.Port = v),
+        Bind(KubeletApiFlags.HealthzPort, "healthzPort", (o, v) => o.Kubelet.HealthzPort = v),
+        Bind(KubeletApiFlags.HealthzBindAddress, "healthzBindAddress", (o, v) => o.Kubelet.HealthzBindAddress = v),
+        Bind(KubeletApiFlags.TlsCertFile, "tlsCertFile", (o, v) => o.Kubelet.TlsCertFile = string.IsNullOrEmpty(v) ? null : v),
+        Bind(KubeletApiFlags.TlsPrivateKeyFile, "tlsPrivateKeyFile", (o, v) => o.Kubelet.TlsPrivateKeyFile = string.IsNullOrEmpty(v) ? null : v),
+        Bind(KubeletApiFlags.ClientCaFile, "authentication.x509.clientCAFile", (o, v) => o.Kubelet.AuthenticationX509ClientCaFile = string.IsNullOrEmpty(v) ? null : v),
+        Bind(KubeletApiFlags.AuthenticationTokenWebhook, "authentication.webhook.enabled", (o, v) => o.Kubelet.AuthenticationWebhookEnabled = v),
+        Bind(KubeletApiFlags.AuthenticationTokenWebhookCacheTtl, "authentication.webhook.cacheTTL",
+            (o, v) => o.Kubelet.AuthenticationWebhookCacheTtl = Duration(KubeletApiFlags.AuthenticationTokenWebhookCacheTtl, v)),
+        Bind(KubeletApiFlags.AnonymousAuth, "authentication.anonymous.enabled", (o, v) => o.Kubelet.AuthenticationAnonymousEnabled = v),
+        Bind(KubeletApiFlags.AuthorizationMode, "authorization.mode", (o, v) => o.Kubelet.AuthorizationMode = v),
+        Bind(KubeletApiFlags.AuthorizationWebhookCacheAuthorizedTtl, "authorization.webhook.cacheAuthorizedTTL",
+            (o, v) => o.Kubelet.AuthorizationWebhookCacheAuthorizedTtl = Duration(KubeletApiFlags.AuthorizationWebhookCacheAuthorizedTtl, v)),
+        Bind(KubeletApiFlags.AuthorizationWebhookCacheUnauthorizedTtl, "authorization.webhook.cacheUnauthorizedTTL",
+            (o, v) => o.Kubelet.AuthorizationWebhookCacheUnauthorizedTtl = Duration(KubeletApiFlags.AuthorizationWebhookCacheUnauthorizedTtl, v)),
     ];
 
     /// <summary>
@@ -115,6 +130,17 @@ internal static class AgentOptionsResolver
             KubeletFlags.ManifestUrl, k.StaticPodUrl ?? string.Empty, "is not an http(s) URL");
         Check(!HasControl(k.StaticPodPath), KubeletFlags.PodManifestPath, k.StaticPodPath, "is not a usable path");
         Check(k.MaxPods is >= 1 and <= 100_000, KubeletFlags.MaxPods, $"{k.MaxPods}", "must be in [1, 100000]");
+        Check(k.Port is >= 1 and <= 65535, KubeletApiFlags.Port, $"{k.Port}", "is not a port");
+        Check(k.HealthzPort is >= 0 and <= 65535, KubeletApiFlags.HealthzPort, $"{k.HealthzPort}", "is not a port (0 disables the healthz port)");
+        Check(NodeIdentityResolver.ParseIp(k.HealthzBindAddress) is not null, KubeletApiFlags.HealthzBindAddress, k.HealthzBindAddress, "is not an IP address");
+        Check(k.AuthorizationMode is "Webhook" or "AlwaysAllow", KubeletApiFlags.AuthorizationMode, k.AuthorizationMode, "expected Webhook or AlwaysAllow");
+        Check((k.TlsCertFile is null) == (k.TlsPrivateKeyFile is null), k.TlsCertFile is null ? KubeletApiFlags.TlsCertFile : KubeletApiFlags.TlsPrivateKeyFile,
+            k.TlsCertFile ?? k.TlsPrivateKeyFile ?? string.Empty, "--tls-cert-file and --tls-private-key-file go together");
+        foreach (var (flag, path) in new[] { (KubeletApiFlags.TlsCertFile, k.TlsCertFile), (KubeletApiFlags.TlsPrivateKeyFile, k.TlsPrivateKeyFile), (KubeletApiFlags.ClientCaFile, k.AuthenticationX509ClientCaFile) })
+        {
+            Check(path is null || (path.Length > 0 && !HasControl(path)), flag, path ?? string.Empty, "is not a usable path");
+        }
+
         Check(k.ReadOnlyPort is >= 0 and <= 65535, KubeletFlags.ReadOnlyPort, $"{k.ReadOnlyPort}", "is not a port (0 disables the read-only API)");
         Check(k.FileCheckFrequency > TimeSpan.Zero, KubeletFlags.FileCheckFrequency, $"{k.FileCheckFrequency}", "must be positive");
         Check(k.HttpCheckFrequency > TimeSpan.Zero, KubeletFlags.HttpCheckFrequency, $"{k.HttpCheckFrequency}", "must be positive");

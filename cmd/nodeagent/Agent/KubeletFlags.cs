@@ -21,7 +21,7 @@ internal static class KubeletFlags
     public static readonly Option<string?> NodeIp = new("--node-ip") { Description = "The node's IP address, or a dual-stack pair 'IPv4,IPv6' (status.hostIP); by default kubelet's detection: the node name's address, else the default route's interface" };
     public static readonly Option<int> MaxPods = new("--max-pods") { Description = "Pods this node admits; more are rejected with OutOfpods", DefaultValueFactory = _ => Defaults.MaxPods };
     public static readonly Option<int> ReadOnlyPort = new("--read-only-port") { Description = "Port of the read-only API (/healthz, /pods); 0 disables it", DefaultValueFactory = _ => Defaults.ReadOnlyPort };
-    public static readonly Option<string> Address = new("--address") { Description = "Address the read-only API binds", DefaultValueFactory = _ => Defaults.Address };
+    public static readonly Option<string> Address = new("--address") { Description = "Address the kubelet API (--port) and the read-only API bind", DefaultValueFactory = _ => Defaults.Address };
     public static readonly Option<string> FileCheckFrequency = new("--file-check-frequency") { Description = "Full re-read period of the manifest directory (inotify reports changes at once)", DefaultValueFactory = _ => "20s" };
     public static readonly Option<string> HttpCheckFrequency = new("--http-check-frequency") { Description = "Polling period of --manifest-url", DefaultValueFactory = _ => "20s" };
     public static readonly Option<string> LoggingFormat = new("--logging-format") { Description = "Log format: text (klog's single-line header and key=value) or json (one object per line)", DefaultValueFactory = _ => "text" };
@@ -38,5 +38,5 @@ internal static class KubeletFlags
 
     public static readonly Option<string> SyncFrequency = new("--sync-frequency") { Description = "How often configMap, secret, projected and downwardAPI volumes are written again from the API server", DefaultValueFactory = _ => "1m" };
 
-    public static IEnumerable<Option> All => [SyncFrequency, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
+    public static IEnumerable<Option> All => [.. KubeletApiFlags.All, SyncFrequency, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
 }

@@ -6,6 +6,7 @@ using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Events;
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Kubelet.Pods;
+using NodeAgent.Kubelet.Stats;
 using NodeAgent.Kubelet.Reporting;
 using NodeAgent.Kubelet.Prober;
 using NodeAgent.Kubelet.Volumes;
@@ -43,6 +44,10 @@ public sealed partial class KubeletHost
         _options = options;
         _supervisor = supervisor;
         var metrics = options.Metrics;
+        // The stats documents read the images' filesystem through the plain service: a scrape is not a CRI call.
+        Expositions = [.. metrics?.Expositions ?? [], .. options.Stats is { } stats
+            ? new IHttpExposition[] { new CadvisorExposition(stats), new ResourceMetricsExposition(stats), new SummaryExposition(stats, images, options.Node.Name) }
+            : []];
         if (metrics is not null)
         {
             // Gauges from the runtime itself: a scrape counts no runtime operation.
@@ -206,6 +211,11 @@ public sealed partial class KubeletHost
     /// <summary>The node's pods with their live statuses and start phases (for the kubelet's own <c>/pods</c>; the
     /// start annotation never reaches the API server).</summary>
     public IPodLister Pods => _pods;
+
+    /// <summary>The documents the kubelet API serves besides its own routes: <c>/metrics</c>, <c>/metrics/probes</c>
+    /// (with <see cref="KubeletHostOptions.Metrics"/>), <c>/metrics/cadvisor</c>, <c>/metrics/resource</c> and
+    /// <c>/stats/summary</c> (with <see cref="KubeletHostOptions.Stats"/>).</summary>
+    public IReadOnlyList<IHttpExposition> Expositions { get; }
 
     /// <summary>Runs every kubelet loop until <paramref name="stoppingToken"/> is cancelled.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)

@@ -42,4 +42,8 @@ public sealed record KubeletHostOptions
 
     /// <summary>Commands in containers for exec probes; null: exec probes report that they cannot run.</summary>
     public IContainerExec? ContainerExec { get; init; }
+
+    /// <summary>The runtime's stats for <c>/metrics/cadvisor</c>, <c>/metrics/resource</c> and <c>/stats/summary</c>;
+    /// null: those documents are not served.</summary>
+    public IRuntimeStats? Stats { get; init; }
 }

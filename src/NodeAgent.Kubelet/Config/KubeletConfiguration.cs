@@ -69,6 +69,37 @@ public sealed class KubeletConfiguration
     /// <summary>Hard eviction thresholds (signal → quantity or percentage); kubelet's defaults when empty.</summary>
     public Dictionary<string, string> EvictionHard { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>The authenticated kubelet API's HTTPS port (<c>port</c>, 10250).</summary>
+    public int Port { get; set; } = 10250;
+
+    /// <summary>The healthz port (<c>healthzPort</c>, 10248; 0 disables it).</summary>
+    public int HealthzPort { get; set; } = 10248;
+
+    public string HealthzBindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The serving certificate (PEM); without it a self-signed one is made under the root dir.</summary>
+    public string? TlsCertFile { get; set; }
+
+    public string? TlsPrivateKeyFile { get; set; }
+
+    /// <summary><c>authentication.x509.clientCAFile</c>: client certificates signed by these CAs authenticate.</summary>
+    public string? AuthenticationX509ClientCaFile { get; set; }
+
+    /// <summary><c>authentication.webhook.enabled</c>: bearer tokens through TokenReview.</summary>
+    public bool AuthenticationWebhookEnabled { get; set; } = true;
+
+    public TimeSpan AuthenticationWebhookCacheTtl { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary><c>authentication.anonymous.enabled</c>: requests without credentials are system:anonymous.</summary>
+    public bool AuthenticationAnonymousEnabled { get; set; }
+
+    /// <summary><c>authorization.mode</c>: <c>Webhook</c> (SubjectAccessReview) or <c>AlwaysAllow</c>.</summary>
+    public string AuthorizationMode { get; set; } = "Webhook";
+
+    public TimeSpan AuthorizationWebhookCacheAuthorizedTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan AuthorizationWebhookCacheUnauthorizedTtl { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Reads a KubeletConfiguration file (YAML or JSON). Wrong types and bad values are errors naming the file, line
     /// and field; unknown fields are returned as warnings (kubelet's lenient decoding logs them too).
@@ -159,6 +190,13 @@ public sealed class KubeletConfiguration
                 case "kubeReserved": c.KubeReserved = reader.StringMap(root, p.Name); break;
                 case "systemReserved": c.SystemReserved = reader.StringMap(root, p.Name); break;
                 case "evictionHard": c.EvictionHard = reader.StringMap(root, p.Name); break;
+                case "port": c.Port = reader.Int(root, p.Name, 1, 65535); break;
+                case "healthzPort": c.HealthzPort = reader.Int(root, p.Name, 0, 65535); break;
+                case "healthzBindAddress": c.HealthzBindAddress = reader.String(root, p.Name) ?? c.HealthzBindAddress; break;
+                case "tlsCertFile": c.TlsCertFile = reader.String(root, p.Name); break;
+                case "tlsPrivateKeyFile": c.TlsPrivateKeyFile = reader.String(root, p.Name); break;
+                case "authentication": ReadAuthentication(c, reader.Nested(root, p.Name), unknown); break;
+                case "authorization": ReadAuthorization(c, reader.Nested(root, p.Name), unknown); break;
                 default: unknown.Add(reader.Where(p.Name) + $"unknown field \"{p.Name}\" (ignored)"); break;
             }
         }
@@ -171,6 +209,76 @@ public sealed class KubeletConfiguration
 
         warnings = unknown;
         return c;
+    }
+
+    private static void ReadAuthentication(KubeletConfiguration c, (FieldReader Reader, JsonElement Element) auth, List<string> unknown)
+    {
+        var (reader, element) = auth;
+        foreach (var p in element.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "x509":
+                    var (x509, x) = reader.Nested(element, p.Name);
+                    ReadFields(x509, x, unknown, (name, r, e) => name == "clientCAFile" && Set(() => c.AuthenticationX509ClientCaFile = r.String(e, name)));
+                    break;
+                case "webhook":
+                    var (webhook, w) = reader.Nested(element, p.Name);
+                    ReadFields(webhook, w, unknown, (name, r, e) => name switch
+                    {
+                        "enabled" => Set(() => c.AuthenticationWebhookEnabled = r.Bool(e, name)),
+                        "cacheTTL" => Set(() => c.AuthenticationWebhookCacheTtl = r.Duration(e, name)),
+                        _ => false,
+                    });
+                    break;
+                case "anonymous":
+                    var (anonymous, a) = reader.Nested(element, p.Name);
+                    ReadFields(anonymous, a, unknown, (name, r, e) => name == "enabled" && Set(() => c.AuthenticationAnonymousEnabled = r.Bool(e, name)));
+                    break;
+                default: unknown.Add(reader.Where(p.Name) + $"unknown field \"{reader.Name(p.Name)}\" (ignored)"); break;
+            }
+        }
+    }
+
+    private static void ReadAuthorization(KubeletConfiguration c, (FieldReader Reader, JsonElement Element) authz, List<string> unknown)
+    {
+        var (reader, element) = authz;
+        foreach (var p in element.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "mode":
+                    c.AuthorizationMode = reader.String(element, p.Name) ?? c.AuthorizationMode;
+                    break;
+                case "webhook":
+                    var (webhook, w) = reader.Nested(element, p.Name);
+                    ReadFields(webhook, w, unknown, (name, r, e) => name switch
+                    {
+                        "cacheAuthorizedTTL" => Set(() => c.AuthorizationWebhookCacheAuthorizedTtl = r.Duration(e, name)),
+                        "cacheUnauthorizedTTL" => Set(() => c.AuthorizationWebhookCacheUnauthorizedTtl = r.Duration(e, name)),
+                        _ => false,
+                    });
+                    break;
+                default: unknown.Add(reader.Where(p.Name) + $"unknown field \"{reader.Name(p.Name)}\" (ignored)"); break;
+            }
+        }
+    }
+
+    private static void ReadFields(FieldReader reader, JsonElement element, List<string> unknown, Func<string, FieldReader, JsonElement, bool> read)
+    {
+        foreach (var p in element.EnumerateObject())
+        {
+            if (!read(p.Name, reader, element))
+            {
+                unknown.Add(reader.Where(p.Name) + $"unknown field \"{reader.Name(p.Name)}\" (ignored)");
+            }
+        }
+    }
+
+    private static bool Set(Action set)
+    {
+        set();
+        return true;
     }
 
     /// <summary>Parses a Go duration (<c>20s</c>, <c>1m30s</c>, <c>500ms</c>, <c>1h</c>).</summary>
@@ -238,10 +346,25 @@ public sealed class KubeletConfiguration
         return true;
     }
 
-    private sealed class FieldReader(string origin, IReadOnlyDictionary<string, Mark> positions)
+    private sealed class FieldReader(string origin, IReadOnlyDictionary<string, Mark> positions, string prefix = "")
     {
+        /// <summary>The field's full name (<c>authentication.webhook.cacheTTL</c> inside a nested object).</summary>
+        public string Name(string field) => prefix + field;
+
         public string Where(string field) =>
-            positions.TryGetValue("$." + field, out var m) ? $"{origin}:{m.Line}:{m.Column}: {field}: " : $"{origin}: {field}: ";
+            positions.TryGetValue("$." + prefix + field, out var m) ? $"{origin}:{m.Line}:{m.Column}: {prefix}{field}: " : $"{origin}: {prefix}{field}: ";
+
+        /// <summary>A nested object's reader (field names prefixed with its path) and the object itself.</summary>
+        public (FieldReader Reader, JsonElement Element) Nested(JsonElement root, string field)
+        {
+            var v = root.GetProperty(field);
+            if (v.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(field, $"expected an object, found {Show(v)}");
+            }
+
+            return (new FieldReader(origin, positions, prefix + field + "."), v);
+        }
 
         public string? String(JsonElement root, string field) => root.TryGetProperty(field, out var v) ? v.ValueKind switch
         {

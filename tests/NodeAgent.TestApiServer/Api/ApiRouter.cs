@@ -8,7 +8,7 @@ namespace NodeAgent.TestApiServer.Api;
 /// The request pipeline: authenticate, parse the path (discovery, OpenAPI, or a resource request), authorize, and
 /// dispatch to the read or write handler; every error leaves as a Status body.
 /// </summary>
-public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer, ReadHandler reads, WriteHandler writes, TokenHandler tokens, AccessReviewHandler accessReviews)
+public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer, ReadHandler reads, WriteHandler writes, TokenHandler tokens, AccessReviewHandler accessReviews, KubeletProxy kubelets)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string User, string Verb, string Resource), long> _requests = new();
     private int _throttle;
@@ -88,6 +88,10 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
         {
             return;
         }
+        if (await ProxyAsync(context, segments, path, method, user))
+        {
+            return;
+        }
         var request = Parse(segments, method, context) ?? throw new ApiError(404, "NotFound", "the server could not find the requested resource");
         var labels = LabelSelector.Parse(context.Request.Query["labelSelector"]);
         var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"], request.Resource);
@@ -100,7 +104,7 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
         switch (request.Verb)
         {
             case "create" when request.Resource.Plural == "tokenreviews":
-                await tokens.ReviewAsync(context);
+                await tokens.ReviewAsync(context, authenticator.AuthenticateStaticToken);
                 break;
             case "create" when request.Resource.IsReview:
                 await accessReviews.ReviewAsync(context, request, user);
@@ -141,6 +145,29 @@ public sealed class ApiRouter(Authenticator authenticator, Authorizer authorizer
             default:
                 throw new ApiError(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource");
         }
+    }
+
+    /// <summary>The kubelet's subresources: <c>nodes/NAME/proxy/…</c> (any method) and <c>pods/NAME/log</c>.</summary>
+    private async Task<bool> ProxyAsync(HttpContext context, string[] s, string path, string method, UserInfo user)
+    {
+        if (s is ["api", "v1", "nodes", var node, "proxy", ..])
+        {
+            var verb = method switch { "GET" or "HEAD" => "get", "POST" => "create", "PUT" => "update", "PATCH" => "patch", "DELETE" => "delete", _ => method.ToLowerInvariant() };
+            authorizer.Authorize(user, new RequestInfo(verb, ResourceCatalog.Get("nodes"), null, node, "proxy"), FieldSelector.Parse(default, ResourceCatalog.Get("nodes")));
+            // The rest of the path as sent (escaped), after ".../proxy".
+            var prefix = $"/api/v1/nodes/{Uri.EscapeDataString(node)}/proxy";
+            var raw = context.Request.Path.Value ?? path;
+            var rest = raw.Length > prefix.Length ? raw[(prefix.Length + 1)..] : string.Empty;
+            await kubelets.ProxyNodeAsync(context, node, rest);
+            return true;
+        }
+        if (s is ["api", "v1", "namespaces", var ns, "pods", var pod, "log"] && method == "GET")
+        {
+            authorizer.Authorize(user, new RequestInfo("get", ResourceCatalog.Get("pods"), ns, pod, "log"), FieldSelector.Parse(default, ResourceCatalog.Get("pods")));
+            await kubelets.PodLogAsync(context, ns, pod);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>The request counts in Prometheus' text format. The real server's <c>apiserver_request_total</c> has no user

@@ -13,15 +13,19 @@ namespace NodeAgent.TestApiServer.Api;
 /// </summary>
 public sealed class Authenticator(TestPki pki, string adminToken, TokenHandler tokens, BootstrapTokens bootstrapTokens)
 {
+    /// <summary>The admin token (the real server's static token file) and bootstrap tokens; null for any other.</summary>
+    public UserInfo? AuthenticateStaticToken(string token) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(adminToken))
+            ? new UserInfo("admin", ["system:masters", "system:authenticated"])
+            : bootstrapTokens.Authenticate(token);
+
     public UserInfo? Authenticate(HttpContext context)
     {
         var auth = context.Request.Headers.Authorization.ToString();
         if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             var token = auth["Bearer ".Length..].Trim();
-            return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(adminToken))
-                ? new UserInfo("admin", ["system:masters", "system:authenticated"])
-                : bootstrapTokens.Authenticate(token) ?? tokens.Authenticate(token);
+            return AuthenticateStaticToken(token) ?? tokens.Authenticate(token);
         }
         if (context.Connection.ClientCertificate is { } cert)
         {

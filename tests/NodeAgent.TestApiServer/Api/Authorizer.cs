@@ -85,6 +85,13 @@ public sealed class Authorizer(ObjectStore store)
         {
             return new(true, "");
         }
+        if (user.Name == KubeletProxy.ClientUser && a.Group.Length == 0 && a.Resource == "nodes"
+            && (a.Subresource is "proxy" or "log" or "metrics" or "stats" or "healthz" or "pods" or "configz" or "checkpoint"
+                || (a.Subresource is null or "" && a.Verb is "get" or "list" or "watch" or "proxy")))
+        {
+            // kubeadm binds its kubelet client to system:kubelet-api-admin: every kubelet API subresource of nodes.
+            return new(true, "");
+        }
         string? why = null;
         if (user.NodeName is { } node && AllowNode(node, a, out why))
         {

@@ -128,7 +128,10 @@ public sealed class TokenHandler(ObjectStore store, TokenIssuer issuer, TimeProv
         return new UserInfo($"system:serviceaccount:{ns}:{saName}", ["system:serviceaccounts", $"system:serviceaccounts:{ns}", "system:authenticated"]);
     }
 
-    public async Task ReviewAsync(HttpContext context)
+    /// <summary>TokenReview: the token is judged by the server's token authenticators (static, bootstrap and
+    /// service-account tokens, as the real server's union of them; <paramref name="staticTokens"/> is the static and
+    /// bootstrap part), the service-account ones for the review's audience.</summary>
+    public async Task ReviewAsync(HttpContext context, Func<string, UserInfo?> staticTokens)
     {
         if (await HttpIo.ReadBodyAsync(context) is not JsonObject review || review["spec"]?["token"]?.ToString() is not { Length: > 0 } token)
         {
@@ -136,7 +139,7 @@ public sealed class TokenHandler(ObjectStore store, TokenIssuer issuer, TimeProv
         }
         var audiences = (review["spec"]?["audiences"] as JsonArray ?? []).Select(a => a?.ToString() ?? "").ToList();
         var audience = audiences.FirstOrDefault() ?? TokenIssuer.Issuer;
-        var user = Authenticate(token, audience);
+        var user = staticTokens(token) ?? Authenticate(token, audience);
         var status = new JsonObject { ["authenticated"] = user is not null };
         if (user is not null)
         {

@@ -23,10 +23,12 @@ public sealed class AgentProcess : IAsyncDisposable
     private readonly RuntimeFixture _rt;
     private readonly string? _netns;
 
-    private AgentProcess(Process process, int port, RuntimeFixture rt, string? netns)
+    private AgentProcess(Process process, int port, int apiPort, int healthzPort, RuntimeFixture rt, string? netns)
     {
         _process = process;
         Port = port;
+        ApiPort = apiPort;
+        HealthzPort = healthzPort;
         _rt = rt;
         _netns = netns;
         _reader = Task.Run(() => ReadAsync(process.StandardOutput));
@@ -34,6 +36,12 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The kubelet API's HTTPS port (<c>--port</c>; a free one unless the test gave one).</summary>
+    public int ApiPort { get; }
+
+    /// <summary>The healthz port (<c>--healthz-port</c>; a free one unless the test gave one).</summary>
+    public int HealthzPort { get; }
 
     /// <summary>The daemon's process ID (inside a network namespace too: nsenter execs it).</summary>
     public int Pid => _process.Id;
@@ -83,6 +91,24 @@ public sealed class AgentProcess : IAsyncDisposable
         var port = LoopbackHttpServer.FreePort();
         string[] args = ["agent", "--pod-manifest-path", manifestDir, "--hostname-override", "node1", "--node-ip", "192.0.2.10",
             "--read-only-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--address", "127.0.0.1", .. extra];
+
+        // Each agent gets ports of its own for the kubelet API and healthz (10250 and 10248 may be taken, and tests
+        // run agents side by side).
+        int PortOf(string flag)
+        {
+            var i = Array.IndexOf(extra, flag);
+            if (i >= 0 && i + 1 < extra.Length)
+            {
+                return int.Parse(extra[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var free = LoopbackHttpServer.FreePort();
+            args = [.. args, flag, free.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            return free;
+        }
+
+        var apiPort = PortOf("--port");
+        var healthzPort = PortOf("--healthz-port");
         if (!extra.Contains("--network-plugin"))
         {
             // Pod networking lives on the host by default; these tests must not touch it (tests that need a pod
@@ -90,7 +116,7 @@ public sealed class AgentProcess : IAsyncDisposable
             args = [.. args, "--network-plugin", "none"];
         }
 
-        return new AgentProcess(CliProcess.StartIn(netns, rt, configure, args), port, rt, netns);
+        return new AgentProcess(CliProcess.StartIn(netns, rt, configure, args), port, apiPort, healthzPort, rt, netns);
     }
 
     /// <summary>Completes with the first log line (past or future) that matches.</summary>

@@ -39,7 +39,14 @@ public sealed class ApiCluster : IAsyncDisposable
     public static async Task<ApiCluster> StartAsync()
     {
         var dir = new TempDir("nodeagent-cluster");
-        var server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = dir.Path, Nodes = [NodeName], Port = LoopbackHttpServer.FreePort() });
+        var server = await TestApiServerHost.StartAsync(new TestApiServerOptions
+        {
+            Directory = dir.Path,
+            Nodes = [NodeName],
+            Port = LoopbackHttpServer.FreePort(),
+            // The agents listen on loopback while their Node reports a documentation address.
+            KubeletDialAddress = "127.0.0.1",
+        });
         return new ApiCluster(dir, server);
     }
 
@@ -48,7 +55,7 @@ public sealed class ApiCluster : IAsyncDisposable
     public string[] AgentFlags(params string[] extra) => [.. ProxiedAgentFlags(extra), "--disable-kube-proxy"];
 
     /// <summary>The agent flags that join this cluster, the service proxy on.</summary>
-    public string[] ProxiedAgentFlags(params string[] extra) => ["--kubeconfig", NodeKubeconfig, "--node-status-update-frequency", "1s", .. extra];
+    public string[] ProxiedAgentFlags(params string[] extra) => ["--kubeconfig", NodeKubeconfig, "--node-status-update-frequency", "1s", "--client-ca-file", Path.Combine(Server.Options.Directory, "ca.crt"), .. extra];
 
     public Task<Kubectl.Result> KubectlAsync(string args, string? stdin = null) => Kubectl.RunAsync(Server.AdminKubeconfig, args, stdin, timeoutSeconds: 120);
 

@@ -78,7 +78,7 @@ public sealed class ApiServerAgentTests : IAsyncLifetime
         Assert.StartsWith("nodeagent://", node.Status.NodeInfo.ContainerRuntimeVersion, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(), node.Status.NodeInfo.BootID);
         Assert.Contains(node.Status.Addresses, a => a.Type == "InternalIP" && a.Address == "192.0.2.10");
-        Assert.Equal(10250, node.Status.DaemonEndpoints.KubeletEndpoint.Port);
+        Assert.Equal(agent.ApiPort, node.Status.DaemonEndpoints.KubeletEndpoint.Port);
         // Allocatable memory is capacity minus --kube-reserved and the 100Mi hard eviction threshold.
         var capacity = node.Status.Capacity["memory"].ToInt64();
         Assert.Equal(capacity - (256L << 20) - (100L << 20), node.Status.Allocatable["memory"].ToInt64());

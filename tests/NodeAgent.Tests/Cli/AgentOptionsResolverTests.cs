@@ -43,6 +43,18 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { "kubeReserved", "kubeReserved: {cpu: 100m}", ["--kube-reserved", "memory=1Gi"], o => Map(o.Kubelet.KubeReserved), "cpu=100m", "memory=1Gi", "" },
         { "systemReserved", "systemReserved: {pid: '100'}", ["--system-reserved", "ephemeral-storage=1Gi"], o => Map(o.Kubelet.SystemReserved), "pid=100", "ephemeral-storage=1Gi", "" },
         { "evictionHard", "evictionHard: {memory.available: 200Mi}", ["--eviction-hard", "nodefs.available<5%"], o => Map(o.Kubelet.EvictionHard), "memory.available=200Mi", "nodefs.available=5%", "" },
+        { "port", "port: 11250", ["--port", "12250"], o => $"{o.Kubelet.Port}", "11250", "12250", "10250" },
+        { "healthzPort", "healthzPort: 0", ["--healthz-port", "11248"], o => $"{o.Kubelet.HealthzPort}", "0", "11248", "10248" },
+        { "healthzBindAddress", "healthzBindAddress: 127.0.0.2", ["--healthz-bind-address", "0.0.0.0"], o => o.Kubelet.HealthzBindAddress, "127.0.0.2", "0.0.0.0", "127.0.0.1" },
+        { "tlsCertFile", "tlsCertFile: /file/k.crt\ntlsPrivateKeyFile: /file/k.key", ["--tls-cert-file", "/flag/k.crt", "--tls-private-key-file", "/flag/k.key"], o => o.Kubelet.TlsCertFile ?? "<none>", "/file/k.crt", "/flag/k.crt", "<none>" },
+        { "tlsPrivateKeyFile", "tlsCertFile: /file/k.crt\ntlsPrivateKeyFile: /file/k.key", ["--tls-private-key-file", "/flag/k.key", "--tls-cert-file", "/flag/k.crt"], o => o.Kubelet.TlsPrivateKeyFile ?? "<none>", "/file/k.key", "/flag/k.key", "<none>" },
+        { "authentication.x509.clientCAFile", "authentication: {x509: {clientCAFile: /file/ca.crt}}", ["--client-ca-file", "/flag/ca.crt"], o => o.Kubelet.AuthenticationX509ClientCaFile ?? "<none>", "/file/ca.crt", "/flag/ca.crt", "<none>" },
+        { "authentication.webhook.enabled", "authentication: {webhook: {enabled: false}}", ["--authentication-token-webhook", "true"], o => $"{o.Kubelet.AuthenticationWebhookEnabled}", "False", "True", "True" },
+        { "authentication.webhook.cacheTTL", "authentication: {webhook: {cacheTTL: 10s}}", ["--authentication-token-webhook-cache-ttl", "1m"], o => $"{o.Kubelet.AuthenticationWebhookCacheTtl}", "00:00:10", "00:01:00", "00:02:00" },
+        { "authentication.anonymous.enabled", "authentication: {anonymous: {enabled: true}}", ["--anonymous-auth", "false"], o => $"{o.Kubelet.AuthenticationAnonymousEnabled}", "True", "False", "False" },
+        { "authorization.mode", "authorization: {mode: AlwaysAllow}", ["--authorization-mode", "Webhook"], o => o.Kubelet.AuthorizationMode, "AlwaysAllow", "Webhook", "Webhook" },
+        { "authorization.webhook.cacheAuthorizedTTL", "authorization: {webhook: {cacheAuthorizedTTL: 1m}}", ["--authorization-webhook-cache-authorized-ttl", "2m"], o => $"{o.Kubelet.AuthorizationWebhookCacheAuthorizedTtl}", "00:01:00", "00:02:00", "00:05:00" },
+        { "authorization.webhook.cacheUnauthorizedTTL", "authorization: {webhook: {cacheUnauthorizedTTL: 5s}}", ["--authorization-webhook-cache-unauthorized-ttl", "10s"], o => $"{o.Kubelet.AuthorizationWebhookCacheUnauthorizedTtl}", "00:00:05", "00:00:10", "00:00:30" },
     };
 
     private static string Taints(AgentOptions o) =>
@@ -100,12 +112,21 @@ public sealed class AgentOptionsResolverTests : IDisposable
 
         // Every property of KubeletConfiguration is a file field with a flag (kubelet's names, compared without case).
         var properties = typeof(KubeletConfiguration).GetProperties().Where(p => p.CanWrite).Select(p => p.Name.ToLowerInvariant()).Order();
-        Assert.Equal(properties, fields.Select(f => f.ToLowerInvariant()).Order());
+        Assert.Equal(properties, fields.Select(f => f.Replace(".", "", StringComparison.Ordinal).ToLowerInvariant()).Order());
 
         var flags = Fields.Select(row => ((string[])row[2])[0]).Concat(FlagOnly.Select(row => ((string[])row[0])[0])).ToHashSet();
         var agent = Root.Subcommands.Single(c => c.Name == "agent");
         var agentFlags = agent.Options.Select(o => o.Name).Where(n => n != "--config").Concat(["--root-dir", "--pod-log-dir", "--cgroup-root"]);
         Assert.Equal(agentFlags.Order(), flags.Order());
+    }
+
+    [Fact]
+    public void UnknownNestedFieldsAreWarnedAboutWithTheirPath()
+    {
+        ResolveArgs(["agent", "--config", Write("authentication:\n  webhook:\n    enabled: true\n    cacheTtl: 1m\nauthorization: {other: 1}\n")], out var warnings);
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains(warnings, w => w.Contains(":6:", StringComparison.Ordinal) && w.Contains("unknown field \"authentication.webhook.cacheTtl\"", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("unknown field \"authorization.other\"", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -170,6 +191,14 @@ public sealed class AgentOptionsResolverTests : IDisposable
     [InlineData("", new[] { "--kube-proxy-arg", "oops" }, "--kube-proxy-arg \"oops\": expected name=value")]
     [InlineData("", new[] { "--kube-proxy-arg", "a=1", "--kube-proxy-arg", "a=2" }, "a is given twice")]
     [InlineData("", new[] { "--kube-proxy-arg", "cleanup=true" }, "nodeagent proxy --cleanup")]
+    [InlineData("", new[] { "--authorization-mode", "RBAC" }, "--authorization-mode \"RBAC\": expected Webhook or AlwaysAllow")]
+    [InlineData("authorization: {mode: Node}", new string[0], "authorization.mode \"Node\": expected Webhook or AlwaysAllow")]
+    [InlineData("authentication: {webhook: {cacheTTL: soon}}", new string[0], "authentication.webhook.cacheTTL: expected a duration")]
+    [InlineData("authentication: {anonymous: {enabled: 1}}", new string[0], "authentication.anonymous.enabled: expected true or false")]
+    [InlineData("authentication: x509", new string[0], "authentication: expected an object")]
+    [InlineData("", new[] { "--healthz-bind-address", "localhost" }, "--healthz-bind-address \"localhost\": is not an IP address")]
+    [InlineData("", new[] { "--port", "0" }, "--port \"0\": is not a port")]
+    [InlineData("", new[] { "--tls-cert-file", "/x.crt" }, "--tls-cert-file and --tls-private-key-file go together")]
     public void InvalidValuesNameTheirFlagOrField(string yaml, string[] flags, string expected)
     {
         var file = Write(yaml);
