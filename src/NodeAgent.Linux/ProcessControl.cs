@@ -57,6 +57,17 @@ public static class ProcessControl
         throw new LinuxException($"kill -{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), errno);
     }
 
+    /// <summary>Sends a signal to every process of a process group; false when the group no longer exists.</summary>
+    public static bool KillGroup(int processGroup, int signal)
+    {
+        if (processGroup <= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(processGroup), processGroup, "not a process group of a child");
+        }
+
+        return Kill(-processGroup, signal);
+    }
+
     /// <summary>Replaces the process image. Returns only on failure, with the errno.</summary>
     public static unsafe int Exec(string path, IReadOnlyList<string> args, IReadOnlyList<string> env)
     {
