@@ -58,7 +58,7 @@ internal sealed class ExecStdio : IDisposable
         var (master, peer) = NodeAgent.Linux.Terminal.OpenPty();
         var stdio = new ExecStdio
         {
-            Stdout = new FileStream(FileDescriptors.Duplicate(master), FileAccess.Read, 1),
+            Stdout = new TerminalOutputStream(new FileStream(FileDescriptors.Duplicate(master), FileAccess.Read, 1)),
             Terminal = master,
         };
         if (stdin)
