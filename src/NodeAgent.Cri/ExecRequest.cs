@@ -10,6 +10,9 @@ public sealed record ExecRequest
     /// <summary>Run the command on a terminal: stdout and stderr are then one stream, and the size can be changed.</summary>
     public bool Tty { get; init; }
 
+    /// <summary>The terminal's size before the command starts (later changes through <see cref="IExecSession.Resize"/>).</summary>
+    public TerminalSize? InitialSize { get; init; }
+
     /// <summary>Give the command a stdin to write to (otherwise it reads /dev/null, or nothing from the terminal).</summary>
     public bool Stdin { get; init; }
 

@@ -26,32 +26,40 @@ internal static class CtrExecCommands
         {
             using var host = RuntimeComposition.Open(pr);
             var id = CtrCommands.Find(host.Runtime, pr.GetValue(container)!);
-            var request = new ExecRequest { ContainerId = id, Command = pr.GetValue(command)!, Tty = pr.GetValue(tty), Stdin = pr.GetValue(interactive) };
-            await using var session = await host.Runtime.ExecAsync(request, ct);
-            return await RunAsync(session, request, ct);
+            var request = new ExecRequest { ContainerId = id, Command = pr.GetValue(command)!, Tty = pr.GetValue(tty), Stdin = pr.GetValue(interactive), InitialSize = LocalWindowSize() };
+            return await RunAsync(host.Runtime, request, ct);
         }));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(IExecSession session, ExecRequest request, CancellationToken ct)
+    private static async Task<int> RunAsync(IRuntimeService runtime, ExecRequest request, CancellationToken ct)
     {
-        var localTty = request.Tty && Terminal.IsTerminal(0);
-        byte[]? saved = localTty && request.Stdin ? Terminal.MakeRaw(0) : null;
+        // Console streams and the signal handler first: .NET sets the terminal up when they are first used, which must
+        // not undo raw mode.
+        var stdout = Console.OpenStandardOutput();
+        var stderr = Console.OpenStandardError();
+        var stdinSource = Console.OpenStandardInput();
+        IExecSession? session = null;
         using var winch = request.Tty ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, c =>
         {
             c.Cancel = true;
-            ForwardWindowSize(session);
+            if (session is not null && LocalWindowSize() is { } size)
+            {
+                session.Resize(size);
+            }
         }) : null;
+        var localTty = request.Tty && Terminal.IsTerminal(0);
+        byte[]? saved = localTty && request.Stdin ? Terminal.MakeRaw(0) : null;
         try
         {
-            ForwardWindowSize(session);
+            await using var started = session = await runtime.ExecAsync(request, ct);
             using var kill = ct.Register(session.Kill);
             var output = Task.WhenAll(
-                CopyAsync(session.Stdout, Console.OpenStandardOutput()),
-                session.Stderr is null ? Task.CompletedTask : CopyAsync(session.Stderr, Console.OpenStandardError()));
+                CopyAsync(session.Stdout, stdout),
+                session.Stderr is null ? Task.CompletedTask : CopyAsync(session.Stderr, stderr));
             if (session.Stdin is { } stdin)
             {
-                _ = ForwardStdinAsync(stdin, request.Tty);
+                _ = ForwardStdinAsync(stdinSource, stdin, request.Tty);
             }
 
             var code = await session.Exited;
@@ -67,21 +75,17 @@ internal static class CtrExecCommands
         }
     }
 
-    /// <summary>The local terminal's size (stdin's, else stdout's) to the exec's terminal.</summary>
-    private static void ForwardWindowSize(IExecSession session)
-    {
-        if (Terminal.TryGetWindowSize(0, out var columns, out var rows) || Terminal.TryGetWindowSize(1, out columns, out rows))
-        {
-            session.Resize(new TerminalSize(columns, rows));
-        }
-    }
+    /// <summary>The local terminal's size (stdin's, else stdout's); null without a terminal.</summary>
+    private static TerminalSize? LocalWindowSize() =>
+        Terminal.TryGetWindowSize(0, out var columns, out var rows) || Terminal.TryGetWindowSize(1, out columns, out rows)
+            ? new TerminalSize(columns, rows)
+            : null;
 
     /// <summary>Copies our stdin to the command's; at end-of-file a pipe is closed (the command sees end-of-file too).</summary>
-    private static async Task ForwardStdinAsync(Stream target, bool tty)
+    private static async Task ForwardStdinAsync(Stream source, Stream target, bool tty)
     {
         try
         {
-            await using var source = Console.OpenStandardInput();
             await source.CopyToAsync(target);
             if (!tty)
             {

@@ -28,7 +28,7 @@ internal sealed class ExecStdio : IDisposable
     /// <summary>The pty's master with a tty (for resizing), else null.</summary>
     public SafeFileHandle? Terminal { get; private init; }
 
-    public static ExecStdio Create(ExecRequest request) => request.Tty ? WithTerminal(request.Stdin) : WithPipes(request.Stdin);
+    public static ExecStdio Create(ExecRequest request) => request.Tty ? WithTerminal(request.Stdin, request.InitialSize) : WithPipes(request.Stdin);
 
     private static ExecStdio WithPipes(bool stdin)
     {
@@ -53,9 +53,14 @@ internal sealed class ExecStdio : IDisposable
         return stdio;
     }
 
-    private static ExecStdio WithTerminal(bool stdin)
+    private static ExecStdio WithTerminal(bool stdin, TerminalSize? size)
     {
         var (master, peer) = NodeAgent.Linux.Terminal.OpenPty();
+        if (size is { } initial)
+        {
+            NodeAgent.Linux.Terminal.SetWindowSize(master, initial.Width, initial.Height);
+        }
+
         var stdio = new ExecStdio
         {
             Stdout = new TerminalOutputStream(new FileStream(FileDescriptors.Duplicate(master), FileAccess.Read, 1)),
