@@ -8,8 +8,8 @@ namespace NodeAgent.Shim;
 /// <summary>
 /// <c>nodeagent-shim exec BUNDLE INIT_PIDFD SPEC_FD SYNC_FD</c>: one exec into a running container. The runtime
 /// starts it already inside the container's net, ipc, uts and pid namespaces (setns on the init's pidfd before
-/// spawning), as the leader of a new session. Here it joins the container's cgroups, then the mount and cgroup
-/// namespaces of the init (through the inherited pidfd, after unsharing its filesystem attributes), and finishes as
+/// spawning), as the leader of a new session, and moves it into the container's cgroups before it writes the spec.
+/// Here it joins the mount and cgroup namespaces of the init (through the inherited pidfd, after unsharing its filesystem attributes), and finishes as
 /// the init does (<see cref="ProcessImage"/>): cwd, user, groups, capabilities, no_new_privs from the container's own
 /// config.json, then exec. Failures go to the sync pipe.
 /// </summary>
@@ -19,14 +19,12 @@ internal static class ExecProcess
     {
         try
         {
+            // Already inside the container's PID namespace, as host root: keep its processes out of /proc/<us> (exe, fd).
+            ProcessControl.SetDumpable(false);
             FileDescriptors.SetCloseOnExec(syncFd, true);
             FileDescriptors.SetCloseOnExec(initPidFd, true);
             var spec = Bundle.LoadSpec(bundle);
-            var exec = ReadExecSpec(specFd);
-            foreach (var procs in spec.CgroupProcsFiles)
-            {
-                ProcessControl.JoinCgroup(procs);
-            }
+            var exec = ReadExecSpec(specFd); // the runtime writes it once it has moved us into the container's cgroups
 
             var lastCap = Capabilities.LastCap();
             using (var init = PidFd.Adopt(initPidFd))

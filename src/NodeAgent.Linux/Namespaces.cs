@@ -112,5 +112,28 @@ public static class Namespaces
         return result!;
     }
 
+    /// <summary>As <see cref="RunOnDedicatedThread{T}"/>, without blocking the caller: the task completes when the thread is done.</summary>
+    public static Task<T> RunOnDedicatedThreadAsync<T>(Func<T> action)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.SetResult(action());
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        }, 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "nodeagent-ns",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
     private sealed record ExceptionDispatchInfoHolder(System.Runtime.ExceptionServices.ExceptionDispatchInfo Info);
 }

@@ -11,8 +11,9 @@ namespace NodeAgent.Runtime.Exec;
 /// Starts <c>nodeagent-shim exec</c> for one exec into a running container. On a dedicated thread that ends
 /// afterwards, it joins the net, ipc, uts and pid namespaces of the container's init (setns on the init's pidfd) and
 /// posix_spawns the AOT shim as the leader of a new session, so the shim starts inside them (as a member of the
-/// container's PID namespace) and the exec's process group can be killed as a whole. The shim finishes the entry
-/// (cgroups, mount and cgroup namespaces, credentials) in its own single-purpose process and reports a failed start
+/// container's PID namespace) and the exec's process group can be killed as a whole; it moves the shim into the
+/// container's cgroups (from the container's config.json) before handing it the exec's spec. The shim finishes the
+/// entry (mount and cgroup namespaces, credentials) in its own single-purpose process and reports a failed start
 /// on a close-on-exec sync pipe; end-of-file with nothing written means the command runs.
 /// </summary>
 internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
@@ -34,46 +35,38 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
         }
 
         using var init = OpenInit(bundle, name);
+        var cgroups = Bundle.ReadSpec(bundle)?.CgroupProcsFiles ?? throw NotRunning(name);
+        var spec = JsonSerializer.SerializeToUtf8Bytes(
+            new ExecSpec { Args = [.. request.Command], Env = [.. request.Env], Tty = request.Tty }, SpecJsonContext.Default.ExecSpec);
         var stdio = ExecStdio.Create(request);
         try
         {
-            var spec = JsonSerializer.SerializeToUtf8Bytes(
-                new ExecSpec { Args = [.. request.Command], Env = [.. request.Env], Tty = request.Tty }, SpecJsonContext.Default.ExecSpec);
             var (specRead, specWrite) = FileDescriptors.CreatePipe();
             var (syncRead, syncWrite) = FileDescriptors.CreatePipe();
             int pid;
+            string error;
             using (specRead)
+            using (specWrite)
+            using (syncRead)
             using (syncWrite)
             {
-                pid = Spawn(bundle, init, stdio, specRead, syncWrite);
+                var pipes = new StartPipes(specRead, specWrite, syncRead, syncWrite);
+                (pid, error) = await Namespaces.RunOnDedicatedThreadAsync(() => Start(bundle, init, stdio, cgroups, spec, pipes));
             }
 
-            stdio.CloseChildEnds();
             var childFd = PidFd.TryOpen(pid) ?? throw new InvalidOperationException($"exec helper {pid} vanished before it could be watched");
             var session = new ExecSession(pid, childFd, exits, stdio, request.Tty);
-            string? error;
-            try
-            {
-                await using (var writer = new FileStream(specWrite, FileAccess.Write, 1))
-                {
-                    await writer.WriteAsync(spec, cancellationToken);
-                }
-
-                await using var reader = new FileStream(syncRead, FileAccess.Read, 1);
-                using var text = new StreamReader(reader);
-                error = await text.ReadToEndAsync(cancellationToken);
-            }
-            catch
-            {
-                await session.DisposeAsync();
-                throw;
-            }
-
             if (error.Length > 0)
             {
                 var code = await session.Exited;
                 await session.DisposeAsync();
                 throw new RuntimeException(RuntimeErrorKind.StartError, $"exec in container {name}: {error.Trim()} (exit code {code})");
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                await session.DisposeAsync();
+                cancellationToken.ThrowIfCancellationRequested();
             }
 
             return session;
@@ -85,17 +78,49 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
         }
     }
 
-    private int Spawn(string bundle, PidFd init, ExecStdio stdio, SafeFileHandle specRead, SafeFileHandle syncWrite)
+    private sealed record StartPipes(SafeFileHandle SpecRead, SafeFileHandle SpecWrite, SafeFileHandle SyncRead, SafeFileHandle SyncWrite);
+
+    /// <summary>
+    /// On its own thread, which ends afterwards: spawns the helper inside the init's namespaces, moves it into the
+    /// container's cgroups while it starts (the first cgroup.procs write waits for an RCU grace period; the helper's
+    /// start-up runs meanwhile, blocked on the spec pipe until it is in), hands it the spec and reads the sync pipe
+    /// to its end. Returns the PID and the helper's error text (empty: the command runs).
+    /// </summary>
+    private (int Pid, string Error) Start(string bundle, PidFd init, ExecStdio stdio, IReadOnlyList<string> cgroups, byte[] spec, StartPipes pipes)
     {
         var initFd = (int)init.DangerousGetHandle();
-        var specFd = (int)specRead.DangerousGetHandle();
-        var syncFd = (int)syncWrite.DangerousGetHandle();
+        var specFd = (int)pipes.SpecRead.DangerousGetHandle();
+        var syncFd = (int)pipes.SyncWrite.DangerousGetHandle();
         string[] args = [shimPath, "exec", bundle, Text(initFd), Text(specFd), Text(syncFd)];
-        return Namespaces.RunOnDedicatedThread(() =>
+
+        // The spawn gets a thread of its own: one that joined a PID namespace cannot create threads, and this one
+        // completes a task (which may start a thread-pool thread) when it is done.
+        var pid = Namespaces.RunOnDedicatedThread(() =>
         {
             Namespaces.Join(init, SpawnNamespaces);
             return ProcessSpawner.Spawn(shimPath, args, [], stdio.ChildStdio, [initFd, specFd, syncFd], newSession: true);
         });
+        pipes.SpecRead.Dispose();
+        pipes.SyncWrite.Dispose();
+        stdio.CloseChildEnds();
+        try
+        {
+            foreach (var procs in cgroups)
+            {
+                ProcessControl.MoveToCgroup(procs, pid);
+            }
+        }
+        catch (LinuxException)
+        {
+            ProcessControl.Kill(pid, Signals.SIGKILL);
+            ProcessSpawner.WaitForExit(pid);
+            throw;
+        }
+
+        FileDescriptors.WriteAll((int)pipes.SpecWrite.DangerousGetHandle(), spec);
+        pipes.SpecWrite.Dispose();
+        using var reader = new StreamReader(new FileStream(pipes.SyncRead, FileAccess.Read, 1));
+        return (pid, reader.ReadToEnd());
     }
 
     /// <summary>
