@@ -37,7 +37,7 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
         using var init = OpenInit(bundle, name);
         var cgroups = Bundle.ReadSpec(bundle)?.CgroupProcsFiles ?? throw NotRunning(name);
         var spec = JsonSerializer.SerializeToUtf8Bytes(
-            new ExecSpec { Args = [.. request.Command], Env = [.. request.Env], Tty = request.Tty }, SpecJsonContext.Default.ExecSpec);
+            new ExecSpec { Args = [.. request.Command], Env = ExtraEnvironment(request), Tty = request.Tty }, SpecJsonContext.Default.ExecSpec);
         var stdio = ExecStdio.Create(request);
         try
         {
@@ -167,6 +167,18 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
 
     private static RuntimeException NotRunning(string name) =>
         new(RuntimeErrorKind.FailedPrecondition, $"exec in container {name}: container is not running");
+
+    /// <summary>The exec's extra variables; with a tty, <c>TERM=xterm</c> unless the request names a TERM (as containerd's exec does).</summary>
+    private static List<string> ExtraEnvironment(ExecRequest request)
+    {
+        var env = new List<string>(request.Env);
+        if (request.Tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal)))
+        {
+            env.Add("TERM=xterm");
+        }
+
+        return env;
+    }
 
     private static string Text(int fd) => fd.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
