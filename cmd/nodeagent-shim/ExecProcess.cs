@@ -35,7 +35,7 @@ internal static class ExecProcess
 
             if (exec.Tty)
             {
-                Terminal.SetControllingTerminal(0);
+                OpenTerminal(exec);
             }
 
             return ProcessImage.Replace(spec, exec.Args, MergeEnvironment(spec.Process.Env, exec.Env), lastCap, syncFd);
@@ -50,6 +50,32 @@ internal static class ExecProcess
             SyncPipe.Report(syncFd, "exec failed: " + ex);
             return 127;
         }
+    }
+
+    /// <summary>
+    /// A pty of the container's own devpts (as runc makes one), so the command sees its terminal under its /dev/pts.
+    /// The master goes back to the runtime on fd 0, a Unix socket; the peer replaces fds 0-2 and becomes the
+    /// controlling terminal of this session.
+    /// </summary>
+    private static void OpenTerminal(ExecSpec exec)
+    {
+        var (master, peer) = Terminal.OpenPty("/dev/pts/ptmx");
+        using (master)
+        using (peer)
+        {
+            if (exec.Columns > 0 && exec.Rows > 0)
+            {
+                Terminal.SetWindowSize(master, exec.Columns, exec.Rows);
+            }
+
+            DescriptorPassing.Send(0, (int)master.DangerousGetHandle());
+            for (var fd = 0; fd <= 2; fd++)
+            {
+                FileDescriptors.DuplicateOnto(peer, fd);
+            }
+        }
+
+        Terminal.SetControllingTerminal(0);
     }
 
     private static ExecSpec ReadExecSpec(int fd)

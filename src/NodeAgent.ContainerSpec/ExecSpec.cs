@@ -12,6 +12,14 @@ public sealed class ExecSpec
     /// <summary>Extra <c>NAME=value</c> entries; they override the container's variables of the same name.</summary>
     public List<string> Env { get; set; } = [];
 
-    /// <summary>Stdin, stdout and stderr are a terminal: it becomes the exec's controlling terminal.</summary>
+    /// <summary>
+    /// Run on a terminal of the container's own devpts: the helper opens it inside the container, sends the master
+    /// back on its stdin (a Unix socket) and makes the peer its stdin, stdout, stderr and controlling terminal.
+    /// </summary>
     public bool Tty { get; set; }
+
+    /// <summary>The terminal's size before the command starts (0: left as the kernel makes it).</summary>
+    public ushort Columns { get; set; }
+
+    public ushort Rows { get; set; }
 }

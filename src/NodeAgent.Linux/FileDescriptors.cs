@@ -45,6 +45,24 @@ public static class FileDescriptors
         }
     }
 
+    /// <summary>dup2: makes <paramref name="target"/> refer to the open file of <paramref name="handle"/> (not close-on-exec).</summary>
+    public static void DuplicateOnto(SafeFileHandle handle, int target)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            LinuxException.ThrowIfError(LibC.dup2((int)handle.DangerousGetHandle(), target), "dup2 onto", target.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     public static void SetCloseOnExec(int fd, bool value)
     {
         const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;

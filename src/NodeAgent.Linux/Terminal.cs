@@ -12,24 +12,45 @@ public static unsafe class Terminal
     private const int TCSANOW = 0;
 
     /// <summary>
-    /// A new pty pair from /dev/ptmx, both ends close-on-exec; the peer (slave) is opened through the master
-    /// (TIOCGPTPEER), never by a path in /dev/pts.
+    /// A new pty pair from the multiplexer at <paramref name="ptmx"/> (<c>/dev/ptmx</c>, or a devpts instance's own
+    /// <c>pts/ptmx</c>), both ends close-on-exec. The path is opened without following a final symlink and must be a
+    /// devpts instance's ptmx node (character device 5:2 on a devpts filesystem); the peer (slave) is opened through
+    /// the master (TIOCGPTPEER), never by a path.
     /// </summary>
-    public static (SafeFileHandle Master, SafeFileHandle Peer) OpenPty()
+    public static (SafeFileHandle Master, SafeFileHandle Peer) OpenPty(string ptmx)
     {
         var flags = Tmds.Linux.LibC.O_RDWR | Tmds.Linux.LibC.O_NOCTTY | Tmds.Linux.LibC.O_CLOEXEC;
-        var master = new SafeFileHandle(LinuxException.ThrowIfError(Libc.Open("/dev/ptmx", flags, 0), "open", "/dev/ptmx"), ownsHandle: true);
+        var master = new SafeFileHandle(LinuxException.ThrowIfError(Libc.Open(ptmx, flags | Tmds.Linux.LibC.O_NOFOLLOW, 0), "open", ptmx), ownsHandle: true);
         try
         {
+            var fd = (int)master.DangerousGetHandle();
+            CheckIsPtmx(fd, ptmx);
             var unlock = 0;
-            LinuxException.ThrowIfError(Libc.Ioctl((int)master.DangerousGetHandle(), TIOCSPTLCK, &unlock), "ioctl TIOCSPTLCK", "/dev/ptmx");
-            var peer = LinuxException.ThrowIfError(Libc.Ioctl((int)master.DangerousGetHandle(), TIOCGPTPEER, (void*)(nint)flags), "ioctl TIOCGPTPEER", "/dev/ptmx");
+            LinuxException.ThrowIfError(Libc.Ioctl(fd, TIOCSPTLCK, &unlock), "ioctl TIOCSPTLCK", ptmx);
+            var peer = LinuxException.ThrowIfError(Libc.Ioctl(fd, TIOCGPTPEER, (void*)(nint)flags), "ioctl TIOCGPTPEER", ptmx);
             return (master, new SafeFileHandle(peer, ownsHandle: true));
         }
         catch
         {
             master.Dispose();
             throw;
+        }
+    }
+
+    private static void CheckIsPtmx(int fd, string path)
+    {
+        const uint S_IFMT = 0xF000, S_IFCHR = 0x2000;
+        const long DEVPTS_SUPER_MAGIC = 0x1cd1;
+        Tmds.Linux.stat st;
+        LinuxException.ThrowIfError(Tmds.Linux.LibC.fstat(fd, &st), "fstat", path);
+        var rdev = (ulong)st.st_rdev;
+        var major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffUL);
+        var minor = (rdev & 0xff) | ((rdev >> 12) & ~0xffUL);
+        var fs = stackalloc byte[128];
+        LinuxException.ThrowIfError(Libc.Fstatfs(fd, fs), "fstatfs", path);
+        if (((uint)st.st_mode & S_IFMT) != S_IFCHR || major != 5 || minor != 2 || *(long*)fs != DEVPTS_SUPER_MAGIC)
+        {
+            throw new IOException($"{path} is not the ptmx node of a devpts filesystem");
         }
     }
 

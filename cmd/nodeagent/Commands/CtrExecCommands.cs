@@ -34,11 +34,11 @@ internal static class CtrExecCommands
 
     private static async Task<int> RunAsync(IRuntimeService runtime, ExecRequest request, CancellationToken ct)
     {
-        // Console streams and the signal handler first: .NET sets the terminal up when they are first used, which must
-        // not undo raw mode.
-        var stdout = Console.OpenStandardOutput();
-        var stderr = Console.OpenStandardError();
-        var stdinSource = Console.OpenStandardInput();
+        // Our stdio as plain descriptors, not .NET's console streams: the console layer keeps its own idea of the
+        // terminal's settings and may put them back, which would undo raw mode.
+        var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
+        var stderr = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(2, ownsHandle: false), FileAccess.Write, 1);
+        var stdinSource = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, 1);
         IExecSession? session = null;
         using var winch = request.Tty ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, c =>
         {

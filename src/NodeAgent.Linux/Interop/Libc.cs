@@ -128,6 +128,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "cfmakeraw")]
     internal static partial void Cfmakeraw(byte* termios);
 
+    // struct statfs on x86_64 is 120 bytes with f_type (64 bits) at offset 0.
+    [LibraryImport(Lib, EntryPoint = "fstatfs", SetLastError = true)]
+    internal static partial int Fstatfs(int fd, byte* buffer);
+
     [LibraryImport(Lib, EntryPoint = "isatty")]
     internal static partial int Isatty(int fd);
 

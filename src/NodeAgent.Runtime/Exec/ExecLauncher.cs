@@ -37,7 +37,14 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
         using var init = OpenInit(bundle, name);
         var cgroups = Bundle.ReadSpec(bundle)?.CgroupProcsFiles ?? throw NotRunning(name);
         var spec = JsonSerializer.SerializeToUtf8Bytes(
-            new ExecSpec { Args = [.. request.Command], Env = ExtraEnvironment(request), Tty = request.Tty }, SpecJsonContext.Default.ExecSpec);
+            new ExecSpec
+            {
+                Args = [.. request.Command],
+                Env = ExtraEnvironment(request),
+                Tty = request.Tty,
+                Columns = request.InitialSize?.Width ?? 0,
+                Rows = request.InitialSize?.Height ?? 0,
+            }, SpecJsonContext.Default.ExecSpec);
         var stdio = ExecStdio.Create(request);
         try
         {
@@ -119,6 +126,12 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
 
         FileDescriptors.WriteAll((int)pipes.SpecWrite.DangerousGetHandle(), spec);
         pipes.SpecWrite.Dispose();
+        if (stdio.TerminalChannel is not null)
+        {
+            // A helper that fails first closes the socket without a descriptor; its error is on the sync pipe.
+            stdio.AttachTerminal();
+        }
+
         using var reader = new StreamReader(new FileStream(pipes.SyncRead, FileAccess.Read, 1));
         return (pid, reader.ReadToEnd());
     }

@@ -54,7 +54,7 @@ public sealed class CtrExecTests : IDisposable
         // forwards it to the exec's terminal. script -e exits with the CLI's exit code.
         var cli = Path.Combine(AppContext.BaseDirectory, "nodeagent");
         var line = $"stty cols 123 rows 45; exec {cli} --root-dir {_rt.Root} --pod-log-dir {_rt.Logs} --cgroup-root {_rt.CgroupPrefix} " +
-            "ctr exec -i -t term sh -c 'stty size; [ -t 0 ] && [ -t 1 ] && echo on-a-tty; exit 6'";
+            "ctr exec -i -t term sh -c 'stty size; [ -t 0 ] && [ -t 1 ] && echo on-a-tty; tty; exit 6'";
         var psi = new ProcessStartInfo("script", ["-q", "-e", "-c", line, "/dev/null"])
         {
             RedirectStandardInput = true,
@@ -67,6 +67,7 @@ public sealed class CtrExecTests : IDisposable
         Assert.Equal(6, code);
         Assert.Contains("45 123\r\n", stdout);
         Assert.Contains("on-a-tty\r\n", stdout);
+        Assert.Contains("/dev/pts/0\r\n", stdout);
     }
 
     [PrivilegedFact]

@@ -34,7 +34,7 @@ public sealed class ExecSessionTests : IDisposable
         session.Resize(new TerminalSize(100, 40));
         var output = ReadAllAsync(session.Stdout);
         // stty size reads the terminal's size; [ -t 0 ] tests that stdin is a terminal; /dev/tty opens only the controlling one.
-        await session.Stdin!.WriteAsync(Encoding.UTF8.GetBytes("stty size; [ -t 0 ] && echo is-a-tty; echo ok > /dev/tty; echo term=$TERM; exit 5\n"));
+        await session.Stdin!.WriteAsync(Encoding.UTF8.GetBytes("stty size; [ -t 0 ] && echo is-a-tty; echo ok > /dev/tty; echo term=$TERM; tty; exit 5\n"));
         await session.Stdin.FlushAsync();
         Assert.Equal(5, await session.Exited.WaitAsync(TimeSpan.FromSeconds(60)));
         var text = await output.WaitAsync(TimeSpan.FromSeconds(60));
@@ -42,6 +42,9 @@ public sealed class ExecSessionTests : IDisposable
         Assert.Contains("is-a-tty\r\n", text);
         Assert.Contains("ok\r\n", text);
         Assert.Contains("term=xterm\r\n", text); // containerd sets TERM=xterm for a tty exec
+
+        // The terminal is one of the container's own devpts (as runc allocates it), so ttyname(3) finds it.
+        Assert.Contains("/dev/pts/0\r\n", text);
     }
 
     [PrivilegedFact]
