@@ -15,15 +15,29 @@ public static unsafe class DescriptorPassing
         return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
     }
 
+    /// <summary>Room for one SCM_RIGHTS control message with one descriptor (CMSG_SPACE(4) is 24 on x86_64).</summary>
+    private struct ControlBuffer
+    {
+        public fixed byte Bytes[32];
+    }
+
+    /// <summary>A message of one data byte with room for one descriptor.</summary>
+    private static void Prepare(byte* data, iovec* iov, byte* control, msghdr* msg)
+    {
+        var space = (int)LibC.CMSG_SPACE(sizeof(int));
+        new Span<byte>(control, space).Clear();
+        *iov = new iovec { iov_base = data, iov_len = 1 };
+        *msg = new msghdr { msg_iov = iov, msg_iovlen = 1, msg_control = control, msg_controllen = space };
+    }
+
     /// <summary>Sends <paramref name="fd"/> (with one byte of data) on the socket <paramref name="socket"/>.</summary>
     public static void Send(int socket, int fd)
     {
         byte data = 0;
-        var iov = new iovec { iov_base = &data, iov_len = 1 };
-        var space = (int)LibC.CMSG_SPACE(sizeof(int));
-        var control = stackalloc byte[space];
-        new Span<byte>(control, space).Clear();
-        var msg = new msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = space };
+        iovec iov;
+        ControlBuffer control;
+        msghdr msg;
+        Prepare(&data, &iov, control.Bytes, &msg);
         var cmsg = LibC.CMSG_FIRSTHDR(&msg);
         cmsg->cmsg_level = LibC.SOL_SOCKET;
         cmsg->cmsg_type = LibC.SCM_RIGHTS;
@@ -43,11 +57,10 @@ public static unsafe class DescriptorPassing
     public static SafeFileHandle? Receive(SafeFileHandle socket)
     {
         byte data = 0;
-        var iov = new iovec { iov_base = &data, iov_len = 1 };
-        var space = (int)LibC.CMSG_SPACE(sizeof(int));
-        var control = stackalloc byte[space];
-        new Span<byte>(control, space).Clear();
-        var msg = new msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = space };
+        iovec iov;
+        ControlBuffer control;
+        msghdr msg;
+        Prepare(&data, &iov, control.Bytes, &msg);
         var added = false;
         socket.DangerousAddRef(ref added);
         try
