@@ -9,4 +9,5 @@ namespace NodeAgent.ContainerSpec;
 [JsonSerializable(typeof(ShimState))]
 [JsonSerializable(typeof(ExitStatus))]
 [JsonSerializable(typeof(ShimReply))]
+[JsonSerializable(typeof(ExecSpec))]
 public sealed partial class SpecJsonContext : JsonSerializerContext;

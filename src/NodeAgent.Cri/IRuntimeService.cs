@@ -35,6 +35,18 @@ public interface IRuntimeService
     Task WaitContainerAsync(string containerId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Runs <paramref name="command"/> inside the running container as its init runs (namespaces, cgroups, user,
+    /// groups, capabilities, no_new_privs, cwd, environment), waits for it and returns its exit code and output
+    /// (each stream capped at <see cref="ExecSyncResult.MaxOutputBytes"/>). A <paramref name="timeout"/> above zero
+    /// kills the command and its process group when it elapses. Throws <see cref="RuntimeException"/>: NotFound for
+    /// an unknown container, FailedPrecondition for one that does not run, StartError when the command cannot start.
+    /// </summary>
+    Task<ExecSyncResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Starts a command inside the running container with streams (stdin, tty) and returns the session; errors as <see cref="ExecSyncAsync"/>.</summary>
+    Task<IExecSession> ExecAsync(ExecRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Subscribes to container lifecycle events, pushed as the kernel reports them, from now on. Every subscriber sees
     /// every event in its own bounded queue (see <see cref="IContainerEventSubscription"/> for the overflow policy).
     /// </summary>

@@ -25,6 +25,44 @@ public static class FileDescriptors
         return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
     }
 
+    /// <summary>A second, close-on-exec descriptor for the same open file (fcntl F_DUPFD_CLOEXEC).</summary>
+    public static SafeFileHandle Duplicate(SafeFileHandle handle)
+    {
+        const int F_DUPFD_CLOEXEC = 1030;
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var fd = LinuxException.ThrowIfError(LibC.fcntl((int)handle.DangerousGetHandle(), F_DUPFD_CLOEXEC, 3), "fcntl F_DUPFD_CLOEXEC");
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>dup2: makes <paramref name="target"/> refer to the open file of <paramref name="handle"/> (not close-on-exec).</summary>
+    public static void DuplicateOnto(SafeFileHandle handle, int target)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            LinuxException.ThrowIfError(LibC.dup2((int)handle.DangerousGetHandle(), target), "dup2 onto", target.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     public static void SetCloseOnExec(int fd, bool value)
     {
         const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;

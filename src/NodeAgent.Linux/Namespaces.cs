@@ -39,6 +39,39 @@ public static class Namespaces
         LinuxException.ThrowIfError(result, "setns " + ProcName(kind), description);
     }
 
+    /// <summary>
+    /// Joins every namespace in <paramref name="kinds"/> of the process behind <paramref name="process"/> at once
+    /// (setns(2) on a pidfd, Linux 5.8). Joining a mount namespace needs a thread whose filesystem attributes are
+    /// its own: call <see cref="UnshareFilesystemAttributes"/> first in a multithreaded process.
+    /// </summary>
+    public static void Join(PidFd process, NamespaceKind kinds)
+    {
+        var added = false;
+        process.DangerousAddRef(ref added);
+        try
+        {
+            var result = Libc.Syscall2(Libc.SYS_setns, process.DangerousGetHandle(), (nint)(int)kinds);
+            LinuxException.ThrowIfError(result, "setns " + kinds, "of process " + process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            if (added)
+            {
+                process.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// unshare(CLONE_FS): the calling thread gets its own root, working directory and umask, which setns(2) into a
+    /// mount namespace requires (it refuses a thread sharing them with others, as every thread of a .NET process does).
+    /// </summary>
+    public static void UnshareFilesystemAttributes()
+    {
+        const int CLONE_FS = 0x200;
+        LinuxException.ThrowIfError(Libc.Syscall2(Libc.SYS_unshare, CLONE_FS, 0), "unshare", "CLONE_FS");
+    }
+
     /// <summary>Keeps the calling thread's namespace alive by bind-mounting its nsfs file onto <paramref name="target"/>.</summary>
     public static void PinCurrent(NamespaceKind kind, string target)
     {
@@ -77,6 +110,29 @@ public static class Namespaces
         thread.Join();
         error?.Info.Throw();
         return result!;
+    }
+
+    /// <summary>As <see cref="RunOnDedicatedThread{T}"/>, without blocking the caller: the task completes when the thread is done.</summary>
+    public static Task<T> RunOnDedicatedThreadAsync<T>(Func<T> action)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.SetResult(action());
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        }, 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "nodeagent-ns",
+        };
+        thread.Start();
+        return done.Task;
     }
 
     private sealed record ExceptionDispatchInfoHolder(System.Runtime.ExceptionServices.ExceptionDispatchInfo Info);

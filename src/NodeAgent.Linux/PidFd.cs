@@ -34,6 +34,14 @@ public sealed class PidFd : SafeHandleZeroOrMinusOneIsInvalid
         return handle;
     }
 
+    /// <summary>Takes ownership of a pidfd inherited as descriptor <paramref name="fd"/> (its PID is not known: 0).</summary>
+    public static PidFd Adopt(int fd)
+    {
+        var handle = new PidFd();
+        handle.SetHandle(fd);
+        return handle;
+    }
+
     /// <summary>Signals the process; false when it has already exited.</summary>
     public bool Signal(int signal)
     {

@@ -6,7 +6,14 @@ namespace NodeAgent.Linux;
 /// <summary>Per-process and per-thread settings a container init applies before exec.</summary>
 public static class ProcessControl
 {
-    private const int PR_SET_KEEPCAPS = 8, PR_SET_NO_NEW_PRIVS = 38;
+    private const int PR_SET_DUMPABLE = 4, PR_SET_KEEPCAPS = 8, PR_SET_NO_NEW_PRIVS = 38;
+
+    /// <summary>
+    /// Marks the process non-dumpable: its /proc files (exe, fd, root, mem) are root's and need CAP_SYS_PTRACE, so
+    /// processes of a container it enters cannot reach the host binary or its descriptors. execve resets it.
+    /// </summary>
+    public static void SetDumpable(bool dumpable) =>
+        LinuxException.ThrowIfError(Libc.Prctl(PR_SET_DUMPABLE, dumpable ? 1u : 0u, 0, 0, 0), "prctl(PR_SET_DUMPABLE)");
 
     public static void SetNoNewPrivileges() =>
         LinuxException.ThrowIfError(Libc.Prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)");
@@ -57,6 +64,17 @@ public static class ProcessControl
         throw new LinuxException($"kill -{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), errno);
     }
 
+    /// <summary>Sends a signal to every process of a process group; false when the group no longer exists.</summary>
+    public static bool KillGroup(int processGroup, int signal)
+    {
+        if (processGroup <= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(processGroup), processGroup, "not a process group of a child");
+        }
+
+        return Kill(-processGroup, signal);
+    }
+
     /// <summary>Replaces the process image. Returns only on failure, with the errno.</summary>
     public static unsafe int Exec(string path, IReadOnlyList<string> args, IReadOnlyList<string> env)
     {
@@ -79,17 +97,23 @@ public static class ProcessControl
     public static void WaitForSignal() => Libc.Pause();
 
     /// <summary>Writes "0" (the caller) into a cgroup.procs file to join that cgroup.</summary>
-    public static void JoinCgroup(string procsFile)
+    public static void JoinCgroup(string procsFile) => MoveToCgroup(procsFile, 0);
+
+    /// <summary>Moves process <paramref name="pid"/> (0: the caller; a PID of the caller's own PID namespace) into the cgroup of a cgroup.procs file.</summary>
+    public static void MoveToCgroup(string procsFile, int pid)
     {
+        var text = System.Text.Encoding.ASCII.GetBytes(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var fd = LinuxException.ThrowIfError(Libc.Open(procsFile, Tmds.Linux.LibC.O_WRONLY | Tmds.Linux.LibC.O_CLOEXEC, 0), "open", procsFile);
         try
         {
             unsafe
             {
-                byte zero = (byte)'0';
-                if (Tmds.Linux.LibC.write(fd, &zero, 1) < 0)
+                fixed (byte* p = text)
                 {
-                    throw new LinuxException("join cgroup: write 0 to", procsFile, Marshal.GetLastPInvokeError());
+                    if (Tmds.Linux.LibC.write(fd, p, text.Length) < 0)
+                    {
+                        throw new LinuxException($"join cgroup: write {pid} to", procsFile, Marshal.GetLastPInvokeError());
+                    }
                 }
             }
         }

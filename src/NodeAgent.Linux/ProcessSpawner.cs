@@ -13,8 +13,17 @@ public static unsafe class ProcessSpawner
     private const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
 
     /// <summary>Starts <paramref name="path"/> with stdin from /dev/null and stdout/stderr on the given descriptors; returns the PID.</summary>
-    public static int Spawn(string path, IReadOnlyList<string> args, IReadOnlyList<string> env, int stdoutFd, int stderrFd)
+    public static int Spawn(string path, IReadOnlyList<string> args, IReadOnlyList<string> env, int stdoutFd, int stderrFd) =>
+        Spawn(path, args, env, new SpawnStdio(-1, stdoutFd, stderrFd), [], newSession: false);
+
+    /// <summary>
+    /// Starts <paramref name="path"/> with the given stdio (stdin -1: /dev/null), passing each descriptor of
+    /// <paramref name="inherited"/> under its own number (posix_spawn's dup2 onto itself clears close-on-exec, glibc
+    /// 2.29 and later), optionally as the leader of a new session (and so of a new process group); returns the PID.
+    /// </summary>
+    public static int Spawn(string path, IReadOnlyList<string> args, IReadOnlyList<string> env, SpawnStdio stdio, IReadOnlyList<int> inherited, bool newSession)
     {
+        const short POSIX_SPAWN_SETSID = 0x80;
         var actions = stackalloc byte[512];
         var attr = stackalloc byte[1024];
         Check(Libc.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
@@ -22,16 +31,29 @@ public static unsafe class ProcessSpawner
         using var strings = new NativeStrings();
         try
         {
-            Check(Libc.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Tmds.Linux.LibC.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
-            Check(Libc.PosixSpawnFileActionsAddDup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2");
-            Check(Libc.PosixSpawnFileActionsAddDup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2");
+            if (stdio.Stdin < 0)
+            {
+                Check(Libc.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Tmds.Linux.LibC.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
+            }
+            else
+            {
+                Check(Libc.PosixSpawnFileActionsAddDup2(actions, stdio.Stdin, 0), "posix_spawn_file_actions_adddup2");
+            }
+
+            Check(Libc.PosixSpawnFileActionsAddDup2(actions, stdio.Stdout, 1), "posix_spawn_file_actions_adddup2");
+            Check(Libc.PosixSpawnFileActionsAddDup2(actions, stdio.Stderr, 2), "posix_spawn_file_actions_adddup2");
+            foreach (var fd in inherited)
+            {
+                Check(Libc.PosixSpawnFileActionsAddDup2(actions, fd, fd), "posix_spawn_file_actions_adddup2");
+            }
 
             var sigset = stackalloc ulong[16];
             new Span<ulong>(sigset, 16).Clear();
             Check(Libc.PosixSpawnattrSetSigmask(attr, sigset), "posix_spawnattr_setsigmask");
             new Span<ulong>(sigset, 16).Fill(ulong.MaxValue);
             Check(Libc.PosixSpawnattrSetSigdefault(attr, sigset), "posix_spawnattr_setsigdefault");
-            Check(Libc.PosixSpawnattrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), "posix_spawnattr_setflags");
+            var flags = (short)(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (newSession ? POSIX_SPAWN_SETSID : 0));
+            Check(Libc.PosixSpawnattrSetFlags(attr, flags), "posix_spawnattr_setflags");
 
             int pid;
             var rc = Libc.PosixSpawn(&pid, strings.Pin(path), actions, attr, strings.Array(args), strings.Array(env));

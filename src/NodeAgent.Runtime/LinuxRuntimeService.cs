@@ -4,6 +4,7 @@ using NodeAgent.Images;
 using NodeAgent.Linux;
 using NodeAgent.Runtime.Containers;
 using NodeAgent.Runtime.Events;
+using NodeAgent.Runtime.Exec;
 using NodeAgent.Runtime.Persistence;
 using NodeAgent.Runtime.Sandboxes;
 using NodeAgent.Runtime.State;
@@ -30,6 +31,8 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
     private readonly ContainerEventBroadcaster _events = new();
     private readonly IPodNetwork? _network;
     private readonly ChangeCounter _changes;
+    private readonly ExitWatcher _execExits = new();
+    private readonly ExecLauncher _execs;
 
     // Guards the view, the known change count and the reconcile task; held for in-memory work and reloads only.
     private readonly object _gate = new();
@@ -49,6 +52,7 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         _launcher = new ShimLauncher(options.ShimPath);
         _exits = new ExitTracker(_paths, OnExited);
         _changes = ChangeCounter.Open(_paths.Changes);
+        _execs = new ExecLauncher(options.ShimPath, _execExits);
         lock (_gate)
         {
             Reload();
@@ -333,6 +337,19 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         RefreshIfExited(containerId);
     }
 
+    public async Task<ExecSyncResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await using var session = await ExecAsync(new ExecRequest { ContainerId = containerId, Command = command }, cancellationToken);
+        return await ExecSyncRunner.RunAsync(session, timeout, cancellationToken);
+    }
+
+    public async Task<IExecSession> ExecAsync(ExecRequest request, CancellationToken cancellationToken)
+    {
+        var record = Query(view => view.Container(request.ContainerId))?.Record ?? throw NotFound("container", request.ContainerId);
+        var name = $"{record.Config.Name} ({Short(record.Id)})";
+        return await _execs.StartAsync(_paths.Container(record.Id), name, request, cancellationToken);
+    }
+
     /// <summary>
     /// The exit is on disk (another process saw it first, or this process's notification is still on its way): make
     /// the view say so now, so a caller that waited for the exit reads it in the status.
@@ -465,6 +482,7 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
     public void Dispose()
     {
         _exits.Dispose();
+        _execExits.Dispose();
         _events.Dispose();
         _changes.Dispose();
     }

@@ -29,20 +29,8 @@ internal static class ContainerInit
                 Mounts.Mount(null, "/", null, MountFlags.Bind | MountFlags.Remount | MountFlags.ReadOnly);
             }
 
-            if (spec.Process.OomScoreAdj is { } adj)
-            {
-                File.WriteAllText("/proc/self/oom_score_adj", adj.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            var cwd = spec.Process.Cwd;
-            Directory.CreateDirectory(cwd);
-            ProcessControl.ChangeDirectory(cwd);
-
-            var executable = ExecutableLookup.Resolve(spec.Process.Args, spec.Process.Env);
-            Credentials.Apply(spec, lastCap);
-            var errno = ProcessControl.Exec(executable, spec.Process.Args, spec.Process.Env);
-            SyncPipe.Report(syncFd, $"exec {executable}: {LinuxException.Describe(errno)}");
-            return 126;
+            Directory.CreateDirectory(spec.Process.Cwd);
+            return ProcessImage.Replace(spec, spec.Process.Args, spec.Process.Env, lastCap, syncFd);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException)
         {

@@ -21,16 +21,19 @@ internal static class CtrCommands
         ctr.Subcommands.Add(BuildStop());
         ctr.Subcommands.Add(BuildRm());
         ctr.Subcommands.Add(BuildLogs());
+        ctr.Subcommands.Add(CtrExecCommands.BuildExec());
+        ctr.Subcommands.Add(CtrExecCommands.BuildAttach());
         return ctr;
     }
 
     /// <summary>
-    /// Everything after IMAGE in <c>ctr run</c> is the container's command, as with <c>docker run</c>: insert
-    /// <c>--</c> after the image so that options of the command are not taken for ours.
+    /// Everything after IMAGE in <c>ctr run</c> (CONTAINER in <c>ctr exec</c>) is the container's command, as with
+    /// <c>docker run</c> and <c>crictl exec</c>: insert <c>--</c> after it so that options of the command are not
+    /// taken for ours.
     /// </summary>
     public static string[] SeparateRunCommand(string[] args)
     {
-        var run = Array.FindIndex(args, a => a == "run");
+        var run = Array.FindIndex(args, a => a is "run" or "exec");
         if (run < 1 || args[run - 1] != "ctr" || args.Contains("--"))
         {
             return args;
@@ -284,6 +287,6 @@ internal static class CtrCommands
         return cmd;
     }
 
-    private static string Find(LinuxRuntimeService runtime, string idOrName) =>
+    internal static string Find(LinuxRuntimeService runtime, string idOrName) =>
         runtime.FindContainer(idOrName) ?? throw new InvalidOperationException($"no such container: {idOrName}");
 }

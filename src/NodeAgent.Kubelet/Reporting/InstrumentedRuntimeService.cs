@@ -46,6 +46,12 @@ public sealed class InstrumentedRuntimeService(IRuntimeService inner, RuntimeOpe
     public Task WaitContainerAsync(string containerId, CancellationToken cancellationToken) =>
         inner.WaitContainerAsync(containerId, cancellationToken);
 
+    public Task<ExecSyncResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken) =>
+        metrics.MeasureAsync("exec_sync", () => inner.ExecSyncAsync(containerId, command, timeout, cancellationToken));
+
+    public Task<IExecSession> ExecAsync(ExecRequest request, CancellationToken cancellationToken) =>
+        metrics.MeasureAsync("exec", () => inner.ExecAsync(request, cancellationToken));
+
     public IContainerEventSubscription SubscribeEvents() =>
         metrics.Measure("get_container_events", inner.SubscribeEvents);
 }

@@ -127,6 +127,25 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Utimensat(int dirfd, string path, long* times, int flags);
 
+    [LibraryImport(Lib, EntryPoint = "tcgetattr", SetLastError = true)]
+    internal static partial int Tcgetattr(int fd, byte* termios);
+
+    [LibraryImport(Lib, EntryPoint = "tcsetattr", SetLastError = true)]
+    internal static partial int Tcsetattr(int fd, int optionalActions, byte* termios);
+
+    [LibraryImport(Lib, EntryPoint = "cfmakeraw")]
+    internal static partial void Cfmakeraw(byte* termios);
+
+    // struct statfs on x86_64 is 120 bytes with f_type (64 bits) at offset 0.
+    [LibraryImport(Lib, EntryPoint = "fstatfs", SetLastError = true)]
+    internal static partial int Fstatfs(int fd, byte* buffer);
+
+    [LibraryImport(Lib, EntryPoint = "isatty")]
+    internal static partial int Isatty(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "getpgid", SetLastError = true)]
+    internal static partial int Getpgid(int pid);
+
     internal const nint SYS_pivot_root = 155;
     internal const nint SYS_capset = 126;
     internal const nint SYS_pidfd_open = 434;

@@ -13,6 +13,8 @@ public static class Bundle
     public static void WriteExit(string dir, ExitStatus status) =>
         AtomicFile.Write(Path.Combine(dir, BundleFiles.Exit), JsonSerializer.SerializeToUtf8Bytes(status, SpecJsonContext.Default.ExitStatus));
 
+    public static ContainerSpec.ContainerSpec? ReadSpec(string dir) => Read(Path.Combine(dir, BundleFiles.Config), SpecJsonContext.Default.ContainerSpec);
+
     public static ShimState? ReadState(string dir) => Read(Path.Combine(dir, BundleFiles.State), SpecJsonContext.Default.ShimState);
 
     public static ExitStatus? ReadExit(string dir) => Read(Path.Combine(dir, BundleFiles.Exit), SpecJsonContext.Default.ExitStatus);

@@ -65,5 +65,10 @@ public sealed class CountingRuntimeService(IRuntimeService inner) : IRuntimeServ
 
     public Task WaitContainerAsync(string containerId, CancellationToken cancellationToken) => inner.WaitContainerAsync(containerId, cancellationToken);
 
+    public Task<ExecSyncResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken) =>
+        inner.ExecSyncAsync(containerId, command, timeout, cancellationToken);
+
+    public Task<IExecSession> ExecAsync(ExecRequest request, CancellationToken cancellationToken) => inner.ExecAsync(request, cancellationToken);
+
     public IContainerEventSubscription SubscribeEvents() => inner.SubscribeEvents();
 }

@@ -1,0 +1,112 @@
+using Microsoft.Win32.SafeHandles;
+using NodeAgent.Cri;
+using NodeAgent.Linux;
+
+namespace NodeAgent.Runtime.Exec;
+
+/// <summary>
+/// The descriptors of one exec: pipes (stdin only when asked for), or, with a tty, a socket on which the helper
+/// sends the master of a pty it opened in the container's devpts (the peer becomes its stdin, stdout and stderr). The runtime keeps its ends as streams; the child's ends are closed here once the child has them, so
+/// end-of-file (or EIO on the pty) arrives when the last process holding them ends.
+/// </summary>
+internal sealed class ExecStdio : IDisposable
+{
+    private readonly List<SafeFileHandle> _childEnds = [];
+
+    private ExecStdio()
+    {
+    }
+
+    public SpawnStdio ChildStdio { get; private set; }
+
+    public Stream? Stdin { get; private set; }
+
+    public Stream Stdout { get; private set; } = Stream.Null;
+
+    public Stream? Stderr { get; private init; }
+
+    /// <summary>The pty's master with a tty (for resizing), once the helper has sent it; else null.</summary>
+    public SafeFileHandle? Terminal { get; private set; }
+
+    /// <summary>With a tty: the runtime's end of the socket the helper sends the pty's master on.</summary>
+    public SafeFileHandle? TerminalChannel { get; private set; }
+
+    private bool _stdinWanted;
+
+    public static ExecStdio Create(ExecRequest request) => request.Tty ? WithTerminal(request.Stdin) : WithPipes(request.Stdin);
+
+    private static ExecStdio WithPipes(bool stdin)
+    {
+        var (outRead, outWrite) = FileDescriptors.CreatePipe();
+        var (errRead, errWrite) = FileDescriptors.CreatePipe();
+        var stdio = new ExecStdio
+        {
+            Stdout = new FileStream(outRead, FileAccess.Read, 1),
+            Stderr = new FileStream(errRead, FileAccess.Read, 1),
+        };
+        stdio._childEnds.AddRange([outWrite, errWrite]);
+        var childIn = -1;
+        if (stdin)
+        {
+            var (inRead, inWrite) = FileDescriptors.CreatePipe();
+            stdio.Stdin = new FileStream(inWrite, FileAccess.Write, 1);
+            stdio._childEnds.Add(inRead);
+            childIn = (int)inRead.DangerousGetHandle();
+        }
+
+        stdio.ChildStdio = new SpawnStdio(childIn, (int)outWrite.DangerousGetHandle(), (int)errWrite.DangerousGetHandle());
+        return stdio;
+    }
+
+    /// <summary>The helper gets one end of a socket pair as fds 0-2 and sends the pty's master on it (<see cref="AttachTerminal"/>).</summary>
+    private static ExecStdio WithTerminal(bool stdin)
+    {
+        var (ours, theirs) = DescriptorPassing.CreateSocketPair();
+        var stdio = new ExecStdio { TerminalChannel = ours, _stdinWanted = stdin };
+        stdio._childEnds.Add(theirs);
+        var fd = (int)theirs.DangerousGetHandle();
+        stdio.ChildStdio = new SpawnStdio(fd, fd, fd);
+        return stdio;
+    }
+
+    /// <summary>Receives the pty's master from the helper (blocking); false when the helper ended without sending one.</summary>
+    public bool AttachTerminal()
+    {
+        using var channel = TerminalChannel!;
+        TerminalChannel = null;
+        var master = DescriptorPassing.Receive(channel);
+        if (master is null)
+        {
+            return false;
+        }
+
+        Terminal = master;
+        Stdout = new TerminalOutputStream(new FileStream(FileDescriptors.Duplicate(master), FileAccess.Read, 1));
+        if (_stdinWanted)
+        {
+            Stdin = new FileStream(FileDescriptors.Duplicate(master), FileAccess.Write, 1);
+        }
+
+        return true;
+    }
+
+    public void CloseChildEnds()
+    {
+        foreach (var end in _childEnds)
+        {
+            end.Dispose();
+        }
+
+        _childEnds.Clear();
+    }
+
+    public void Dispose()
+    {
+        CloseChildEnds();
+        Stdin?.Dispose();
+        Stdout.Dispose();
+        Stderr?.Dispose();
+        Terminal?.Dispose();
+        TerminalChannel?.Dispose();
+    }
+}
