@@ -60,7 +60,7 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
         {
             sb.Append(':').Append(chain).Append(" - [0:0]\n");
         }
-        AppendMissingJumps(sb, save, "filter");
+        JumpRules.AppendMissing(sb, save, "filter", JumpRules.All);
         sb.Append(output.FilterRules);
         sb.Append($"-A {ChainNames.Forward} -m conntrack --ctstate INVALID -j DROP\n");
         sb.Append($"-A {ChainNames.Forward} -m comment --comment \"kubernetes forwarding rules\" -m mark --mark {MasqueradeMark}/{MasqueradeMark} -j ACCEPT\n");
@@ -84,7 +84,7 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
             // Declaring flushes it; then it can go.
             sb.Append(':').Append(chain).Append(" - [0:0]\n");
         }
-        AppendMissingJumps(sb, save, "nat");
+        JumpRules.AppendMissing(sb, save, "nat", JumpRules.All);
         sb.Append($"-A {ChainNames.Postrouting} -m mark ! --mark {MasqueradeMark}/{MasqueradeMark} -j RETURN\n");
         sb.Append($"-A {ChainNames.Postrouting} -j MARK --xor-mark {MasqueradeMark}\n");
         sb.Append($"-A {ChainNames.Postrouting} -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE\n");
@@ -163,22 +163,6 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
             }
         }
         return count;
-    }
-
-    private static void AppendMissingJumps(StringBuilder sb, string? save, string table)
-    {
-        if (save is null)
-        {
-            return;
-        }
-        var lines = JumpRules.TableLines(save, table).Where(l => l.StartsWith("-A ", StringComparison.Ordinal)).ToList();
-        foreach (var jump in JumpRules.All.Where(j => j.Table == table))
-        {
-            if (!lines.Any(jump.Matches))
-            {
-                sb.Append($"-I {jump.Chain} 1 {jump.Rule}\n");
-            }
-        }
     }
 
     private static partial class Log

@@ -9,6 +9,7 @@ using NodeAgent.Kube.Http;
 using NodeAgent.Linux;
 using NodeAgent.Proxy;
 using NodeAgent.Proxy.Iptables;
+using NodeAgent.Proxy.Userspace;
 using NodeAgent.TestApiServer;
 using NodeAgent.Tests.Support;
 using NodeAgent.Tests.Kubelet;
@@ -52,6 +53,31 @@ public sealed class ProxyCommandTests : IDisposable
         Assert.Equal(before, await SaveAsync());
         // A second cleanup finds nothing and changes nothing.
         Assert.Contains("no proxy iptables rules to remove", await RunCliAsync("proxy", "--cleanup"));
+        Assert.Equal(before, await SaveAsync());
+    }
+
+    [PrivilegedFact]
+    public async Task CleanupAlsoRemovesTheUserspaceModesRulesAndLeavesIptablesSaveAsItWas()
+    {
+        await _ns.Iptables.RestoreAsync(Baseline, CancellationToken.None);
+        var before = await SaveAsync();
+
+        var web = Service("ns1", "web", "172.30.0.41", Port("http", 80, nodePort: 30080));
+        web.Spec.Type = "NodePort";
+        var states = new ProxyStates().Add(web).Add(Slice("ns1", "web", "web-a", [SlicePort("http", 8080)], Ep("10.180.0.1")))
+            .Add(Service("ns1", "empty", "172.30.0.44", Port("dns", 53, "UDP")));
+        await using (var proxier = new UserspaceProxier(_ns.Iptables, new UserspaceSettings { NodeNetns = _ns.Path }, new ListLogger<ProxyCommandTests>()))
+        {
+            await proxier.SyncAsync(states.Next(), full: true, CancellationToken.None);
+        }
+        var programmed = await SaveAsync();
+        Assert.Contains("-A KUBE-PORTALS-CONTAINER", programmed);
+        Assert.Contains("-A KUBE-NODEPORT-HOST", programmed);
+        Assert.Contains("-A KUBE-PORTALS-REJECT", programmed);
+
+        var output = await RunCliAsync("proxy", "--cleanup");
+
+        Assert.Contains("removed the proxy's iptables rules and chains", output);
         Assert.Equal(before, await SaveAsync());
     }
 

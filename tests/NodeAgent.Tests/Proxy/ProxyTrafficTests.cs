@@ -32,31 +32,10 @@ public sealed class ProxyTrafficTests : IDisposable
 
     public void Dispose() => _net.Dispose();
 
-    private static V1EndpointSlice Backends(string service, string port, string protocol, int targetPort, params V1Endpoint[] endpoints) =>
-        Slice("ns1", service, service + "-a", [SlicePort(port, targetPort, protocol)], endpoints);
-
     private static V1Endpoint[] Three(bool b3Ready = true) =>
         [Ep(ServiceTestNetwork.BackendIP(1), node: "node-a"), Ep(ServiceTestNetwork.BackendIP(2), node: "node-a"), Ep(ServiceTestNetwork.BackendIP(3), ready: b3Ready, node: "node-b")];
 
     private async Task SyncAsync(bool full = true) => await _proxier.SyncAsync(_states.Next(), full, CancellationToken.None);
-
-    private async Task<Dictionary<string, int>> SpreadAsync(string netns, string address, int port, int connections)
-    {
-        var counts = new Dictionary<string, int>();
-        for (var i = 0; i < connections; i++)
-        {
-            var name = (await ServiceTestNetwork.AskTcpAsync(netns, address, port)).Split(' ')[0];
-            counts[name] = counts.GetValueOrDefault(name) + 1;
-        }
-        return counts;
-    }
-
-    /// <summary>Pearson's chi-square against an even spread over <paramref name="backends"/>.</summary>
-    private static double ChiSquare(Dictionary<string, int> counts, string[] backends)
-    {
-        var expected = counts.Values.Sum() / (double)backends.Length;
-        return backends.Sum(b => Math.Pow(counts.GetValueOrDefault(b) - expected, 2) / expected);
-    }
 
     [PrivilegedFact]
     public async Task ClusterIPConnectionsFromTheNodeSpreadEvenlyOverEveryReadyBackend()
@@ -65,12 +44,12 @@ public sealed class ProxyTrafficTests : IDisposable
         _states.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
         await SyncAsync();
 
-        var counts = await SpreadAsync(_net.NodePath, ClusterIP, 80, 300);
+        var counts = await ServiceTestNetwork.SpreadAsync(_net.NodePath, ClusterIP, 80, 300);
 
         string[] all = ["b1", "b2", "b3"];
         Assert.Equal(all, counts.Keys.Order());
         // 2 degrees of freedom: 9.210 is the 1 % critical value.
-        var chi = ChiSquare(counts, all);
+        var chi = ServiceTestNetwork.ChiSquare(counts, all);
         Assert.True(chi < 9.210, $"chi-square {chi:F2} over {string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}"))}");
     }
 
@@ -135,7 +114,7 @@ public sealed class ProxyTrafficTests : IDisposable
         _states.Add(sticky).Add(Backends("sticky", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
         await SyncAsync();
 
-        var counts = await SpreadAsync(_net.NodePath, StickyIP, 80, 40);
+        var counts = await ServiceTestNetwork.SpreadAsync(_net.NodePath, StickyIP, 80, 40);
 
         Assert.Equal(40, Assert.Single(counts).Value);
     }
@@ -146,11 +125,11 @@ public sealed class ProxyTrafficTests : IDisposable
         var web = Service("ns1", "web", ClusterIP, Port("http", 80));
         _states.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
         await SyncAsync();
-        Assert.Contains("b3", (await SpreadAsync(_net.NodePath, ClusterIP, 80, 60)).Keys);
+        Assert.Contains("b3", (await ServiceTestNetwork.SpreadAsync(_net.NodePath, ClusterIP, 80, 60)).Keys);
 
         _states.Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three(b3Ready: false)));
         await SyncAsync(full: false);
-        var counts = await SpreadAsync(_net.NodePath, ClusterIP, 80, 100);
+        var counts = await ServiceTestNetwork.SpreadAsync(_net.NodePath, ClusterIP, 80, 100);
 
         Assert.Equal(["b1", "b2"], counts.Keys.Order());
     }
