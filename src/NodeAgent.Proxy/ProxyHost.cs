@@ -17,8 +17,8 @@ namespace NodeAgent.Proxy;
 
 /// <summary>
 /// <c>nodeagent proxy</c>: the proxy on its own, as kube-proxy runs: the API connection from the kubeconfig, informers
-/// for services, EndpointSlices and this node, the iptables or userspace proxier in the caller's network namespace, the health and
-/// metrics endpoints, and <see cref="ServiceProxy"/> until <c>stop</c>. Services skipped for a value the node cannot
+/// for services, EndpointSlices and this node, the iptables or the userspace proxier (<c>--proxy-mode</c>) in the
+/// caller's network namespace, the health and metrics endpoints, and <see cref="ServiceProxy"/> until <c>stop</c>. Services skipped for a value the node cannot
 /// program are logged and recorded as Warning events (reason <c>FailedToProgramService</c>) on the service.
 /// </summary>
 public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers)

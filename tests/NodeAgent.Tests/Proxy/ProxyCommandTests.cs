@@ -148,6 +148,55 @@ public sealed class ProxyCommandTests : IDisposable
         }
     }
 
+    [PrivilegedFact]
+    public async Task TheProxyHostInUserspaceModeListensForServicesFromTheApiServer()
+    {
+        var apiDir = _ns.Combine("api");
+        Directory.CreateDirectory(apiDir);
+        await using var server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = apiDir, Nodes = ["n1"], RunControllers = false });
+        using var admin = new KubeApiConnection(KubeConfigLoader.LoadFile(server.AdminKubeconfig) with { Qps = 0 });
+        await new ResourceClient<V1Node, V1NodeList>(admin, KubeResources.Nodes).CreateAsync(new V1Node { Metadata = new V1ObjectMeta { Name = "n1" } });
+        var svc = await new ResourceClient<V1Service, V1ServiceList>(admin, KubeResources.Services).CreateAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
+            Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Name = "http", Port = 80 }] },
+        });
+        await new ResourceClient<V1EndpointSlice, V1EndpointSliceList>(admin, KubeResources.EndpointSlices)
+            .CreateAsync(Slice("default", "web", "web-1", [SlicePort("http", 8080)], Ep("10.180.0.7", node: "n1")));
+        var config = ProxyConfigResolver.Resolve(new Dictionary<string, string>
+        {
+            ["kubeconfig"] = server.AdminKubeconfig,
+            ["proxy-mode"] = "userspace",
+            ["hostname-override"] = "n1",
+            ["healthz-bind-address"] = "127.0.0.1:0",
+            ["metrics-bind-address"] = "127.0.0.1:0",
+            ["iptables-min-sync-period"] = "0s",
+        }, []);
+        using var loggers = LoggerFactory.Create(_ => { });
+        var host = new ProxyHost(config, loggers) { NodeNetns = _ns.Path };
+        using var stop = new CancellationTokenSource();
+        var run = host.RunAsync(stop.Token);
+        try
+        {
+            var proxy = await host.Proxy.WaitAsync(TimeSpan.FromSeconds(60));
+            var synced = proxy.WaitForStateAsync(s => s.Endpoints.Values.Any(e => e.Any(x => x.ToString() == "10.180.0.7:8080")));
+            await Task.WhenAny(synced, run).Unwrap().WaitAsync(TimeSpan.FromSeconds(60));
+
+            // The namespace has no default route: the node's own traffic is redirected too.
+            var save = await SaveAsync();
+            Assert.Matches($@"-A KUBE-PORTALS-CONTAINER -d {svc.Spec.ClusterIP}/32 -p tcp -m comment --comment ""default/web:http"" -m tcp --dport 80 -j REDIRECT --to-ports \d+", save);
+            Assert.Matches($@"-A KUBE-PORTALS-HOST -d {svc.Spec.ClusterIP}/32 -p tcp -m comment --comment ""default/web:http"" -m tcp --dport 80 -j REDIRECT --to-ports \d+", save);
+            Assert.DoesNotContain("KUBE-SVC-", save);
+            using var http = new HttpClient();
+            Assert.Equal("userspace", await http.GetStringAsync((await host.Urls)[1] + "/proxyMode"));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await run.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
     private async Task<string> RunCliAsync(params string[] args)
     {
         var psi = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true };
