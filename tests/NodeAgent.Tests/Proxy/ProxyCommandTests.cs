@@ -84,18 +84,8 @@ public sealed class ProxyCommandTests : IDisposable
     [PrivilegedFact]
     public async Task TheProxyHostProgramsServicesFromTheApiServerAndAnswersHealthz()
     {
-        var apiDir = _ns.Combine("api");
-        Directory.CreateDirectory(apiDir);
-        await using var server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = apiDir, Nodes = ["n1"], RunControllers = false });
-        using var admin = new KubeApiConnection(KubeConfigLoader.LoadFile(server.AdminKubeconfig) with { Qps = 0 });
-        await new ResourceClient<V1Node, V1NodeList>(admin, KubeResources.Nodes).CreateAsync(new V1Node { Metadata = new V1ObjectMeta { Name = "n1" } });
-        var svc = await new ResourceClient<V1Service, V1ServiceList>(admin, KubeResources.Services).CreateAsync(new V1Service
-        {
-            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
-            Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Name = "http", Port = 80 }] },
-        });
-        await new ResourceClient<V1EndpointSlice, V1EndpointSliceList>(admin, KubeResources.EndpointSlices)
-            .CreateAsync(Slice("default", "web", "web-1", [SlicePort("http", 8080)], Ep("10.180.0.7", node: "n1")));
+        await using var server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = ApiDir(), Nodes = ["n1"], RunControllers = false });
+        var svc = await CreateWebAsync(server);
 
         var warnings = new List<string>();
         var config = ProxyConfigResolver.Resolve(new Dictionary<string, string>
@@ -112,9 +102,7 @@ public sealed class ProxyCommandTests : IDisposable
         var run = host.RunAsync(stop.Token);
         try
         {
-            var proxy = await host.Proxy.WaitAsync(TimeSpan.FromSeconds(60));
-            var synced = proxy.WaitForStateAsync(s => s.Endpoints.Values.Any(e => e.Any(x => x.ToString() == "10.180.0.7:8080")));
-            await Task.WhenAny(synced, run).Unwrap().WaitAsync(TimeSpan.FromSeconds(60));
+            await SyncedAsync(host, run);
 
             var chain = ChainNames.Service("default/web:http", L4Protocol.Tcp);
             var save = await SaveAsync();
@@ -151,18 +139,8 @@ public sealed class ProxyCommandTests : IDisposable
     [PrivilegedFact]
     public async Task TheProxyHostInUserspaceModeListensForServicesFromTheApiServer()
     {
-        var apiDir = _ns.Combine("api");
-        Directory.CreateDirectory(apiDir);
-        await using var server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = apiDir, Nodes = ["n1"], RunControllers = false });
-        using var admin = new KubeApiConnection(KubeConfigLoader.LoadFile(server.AdminKubeconfig) with { Qps = 0 });
-        await new ResourceClient<V1Node, V1NodeList>(admin, KubeResources.Nodes).CreateAsync(new V1Node { Metadata = new V1ObjectMeta { Name = "n1" } });
-        var svc = await new ResourceClient<V1Service, V1ServiceList>(admin, KubeResources.Services).CreateAsync(new V1Service
-        {
-            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
-            Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Name = "http", Port = 80 }] },
-        });
-        await new ResourceClient<V1EndpointSlice, V1EndpointSliceList>(admin, KubeResources.EndpointSlices)
-            .CreateAsync(Slice("default", "web", "web-1", [SlicePort("http", 8080)], Ep("10.180.0.7", node: "n1")));
+        await using var server = await TestApiServerHost.StartAsync(new TestApiServerOptions { Directory = ApiDir(), Nodes = ["n1"], RunControllers = false });
+        var svc = await CreateWebAsync(server);
         var config = ProxyConfigResolver.Resolve(new Dictionary<string, string>
         {
             ["kubeconfig"] = server.AdminKubeconfig,
@@ -178,9 +156,7 @@ public sealed class ProxyCommandTests : IDisposable
         var run = host.RunAsync(stop.Token);
         try
         {
-            var proxy = await host.Proxy.WaitAsync(TimeSpan.FromSeconds(60));
-            var synced = proxy.WaitForStateAsync(s => s.Endpoints.Values.Any(e => e.Any(x => x.ToString() == "10.180.0.7:8080")));
-            await Task.WhenAny(synced, run).Unwrap().WaitAsync(TimeSpan.FromSeconds(60));
+            await SyncedAsync(host, run);
 
             // The namespace has no default route: the node's own traffic is redirected too.
             var save = await SaveAsync();
@@ -195,6 +171,37 @@ public sealed class ProxyCommandTests : IDisposable
             await stop.CancelAsync();
             await run.ContinueWith(_ => { }, TaskScheduler.Default);
         }
+    }
+
+    private string ApiDir()
+    {
+        var dir = _ns.Combine("api");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>Node n1, service default/web (port http 80) and its EndpointSlice (10.180.0.7:8080 on n1); returns the
+    /// service as the API server made it (with its cluster IP).</summary>
+    private static async Task<V1Service> CreateWebAsync(TestApiServerHost server)
+    {
+        using var admin = new KubeApiConnection(KubeConfigLoader.LoadFile(server.AdminKubeconfig) with { Qps = 0 });
+        await new ResourceClient<V1Node, V1NodeList>(admin, KubeResources.Nodes).CreateAsync(new V1Node { Metadata = new V1ObjectMeta { Name = "n1" } });
+        var svc = await new ResourceClient<V1Service, V1ServiceList>(admin, KubeResources.Services).CreateAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
+            Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Name = "http", Port = 80 }] },
+        });
+        await new ResourceClient<V1EndpointSlice, V1EndpointSliceList>(admin, KubeResources.EndpointSlices)
+            .CreateAsync(Slice("default", "web", "web-1", [SlicePort("http", 8080)], Ep("10.180.0.7", node: "n1")));
+        return svc;
+    }
+
+    /// <summary>Until the host's proxy has synced the web service's endpoint (or the host failed).</summary>
+    private static async Task SyncedAsync(ProxyHost host, Task run)
+    {
+        var proxy = await host.Proxy.WaitAsync(TimeSpan.FromSeconds(60));
+        var synced = proxy.WaitForStateAsync(s => s.Endpoints.Values.Any(e => e.Any(x => x.ToString() == "10.180.0.7:8080")));
+        await Task.WhenAny(synced, run).Unwrap().WaitAsync(TimeSpan.FromSeconds(60));
     }
 
     private async Task<string> RunCliAsync(params string[] args)
