@@ -13,75 +13,47 @@ using static NodeAgent.Tests.Proxy.ProxyObjects;
 namespace NodeAgent.Tests.Proxy;
 
 /// <summary>
-/// Real traffic through the userspace proxier: its listeners and rules in a node namespace, three backend
-/// namespaces answering with their names, clients on the node (cluster IP), in a backend namespace (a pod) and
-/// outside the node (node port).
+/// Real traffic through the userspace proxier's listeners and rules: the shared scenarios
+/// (<see cref="ServiceTrafficScenarios"/>), and the userspace mode's own: node ports and pods, the next endpoint after
+/// a failed connect, UDP sessions and their idle timeout, a listener that cannot be bound.
 /// </summary>
-public sealed class UserspaceTrafficTests : IAsyncLifetime
+public sealed class UserspaceTrafficTests : ServiceTrafficScenarios
 {
-    private const string ClusterIP = "172.30.0.41", EmptyIP = "172.30.0.44", StickyIP = "172.30.0.43", DnsIP = "172.30.0.10";
-    private const int NodePort = 30080;
-
-    private readonly ServiceTestNetwork _net;
     private readonly ListLogger<UserspaceTrafficTests> _log = new();
     private readonly UserspaceProxier _proxier;
-    private readonly ProxyStates _states = new("node-a");
 
     public UserspaceTrafficTests()
     {
-        _net = new ServiceTestNetwork(3);
         _proxier = Proxier(IPAddress.Any);
     }
 
-    private UserspaceProxier Proxier(IPAddress listen) => new(new NodeAgent.Linux.Iptables(new NodeCommand(_net.NodePath)), new UserspaceSettings
+    private UserspaceProxier Proxier(IPAddress listen) => new(new NodeAgent.Linux.Iptables(new NodeCommand(Net.NodePath)), new UserspaceSettings
     {
-        NodeNetns = _net.NodePath,
+        NodeNetns = Net.NodePath,
         ListenAddress = listen,
         HostAddress = IPAddress.Parse(NodeNetns.NodeAddress),
         UdpIdleTimeout = TimeSpan.FromSeconds(2),
     }, _log);
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await _proxier.DisposeAsync();
-        _net.Dispose();
+        await base.DisposeAsync();
     }
 
-    private static V1Endpoint[] Three(bool b3Ready = true) =>
-        [Ep(ServiceTestNetwork.BackendIP(1)), Ep(ServiceTestNetwork.BackendIP(2)), Ep(ServiceTestNetwork.BackendIP(3), ready: b3Ready)];
-
-    private async Task SyncAsync(bool full = true) => await _proxier.SyncAsync(_states.Next(), full, CancellationToken.None);
-
-    [PrivilegedFact]
-    public async Task ClusterIPConnectionsFromTheNodeSpreadEvenlyOverEveryReadyBackend()
-    {
-        _states.Add(Service("ns1", "web", ClusterIP, Port("http", 80))).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
-        await SyncAsync();
-
-        var counts = await ServiceTestNetwork.SpreadAsync(_net.NodePath, ClusterIP, 80, 300);
-
-        string[] all = ["b1", "b2", "b3"];
-        Assert.Equal(all, counts.Keys.Order());
-        // 2 degrees of freedom: 9.210 is the 1 % critical value.
-        var chi = ServiceTestNetwork.ChiSquare(counts, all);
-        Assert.True(chi < 9.210, $"chi-square {chi:F2} over {string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}"))}");
-        // The proxy connects from the node: the backend sees the node's bridge address.
-        Assert.EndsWith(" 10.180.0.254", await ServiceTestNetwork.AskTcpAsync(_net.NodePath, ClusterIP, 80));
-    }
+    protected override async Task SyncAsync(bool full = true) => await _proxier.SyncAsync(States.Next(), full, CancellationToken.None);
 
     [PrivilegedFact]
     public async Task ClusterIPConnectionsFromAPodAndNodePortConnectionsFromOutsideReachEveryBackend()
     {
         var web = Service("ns1", "web", ClusterIP, Port("http", 80, nodePort: NodePort));
         web.Spec.Type = "NodePort";
-        _states.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
+        States.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
         await SyncAsync();
 
-        var fromPod = await ServiceTestNetwork.SpreadAsync(_net.BackendPath(1), ClusterIP, 80, 30);
-        var fromOutside = await ServiceTestNetwork.SpreadAsync(_net.OutsidePath, NodeNetns.NodeAddress, NodePort, 30);
-        var fromNode = await ServiceTestNetwork.SpreadAsync(_net.NodePath, NodeNetns.NodeAddress, NodePort, 30);
+        var fromPod = await ServiceTestNetwork.SpreadAsync(Net.BackendPath(1), ClusterIP, 80, 30);
+        var fromOutside = await ServiceTestNetwork.SpreadAsync(Net.OutsidePath, NodeNetns.NodeAddress, NodePort, 30);
+        var fromNode = await ServiceTestNetwork.SpreadAsync(Net.NodePath, NodeNetns.NodeAddress, NodePort, 30);
 
         Assert.Equal(["b1", "b2", "b3"], fromPod.Keys.Order());
         Assert.Equal(["b1", "b2", "b3"], fromOutside.Keys.Order());
@@ -89,59 +61,14 @@ public sealed class UserspaceTrafficTests : IAsyncLifetime
     }
 
     [PrivilegedFact]
-    public async Task ClientIPAffinityPinsAClientToOneBackend()
-    {
-        var sticky = Service("ns1", "sticky", StickyIP, Port("http", 80));
-        sticky.Spec.SessionAffinity = "ClientIP";
-        _states.Add(sticky).Add(Backends("sticky", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
-        await SyncAsync();
-
-        var fromNode = await ServiceTestNetwork.SpreadAsync(_net.NodePath, StickyIP, 80, 40);
-        var fromPod = await ServiceTestNetwork.SpreadAsync(_net.BackendPath(2), StickyIP, 80, 40);
-
-        Assert.Equal(40, Assert.Single(fromNode).Value);
-        Assert.Equal(40, Assert.Single(fromPod).Value);
-    }
-
-    [PrivilegedFact]
-    public async Task AnEndpointThatTurnsUnreadyGetsNoNewConnections()
-    {
-        _states.Add(Service("ns1", "web", ClusterIP, Port("http", 80))).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
-        await SyncAsync();
-        Assert.Contains("b3", (await ServiceTestNetwork.SpreadAsync(_net.NodePath, ClusterIP, 80, 30)).Keys);
-
-        _states.Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three(b3Ready: false)));
-        await SyncAsync(full: false);
-        var counts = await ServiceTestNetwork.SpreadAsync(_net.NodePath, ClusterIP, 80, 60);
-
-        Assert.Equal(["b1", "b2"], counts.Keys.Order());
-    }
-
-    [PrivilegedFact]
-    public async Task AServiceWithoutEndpointsRefusesAtOnceFromTheNodeAPodAndOutside()
-    {
-        var empty = Service("ns1", "empty", EmptyIP, Port("http", 80, nodePort: 30081));
-        empty.Spec.Type = "NodePort";
-        _states.Add(empty);
-        await SyncAsync();
-
-        foreach (var (netns, address, port) in new[] { (_net.NodePath, EmptyIP, 80), (_net.BackendPath(1), EmptyIP, 80), (_net.OutsidePath, NodeNetns.NodeAddress, 30081) })
-        {
-            var refused = await Assert.ThrowsAsync<SocketException>(() => ServiceTestNetwork.AskTcpAsync(netns, address, port));
-            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
-        }
-        Assert.Contains("-j REJECT", _proxier.LastRestore);
-    }
-
-    [PrivilegedFact]
     public async Task AFailedConnectToOneEndpointIsRetriedOnTheNext()
     {
         // 10.180.0.254 is the node's own bridge address: nothing listens on 8080 there, so a connect is refused.
-        _states.Add(Service("ns1", "web", ClusterIP, Port("http", 80)))
+        States.Add(Service("ns1", "web", ClusterIP, Port("http", 80)))
             .Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Ep(ServiceTestNetwork.BackendIP(1)), Ep("10.180.0.254"), Ep(ServiceTestNetwork.BackendIP(2))));
         await SyncAsync();
 
-        var counts = await ServiceTestNetwork.SpreadAsync(_net.NodePath, ClusterIP, 80, 30);
+        var counts = await ServiceTestNetwork.SpreadAsync(Net.NodePath, ClusterIP, 80, 30);
 
         Assert.Equal(["b1", "b2"], counts.Keys.Order());
         Assert.Equal(30, counts.Values.Sum());
@@ -153,15 +80,15 @@ public sealed class UserspaceTrafficTests : IAsyncLifetime
     {
         var dns = Service("ns1", "dns", DnsIP, Port("dns", 53, "UDP", nodePort: 30053));
         dns.Spec.Type = "NodePort";
-        _states.Add(dns).Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Three()));
+        States.Add(dns).Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Three()));
         await SyncAsync();
 
         var names = new HashSet<string>();
         for (var i = 0; i < 9; i++)
         {
-            names.Add((await ServiceTestNetwork.AskUdpAsync(_net.NodePath, DnsIP, 53)).Split(' ')[0]);
-            names.Add((await ServiceTestNetwork.AskUdpAsync(_net.BackendPath(3), DnsIP, 53)).Split(' ')[0]);
-            names.Add((await ServiceTestNetwork.AskUdpAsync(_net.OutsidePath, NodeNetns.NodeAddress, 30053)).Split(' ')[0]);
+            names.Add((await ServiceTestNetwork.AskUdpAsync(Net.NodePath, DnsIP, 53)).Split(' ')[0]);
+            names.Add((await ServiceTestNetwork.AskUdpAsync(Net.BackendPath(3), DnsIP, 53)).Split(' ')[0]);
+            names.Add((await ServiceTestNetwork.AskUdpAsync(Net.OutsidePath, NodeNetns.NodeAddress, 30053)).Split(' ')[0]);
         }
 
         Assert.Equal(["b1", "b2", "b3"], names.Order());
@@ -170,9 +97,9 @@ public sealed class UserspaceTrafficTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task AUdpClientKeepsItsEndpointWhileActiveAndTheIdleSessionExpires()
     {
-        _states.Add(Service("ns1", "dns", DnsIP, Port("dns", 53, "UDP"))).Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Three()));
+        States.Add(Service("ns1", "dns", DnsIP, Port("dns", 53, "UDP"))).Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Three()));
         await SyncAsync();
-        using var client = NetworkNamespace.Run(_net.NodePath, () => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        using var client = NetworkNamespace.Run(Net.NodePath, () => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
         client.Connect(IPAddress.Parse(DnsIP), 53);
 
         var first = await AskAsync(client);
@@ -194,9 +121,9 @@ public sealed class UserspaceTrafficTests : IAsyncLifetime
     {
         // The node has no 10.99.0.1: every bind fails, yet the sync completes with the other rules.
         await using var proxier = Proxier(IPAddress.Parse("10.99.0.1"));
-        _states.Add(Service("ns1", "web", ClusterIP, Port("http", 80))).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
+        States.Add(Service("ns1", "web", ClusterIP, Port("http", 80))).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
 
-        await proxier.SyncAsync(_states.Next(), true, CancellationToken.None);
+        await proxier.SyncAsync(States.Next(), true, CancellationToken.None);
 
         Assert.Contains(_log.Errors, e => e.StartsWith("Service ns1/web:http (tcp): cannot listen on 10.99.0.1: AddressNotAvailable", StringComparison.Ordinal));
         Assert.Null(proxier.ProxyPortOf(new ServicePortName(new ServiceName("ns1", "web"), "http")));
