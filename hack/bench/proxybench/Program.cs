@@ -70,13 +70,17 @@ static async Task<int> SyncBenchAsync(Dictionary<string, List<string>> arg)
         {
             ratio = Median(full) / Median(raw);
             var one = new List<double>();
+            var oneRaw = new List<double>();
             for (var r = 0; r < Math.Max(repeat, 5) * 2; r++)
             {
                 feed.Change(size / 2, r);
                 one.Add(await TimeAsync(() => proxier.SyncAsync(feed.Next(), false, CancellationToken.None)));
+                // The same partial text again through a plain iptables-restore: the floor of any one-change sync.
+                var partial = proxier.LastRestore!;
+                oneRaw.Add(await TimeAsync(() => RawRestoreAsync(partial)));
             }
             Console.WriteLine(FormattableString.Invariant(
-                $"one changed service at {size}: p50_ms={Median(one):F1} max_ms={one.Max():F1} ({string.Join(", ", one.Select(f => f.ToString("F1", CultureInfo.InvariantCulture)))})"));
+                $"one changed service at {size}: p50_ms={Median(one):F1} max_ms={one.Max():F1} ({string.Join(", ", one.Select(f => f.ToString("F1", CultureInfo.InvariantCulture)))}); raw restore of the same text p50_ms={Median(oneRaw):F1}"));
         }
         await IptablesCleanup.CleanupAsync(iptables, CancellationToken.None);
     }
