@@ -99,14 +99,16 @@ internal sealed partial class UdpPortal : Portal
         {
             return null;
         }
-        var backend = Sockets.Udp();
+        Socket? backend = null;
         try
         {
+            backend = Sockets.Udp();
             backend.Connect(endpoint);
         }
         catch (SocketException ex)
         {
-            backend.Dispose();
+            // No socket to be had (descriptors exhausted) or no route: this datagram is lost, the portal goes on.
+            backend?.Dispose();
             Log.ConnectFailed(Logger, Name, endpoint, ex.SocketErrorCode.ToString());
             return null;
         }
