@@ -14,8 +14,14 @@ internal static class SocketPump
 
     public static async Task BridgeAsync(Socket client, Socket backend, CancellationToken cancellationToken)
     {
-        var up = CopyAsync(client, backend, cancellationToken);
-        var down = CopyAsync(backend, client, cancellationToken);
+        // One registration per connection, not one per receive and send: cancelling closes both sockets.
+        await using var closing = cancellationToken.Register(() =>
+        {
+            client.Dispose();
+            backend.Dispose();
+        });
+        var up = CopyAsync(client, backend);
+        var down = CopyAsync(backend, client);
         if (!await await Task.WhenAny(up, down))
         {
             client.Dispose();
@@ -25,20 +31,20 @@ internal static class SocketPump
     }
 
     /// <summary>Copies until the end of <paramref name="from"/>'s stream; false when it ended by an error.</summary>
-    private static async Task<bool> CopyAsync(Socket from, Socket to, CancellationToken cancellationToken)
+    private static async Task<bool> CopyAsync(Socket from, Socket to)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
             int n;
-            while ((n = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, cancellationToken)) > 0)
+            while ((n = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None)) > 0)
             {
-                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, cancellationToken);
+                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
             }
             to.Shutdown(SocketShutdown.Send);
             return true;
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             return false;
         }
