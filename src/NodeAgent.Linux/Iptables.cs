@@ -25,6 +25,19 @@ public sealed partial class Iptables(NodeCommand node)
         return result.Stdout;
     }
 
+    /// <summary>The rules of one chain as <c>iptables -S</c> prints them (the <c>-A</c> lines in iptables-save's
+    /// format, after a <c>-P</c> or <c>-N</c> line); only that chain is read.</summary>
+    public async Task<string> ListChainAsync(string table, string chain, CancellationToken cancellationToken)
+    {
+        var result = await Node.RunAsync("iptables", ["-w", "5", "-t", table, "-S", chain], null, null, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new IOException($"iptables -t {table} -S {chain} failed (exit {result.ExitCode}): {result.Stderr.Trim()}");
+        }
+
+        return result.Stdout;
+    }
+
     /// <summary>Applies <paramref name="rules"/> with <c>iptables-restore --noflush</c> (tables and chains not named keep
     /// their rules; a chain declared with <c>:NAME - [0:0]</c> is flushed), waiting up to 5 s for the xtables lock.</summary>
     public async Task RestoreAsync(string rules, CancellationToken cancellationToken)

@@ -24,6 +24,9 @@ public sealed record ProxyConfig
 
     public TimeSpan SyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary><c>--udp-timeout</c> / <c>udpIdleTimeout</c>: how long an idle UDP session lives in userspace mode.</summary>
+    public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
+
     public string? HostnameOverride { get; init; }
 
     /// <summary>Null: disabled (an empty flag value).</summary>

@@ -17,7 +17,7 @@ public static class ProxyConfigResolver
     private static readonly HashSet<string> KnownFields =
     [
         "apiVersion", "kind", "clientConnection", "mode", "clusterCIDR", "nodePortAddresses", "hostnameOverride",
-        "healthzBindAddress", "metricsBindAddress", "iptables",
+        "healthzBindAddress", "metricsBindAddress", "iptables", "udpIdleTimeout",
     ];
 
     /// <param name="flags">The flags given, by name without dashes (<c>cluster-cidr</c>), with their values.</param>
@@ -41,6 +41,7 @@ public static class ProxyConfigResolver
                 "masquerade-all" => config with { MasqueradeAll = Bool(value, where) },
                 "iptables-min-sync-period" => config with { MinSyncPeriod = GoDuration.Parse(value, where) },
                 "iptables-sync-period" => config with { SyncPeriod = Positive(GoDuration.Parse(value, where), where) },
+                "udp-timeout" => config with { UdpIdleTimeout = Positive(GoDuration.Parse(value, where), where) },
                 "hostname-override" => config with { HostnameOverride = value.Length == 0 ? null : value },
                 "healthz-bind-address" => config with { HealthzBindAddress = BindAddress(value, 10256, where) },
                 "metrics-bind-address" => config with { MetricsBindAddress = BindAddress(value, 10249, where) },
@@ -97,6 +98,10 @@ public static class ProxyConfigResolver
                     ? list.Children.Select((n, i) => Cidr((n as YamlScalarNode)?.Value ?? "", $"{path}: nodePortAddresses[{i}]")).ToList()
                     : throw new FormatException($"{path}: nodePortAddresses must be a list"),
             };
+        }
+        if (Scalar(root, "udpIdleTimeout", path) is { } udp)
+        {
+            config = config with { UdpIdleTimeout = Positive(GoDuration.Parse(udp, $"{path}: udpIdleTimeout"), $"{path}: udpIdleTimeout") };
         }
         if (Scalar(root, "hostnameOverride", path) is { Length: > 0 } hostname)
         {

@@ -10,14 +10,15 @@ using NodeAgent.Kube.Http;
 using NodeAgent.Kube.Informers;
 using NodeAgent.Linux;
 using NodeAgent.Proxy.Iptables;
+using NodeAgent.Proxy.Userspace;
 using Prometheus;
 
 namespace NodeAgent.Proxy;
 
 /// <summary>
 /// <c>nodeagent proxy</c>: the proxy on its own, as kube-proxy runs: the API connection from the kubeconfig, informers
-/// for services, EndpointSlices and this node, the iptables proxier in the caller's network namespace, the health and
-/// metrics endpoints, and <see cref="ServiceProxy"/> until <c>stop</c>. Services skipped for a value the node cannot
+/// for services, EndpointSlices and this node, the iptables or the userspace proxier (<c>--proxy-mode</c>) in the
+/// caller's network namespace, the health and metrics endpoints, and <see cref="ServiceProxy"/> until <c>stop</c>. Services skipped for a value the node cannot
 /// program are logged and recorded as Warning events (reason <c>FailedToProgramService</c>) on the service.
 /// </summary>
 public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers)
@@ -37,10 +38,6 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
     public async Task RunAsync(CancellationToken stop)
     {
         var logger = loggers.CreateLogger("proxy");
-        if (config.Mode != "iptables")
-        {
-            throw new InvalidOperationException($"proxy mode {config.Mode} is not available yet; use --proxy-mode=iptables");
-        }
         var clientConfig = config.Kubeconfig is { Length: > 0 } path ? KubeConfigLoader.LoadFile(path) : InClusterConfig.Load();
         var nodeName = (config.HostnameOverride ?? Dns.GetHostName()).Trim().ToLowerInvariant();
         using var api = new KubeApiConnection(clientConfig, loggers.CreateLogger<KubeApiConnection>());
@@ -48,7 +45,15 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
         var health = new ProxyHealth(2 * config.SyncPeriod);
         var metrics = new ProxyMetrics(Metrics.NewCustomRegistry());
         var iptables = new Linux.Iptables(new NodeCommand(NodeNetns));
-        var proxier = new IptablesProxier(iptables, new IptablesSettings
+        await using var userspace = config.Mode == "userspace"
+            ? new UserspaceProxier(iptables, new UserspaceSettings
+            {
+                NodeNetns = NodeNetns,
+                HostAddress = HostAddress(NodeNetns),
+                UdpIdleTimeout = config.UdpIdleTimeout,
+            }, loggers.CreateLogger<UserspaceProxier>())
+            : null;
+        IProxyBackend proxier = (IProxyBackend?)userspace ?? new IptablesProxier(iptables, new IptablesSettings
         {
             MasqueradeAll = config.MasqueradeAll,
             ClusterCidr = config.ClusterCidr,
@@ -125,6 +130,27 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
     /// <summary><c>--cleanup</c>: removes the proxy's iptables chains and jumps; true when there was something.</summary>
     public static async Task<bool> CleanupAsync(string? nodeNetns, CancellationToken cancellationToken) =>
         await IptablesCleanup.CleanupAsync(new Linux.Iptables(new NodeCommand(nodeNetns)), cancellationToken) is not null;
+
+    /// <summary>
+    /// The node's own address for the userspace mode's host portals: the source address the kernel picks toward a
+    /// documentation address (192.0.2.1, TEST-NET-1), i.e. that of the default route. Connecting a UDP socket sends
+    /// nothing. Null without a default route (host portals then REDIRECT, which serves TCP only).
+    /// </summary>
+    private static IPAddress? HostAddress(string? netns)
+    {
+        try
+        {
+            using var probe = netns is null
+                ? new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+                : NetworkNamespace.Run(netns, () => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+            probe.Connect(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 9));
+            return ((IPEndPoint)probe.LocalEndPoint!).Address;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>This node's IPv4 addresses inside the given CIDRs (<c>--nodeport-addresses</c>).</summary>
     public static List<IPAddress> LocalAddressesIn(IReadOnlyList<(IPAddress Network, int Prefix)> cidrs) =>

@@ -22,6 +22,7 @@ internal static class ProxyCommand
         ("nodeport-addresses", "Comma-separated CIDRs of the node addresses NodePorts answer on (default: all)"),
         ("iptables-min-sync-period", "The minimum time between two syncs of the rules, e.g. 1s (default 1s)"),
         ("iptables-sync-period", "The most time between two syncs of the rules, e.g. 30s (default 30s)"),
+        ("udp-timeout", "How long an idle UDP session is kept in userspace mode, e.g. 250ms (default 250ms)"),
         ("hostname-override", "The name of this node, if not the host name"),
         ("healthz-bind-address", "IP:port of /healthz and /livez (default 0.0.0.0:10256; empty disables)"),
         ("metrics-bind-address", "IP:port of /metrics (default 127.0.0.1:10249; empty disables)"),
@@ -33,7 +34,7 @@ internal static class ProxyCommand
         var cmd = new Command("proxy", "Run the service proxy (kube-proxy)");
         var values = ValueFlags.Select(f => new Option<string>("--" + f.Name) { Description = f.Description, Recursive = true }).ToList();
         var masqueradeAll = new Option<bool>("--masquerade-all") { Description = "SNAT all traffic sent through cluster IPs", Recursive = true };
-        var cleanup = new Option<bool>("--cleanup") { Description = "Remove the proxy's iptables rules and chains, then exit" };
+        var cleanup = new Option<bool>("--cleanup") { Description = "Remove the proxy's iptables rules and chains (both modes), then exit" };
         foreach (var o in values)
         {
             cmd.Options.Add(o);

@@ -22,6 +22,16 @@ public static class ChainNames
 
     public static readonly string[] NatChains = [Services, NodePorts, Postrouting, MarkMasq];
 
+    /// <summary>The userspace mode's chains: kube-proxy's userspace proxier's, and KUBE-PORTALS-REJECT (NodeAgent's:
+    /// services without endpoints refuse at once).</summary>
+    public const string PortalsContainer = "KUBE-PORTALS-CONTAINER", PortalsHost = "KUBE-PORTALS-HOST",
+        NodePortContainer = "KUBE-NODEPORT-CONTAINER", NodePortHost = "KUBE-NODEPORT-HOST",
+        NodePortNonLocal = "KUBE-NODEPORT-NON-LOCAL", PortalsReject = "KUBE-PORTALS-REJECT";
+
+    public static readonly string[] UserspaceFilterChains = [PortalsReject, NodePortNonLocal];
+
+    public static readonly string[] UserspaceNatChains = [PortalsContainer, PortalsHost, NodePortContainer, NodePortHost];
+
     private static readonly string[] HashedPrefixes = [ServicePrefix, LocalPrefix, ExternalPrefix, FirewallPrefix, EndpointPrefix];
 
     public static string Service(string servicePortName, L4Protocol protocol) => ServicePrefix + Hash(servicePortName, protocol, null);

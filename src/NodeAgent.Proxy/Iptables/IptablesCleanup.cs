@@ -3,9 +3,10 @@ using System.Text;
 namespace NodeAgent.Proxy.Iptables;
 
 /// <summary>
-/// <c>nodeagent proxy --cleanup</c> for the iptables mode: removes the jumps from the built-in chains into the
-/// proxy's chains, then flushes and deletes every chain the proxy makes (the fixed ones and any <c>KUBE-SVC-</c>,
-/// <c>KUBE-SVL-</c>, <c>KUBE-EXT-</c>, <c>KUBE-FW-</c>, <c>KUBE-SEP-</c> chain), in one restore; nothing else is touched.
+/// <c>nodeagent proxy --cleanup</c> for both modes: removes the jumps from the built-in chains into the proxy's
+/// chains, then flushes and deletes every chain the proxy makes (the iptables mode's fixed ones and any
+/// <c>KUBE-SVC-</c>, <c>KUBE-SVL-</c>, <c>KUBE-EXT-</c>, <c>KUBE-FW-</c>, <c>KUBE-SEP-</c> chain; the userspace mode's
+/// <c>KUBE-PORTALS-*</c>, <c>KUBE-NODEPORT-*</c>), in one restore; nothing else is touched.
 /// Returns the restore text, or null when there was nothing to remove.
 /// </summary>
 public static class IptablesCleanup
@@ -24,11 +25,15 @@ public static class IptablesCleanup
     internal static string? Build(string save)
     {
         var sb = new StringBuilder();
-        foreach (var (table, fixedChains) in new[] { ("filter", ChainNames.FilterChains), ("nat", ChainNames.NatChains) })
+        foreach (var (table, fixedChains) in new[]
+        {
+            ("filter", ChainNames.FilterChains.Concat(ChainNames.UserspaceFilterChains).ToArray()),
+            ("nat", ChainNames.NatChains.Concat(ChainNames.UserspaceNatChains).ToArray()),
+        })
         {
             var lines = JumpRules.TableLines(save, table).ToList();
             var existing = Linux.Iptables.ChainsOf(save, table);
-            var jumps = lines.Where(l => JumpRules.All.Any(j => j.Table == table && j.Matches(l))).ToList();
+            var jumps = lines.Where(l => JumpRules.All.Concat(JumpRules.Userspace).Any(j => j.Table == table && j.Matches(l))).ToList();
             var chains = existing.Where(c => fixedChains.Contains(c) || ChainNames.IsHashed(c)).Order(StringComparer.Ordinal).ToList();
             if (jumps.Count == 0 && chains.Count == 0)
             {

@@ -6,13 +6,16 @@ using NodeAgent.Linux;
 namespace NodeAgent.Proxy.Iptables;
 
 /// <summary>
-/// The iptables proxy mode: each sync is one <c>iptables-restore --noflush</c> of the filter and nat tables. The
-/// fixed chains (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, KUBE-FORWARD, KUBE-PROXY-FIREWALL,
-/// KUBE-POSTROUTING, KUBE-MARK-MASQ) are rewritten every time; the per-service chains only for services that
-/// changed, unless the sync is full. Chains no longer used are flushed and deleted in the same restore. A full sync
-/// reads iptables-save first, to add missing jumps from the built-in chains and to find stale chains of ours left by
-/// an earlier run; a partial sync reads nothing. A refused restore leaves the previous rules and throws, naming the
-/// offending line.
+/// The iptables proxy mode: each sync is one <c>iptables-restore --noflush</c> of the filter and nat tables. A full
+/// sync rewrites every chain of ours. A partial sync rewrites the per-service chains of the services that changed,
+/// and the fixed chains (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, KUBE-FORWARD, KUBE-PROXY-FIREWALL,
+/// KUBE-POSTROUTING, KUBE-MARK-MASQ) of a table only when their text differs from what was last committed (a chain
+/// not declared in the restore keeps its rules), so an endpoint change does not rewrite thousands of KUBE-SERVICES
+/// rules. Chains no longer used are flushed and deleted in the same restore. The first full sync, and the first
+/// after any failure, reads iptables-save, to add missing jumps from the built-in chains and to find stale chains of
+/// ours left by an earlier run; later full syncs know their chains and read only the built-in chains' rules
+/// (<c>iptables -S CHAIN</c>) to restore missing jumps; a partial sync reads nothing. A refused restore leaves the
+/// previous rules and throws, naming the offending line.
 /// </summary>
 public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSettings settings, ILogger logger) : IProxyBackend
 {
@@ -20,6 +23,9 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
 
     private readonly ChainNameCache _names = new();
     private HashSet<string> _activeNatChains = new(StringComparer.Ordinal);
+    private bool _knowsNode;
+    // The fixed part of each table as the node has it, and as the last Build made it.
+    private string? _lastFilter, _lastNatFixed, _builtFilter, _builtNatFixed;
 
     /// <summary>Where the rule counts of each restore go (<c>kubeproxy_sync_proxy_rules_iptables_total</c>).</summary>
     public ProxyMetrics? Metrics { get; init; }
@@ -30,16 +36,46 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
     public async Task SyncAsync(ProxyState state, bool full, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        string? save = full ? await iptables.SaveAsync(null, cancellationToken) : null;
-        var (text, active) = Build(state, full, save);
-        await iptables.RestoreAsync(text, cancellationToken);
-        Committed(text, active, full);
+        try
+        {
+            string? save = !full ? null : _knowsNode ? await BuiltinChainsAsync(cancellationToken) : await iptables.SaveAsync(null, cancellationToken);
+            var (text, active) = Build(state, full, save);
+            await iptables.RestoreAsync(text, cancellationToken);
+            Committed(text, active, full);
+            _knowsNode |= full;
+        }
+        catch
+        {
+            // The node's rules are not known any more: the next full sync reads all of them.
+            _knowsNode = false;
+            throw;
+        }
         if (state.RemovedEndpoints.Count > 0)
         {
             await FlushUdpFlowsAsync(state.RemovedEndpoints);
         }
         Log.Synced(logger, full ? "full" : "partial", state.Services.Count, full ? state.Services.Count : state.Changed.Count,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// The rules of the built-in chains our jumps live in, as an iptables-save text (<c>iptables -S CHAIN</c> reads
+    /// only that chain, where iptables-save reads every rule of ours as well). Enough for a full sync once the
+    /// proxier has read the whole ruleset: it knows its own chains, and only needs to see that its jumps are there.
+    /// </summary>
+    private async Task<string> BuiltinChainsAsync(CancellationToken cancellationToken)
+    {
+        var sb = new StringBuilder();
+        foreach (var table in new[] { "filter", "nat" })
+        {
+            sb.Append('*').Append(table).Append('\n');
+            foreach (var chain in JumpRules.All.Where(j => j.Table == table).Select(j => j.Chain).Distinct())
+            {
+                sb.Append(await iptables.ListChainAsync(table, chain, cancellationToken));
+            }
+            sb.Append("COMMIT\n");
+        }
+        return sb.ToString();
     }
 
     /// <summary>The restore text for <paramref name="state"/>, and the nat chains it leaves in use.
@@ -54,23 +90,57 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
             rules.Write(svc, state.EndpointsOf(name), output, write);
         }
 
-        var sb = new StringBuilder(output.NatRules.Length + output.NatEntry.Length + output.FilterRules.Length + 4096);
-        sb.Append("*filter\n");
-        foreach (var chain in ChainNames.FilterChains)
+        var filter = new StringBuilder(output.FilterRules.Length + 1024);
+        filter.Append(output.FilterRules);
+        filter.Append($"-A {ChainNames.Forward} -m conntrack --ctstate INVALID -j DROP\n");
+        filter.Append($"-A {ChainNames.Forward} -m comment --comment \"kubernetes forwarding rules\" -m mark --mark {MasqueradeMark}/{MasqueradeMark} -j ACCEPT\n");
+        filter.Append($"-A {ChainNames.Forward} -m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
+
+        var natFixed = new StringBuilder(output.NatEntry.Length + 1024);
+        natFixed.Append($"-A {ChainNames.Postrouting} -m mark ! --mark {MasqueradeMark}/{MasqueradeMark} -j RETURN\n");
+        natFixed.Append($"-A {ChainNames.Postrouting} -j MARK --xor-mark {MasqueradeMark}\n");
+        natFixed.Append($"-A {ChainNames.Postrouting} -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE\n");
+        natFixed.Append($"-A {ChainNames.MarkMasq} -j MARK --or-mark {MasqueradeMark}\n");
+        natFixed.Append(output.NatEntry);
+        const string last = "\"kubernetes service nodeports; NOTE: this must be the last rule in this chain\"";
+        if (settings.NodePortAddresses is null)
         {
-            sb.Append(':').Append(chain).Append(" - [0:0]\n");
+            natFixed.Append($"-A {ChainNames.Services} -m comment --comment {last} -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j {ChainNames.NodePorts}\n");
         }
-        AppendMissingJumps(sb, save, "filter");
-        sb.Append(output.FilterRules);
-        sb.Append($"-A {ChainNames.Forward} -m conntrack --ctstate INVALID -j DROP\n");
-        sb.Append($"-A {ChainNames.Forward} -m comment --comment \"kubernetes forwarding rules\" -m mark --mark {MasqueradeMark}/{MasqueradeMark} -j ACCEPT\n");
-        sb.Append($"-A {ChainNames.Forward} -m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
-        sb.Append("COMMIT\n");
+        else
+        {
+            foreach (var ip in settings.NodePortAddresses.Where(ip => !System.Net.IPAddress.IsLoopback(ip)))
+            {
+                natFixed.Append($"-A {ChainNames.Services} -m comment --comment {last} -d {ip} -j {ChainNames.NodePorts}\n");
+            }
+        }
+        var filterText = filter.ToString();
+        var natFixedText = natFixed.ToString();
+        // A partial sync leaves out a fixed part that is as the node has it (undeclared chains keep their rules):
+        // with only endpoints changed, KUBE-SERVICES' thousands of rules are not rewritten.
+        var writeFilter = full || filterText != _lastFilter;
+        var writeNatFixed = full || natFixedText != _lastNatFixed;
+
+        var sb = new StringBuilder(filterText.Length + natFixedText.Length + output.NatRules.Length + output.NatChains.Length + 4096);
+        if (writeFilter)
+        {
+            sb.Append("*filter\n");
+            foreach (var chain in ChainNames.FilterChains)
+            {
+                sb.Append(':').Append(chain).Append(" - [0:0]\n");
+            }
+            JumpRules.AppendMissing(sb, save, "filter", JumpRules.All);
+            sb.Append(filterText);
+            sb.Append("COMMIT\n");
+        }
 
         sb.Append("*nat\n");
-        foreach (var chain in ChainNames.NatChains)
+        if (writeNatFixed)
         {
-            sb.Append(':').Append(chain).Append(" - [0:0]\n");
+            foreach (var chain in ChainNames.NatChains)
+            {
+                sb.Append(':').Append(chain).Append(" - [0:0]\n");
+            }
         }
         sb.Append(output.NatChains);
         var stale = new HashSet<string>(_activeNatChains, StringComparer.Ordinal);
@@ -84,30 +154,18 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
             // Declaring flushes it; then it can go.
             sb.Append(':').Append(chain).Append(" - [0:0]\n");
         }
-        AppendMissingJumps(sb, save, "nat");
-        sb.Append($"-A {ChainNames.Postrouting} -m mark ! --mark {MasqueradeMark}/{MasqueradeMark} -j RETURN\n");
-        sb.Append($"-A {ChainNames.Postrouting} -j MARK --xor-mark {MasqueradeMark}\n");
-        sb.Append($"-A {ChainNames.Postrouting} -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE\n");
-        sb.Append($"-A {ChainNames.MarkMasq} -j MARK --or-mark {MasqueradeMark}\n");
-        sb.Append(output.NatEntry);
+        JumpRules.AppendMissing(sb, save, "nat", JumpRules.All);
+        if (writeNatFixed)
+        {
+            sb.Append(natFixedText);
+        }
         sb.Append(output.NatRules);
-        const string last = "\"kubernetes service nodeports; NOTE: this must be the last rule in this chain\"";
-        if (settings.NodePortAddresses is null)
-        {
-            sb.Append($"-A {ChainNames.Services} -m comment --comment {last} -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j {ChainNames.NodePorts}\n");
-        }
-        else
-        {
-            foreach (var ip in settings.NodePortAddresses.Where(ip => !System.Net.IPAddress.IsLoopback(ip)))
-            {
-                sb.Append($"-A {ChainNames.Services} -m comment --comment {last} -d {ip} -j {ChainNames.NodePorts}\n");
-            }
-        }
         foreach (var chain in stale.Order(StringComparer.Ordinal))
         {
             sb.Append("-X ").Append(chain).Append('\n');
         }
         sb.Append("COMMIT\n");
+        (_builtFilter, _builtNatFixed) = (filterText, natFixedText);
         return (sb.ToString(), output.ActiveNatChains);
     }
 
@@ -116,10 +174,14 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
     {
         _activeNatChains = active;
         LastRestore = text;
+        (_lastFilter, _lastNatFixed) = (_builtFilter, _builtNatFixed);
         if (Metrics is not null)
         {
             var nat = text.IndexOf("*nat\n", StringComparison.Ordinal);
-            Metrics.Rules("filter", CountRules(text.AsSpan(0, nat)));
+            if (nat > 0)
+            {
+                Metrics.Rules("filter", CountRules(text.AsSpan(0, nat)));
+            }
             Metrics.Rules("nat", CountRules(text.AsSpan(nat)));
         }
         if (full)
@@ -163,22 +225,6 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
             }
         }
         return count;
-    }
-
-    private static void AppendMissingJumps(StringBuilder sb, string? save, string table)
-    {
-        if (save is null)
-        {
-            return;
-        }
-        var lines = JumpRules.TableLines(save, table).Where(l => l.StartsWith("-A ", StringComparison.Ordinal)).ToList();
-        foreach (var jump in JumpRules.All.Where(j => j.Table == table))
-        {
-            if (!lines.Any(jump.Matches))
-            {
-                sb.Append($"-I {jump.Chain} 1 {jump.Rule}\n");
-            }
-        }
     }
 
     private static partial class Log

@@ -67,6 +67,16 @@ public sealed class IptablesNetnsTests : IDisposable
         save = await SaveAsync();
         Assert.Single(save.Split('\n'), l => l.StartsWith("-A PREROUTING ", StringComparison.Ordinal) && l.EndsWith("-j KUBE-SERVICES", StringComparison.Ordinal));
         Assert.Single(save.Split('\n'), l => l.StartsWith("-A OUTPUT ", StringComparison.Ordinal) && l.Contains("-j KUBE-SERVICES") && l.Contains("ctstate NEW"));
+
+        // Someone deletes two jumps: the next full sync (which now reads only the built-in chains) puts them back.
+        await _ns.Iptables.RestoreAsync("*filter\n-D INPUT -m comment --comment \"kubernetes health check service ports\" -j KUBE-NODEPORTS\nCOMMIT\n" +
+            "*nat\n-D PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\nCOMMIT\n", CancellationToken.None);
+        Assert.DoesNotContain("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", await SaveAsync());
+        await proxier.SyncAsync(states.Next(), full: true, CancellationToken.None);
+        save = await SaveAsync();
+        Assert.Contains("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", save);
+        Assert.Contains("-A INPUT -m comment --comment \"kubernetes health check service ports\" -j KUBE-NODEPORTS", save);
+        Assert.Contains("-A KUBE-SERVICES -d 172.30.0.44/32 -p tcp -m comment --comment \"ns1/empty:p has no endpoints\" -m tcp --dport 80 -j REJECT", save);
     }
 
     [PrivilegedFact]

@@ -223,10 +223,39 @@ public class IptablesRuleTextTests
 
         Assert.Contains($":{Svc1} - [0:0]", text);
         Assert.DoesNotContain($":{svc2} - [0:0]", text);
-        Assert.Contains($"-d 172.30.0.42 --dport 80 -j {svc2}", text);
+        // The fixed chains are as the node has them: neither declared (flushed) nor rewritten.
+        Assert.DoesNotContain(":KUBE-SERVICES", text);
+        Assert.DoesNotContain($"-j {svc2}", text);
+        Assert.DoesNotContain("*filter", text);
         var gone = Sep("10.180.0.2:80");
         Assert.Contains($":{gone} - [0:0]\n", text);
         Assert.EndsWith($"-X {gone}\nCOMMIT\n", text);
+    }
+
+    [Fact]
+    public void APartialSyncRewritesAFixedChainWholeWhenAServicesEntryInItChanged()
+    {
+        var states = new ProxyStates().Add(Svc1Of()).Add(Eps(Ep("10.180.0.1")))
+            .Add(Service("ns2", "svc2", "172.30.0.42", Port("p80", 80))).Add(Slice("ns2", "svc2", "svc2-a", [SlicePort("p80", 80)], Ep("10.180.1.1")));
+        var proxier = Proxier();
+        var (first, active) = proxier.Build(states.Next(), full: true, save: null);
+        proxier.Committed(first, active, full: true);
+        var svc2 = ChainNames.Service("ns2/svc2:p80", L4Protocol.Tcp);
+
+        // A new service: its entry joins KUBE-SERVICES, which is rewritten with every entry; filter is unchanged.
+        var (added, addedActive) = proxier.Build(states.Add(Service("ns3", "svc3", "172.30.0.43", Port("p80", 80)))
+            .Add(Slice("ns3", "svc3", "svc3-a", [SlicePort("p80", 80)], Ep("10.180.2.1"))).Next(), full: false, save: null);
+        proxier.Committed(added, addedActive, full: false);
+        Assert.Contains(":KUBE-SERVICES - [0:0]", added);
+        Assert.Contains($"-d 172.30.0.42 --dport 80 -j {svc2}", added);
+        Assert.Contains($"-j {ChainNames.Service("ns3/svc3:p80", L4Protocol.Tcp)}", added);
+        Assert.DoesNotContain("*filter", added);
+
+        // svc2 loses its endpoints: its REJECT goes into the filter table, written whole.
+        var rejected = proxier.Build(states.Add(Slice("ns2", "svc2", "svc2-a", [SlicePort("p80", 80)])).Next(), full: false, save: null).Text;
+        Assert.Contains("*filter\n:KUBE-SERVICES - [0:0]", rejected);
+        Assert.Contains("-d 172.30.0.42 --dport 80 -j REJECT", rejected);
+        Assert.Contains("-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP", rejected);
     }
 
     [Fact]

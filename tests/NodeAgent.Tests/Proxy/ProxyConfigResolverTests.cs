@@ -39,6 +39,22 @@ public class ProxyConfigResolverTests
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 10249), config.MetricsBindAddress);
         Assert.False(config.MasqueradeAll);
         Assert.Null(config.ClusterCidr);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), config.UdpIdleTimeout);
+    }
+
+    [Fact]
+    public void TheUserspaceModesUdpTimeoutComesFromTheFileOrTheFlagAndMustBePositive()
+    {
+        var file = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\nudpIdleTimeout: 2s\n";
+        var warnings = new List<string>();
+        var fromFile = ProxyConfigResolver.Resolve(new Dictionary<string, string> { ["config"] = "/u.yaml" }, warnings, _ => file);
+        Assert.Equal("userspace", fromFile.Mode);
+        Assert.Equal(TimeSpan.FromSeconds(2), fromFile.UdpIdleTimeout);
+        Assert.Empty(warnings);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(500), Resolve(new() { ["proxy-mode"] = "userspace", ["udp-timeout"] = "500ms" }).UdpIdleTimeout);
+        var zero = Assert.Throws<FormatException>(() => Resolve(new() { ["udp-timeout"] = "0s" }));
+        Assert.Contains("--udp-timeout: must be greater than 0", zero.Message);
     }
 
     [Fact]

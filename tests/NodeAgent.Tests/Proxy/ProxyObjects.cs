@@ -32,6 +32,10 @@ public static class ProxyObjects
         Endpoints = endpoints,
     };
 
+    /// <summary>The one EndpointSlice of service ns1/<paramref name="service"/>, with one port.</summary>
+    public static V1EndpointSlice Backends(string service, string port, string protocol, int targetPort, params V1Endpoint[] endpoints) =>
+        Slice("ns1", service, service + "-a", [SlicePort(port, targetPort, protocol)], endpoints);
+
     public static Discoveryv1EndpointPort SlicePort(string? name, int port, string protocol = "TCP") => new() { Name = name, Port = port, Protocol = protocol };
 
     public static V1Endpoint Ep(string ip, bool? ready = true, bool? serving = null, bool? terminating = null, string? node = null) => new()

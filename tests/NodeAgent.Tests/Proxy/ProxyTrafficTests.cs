@@ -11,81 +11,33 @@ using static NodeAgent.Tests.Proxy.ProxyObjects;
 namespace NodeAgent.Tests.Proxy;
 
 /// <summary>
-/// Real traffic through the iptables proxier's rules: a node namespace holding the rules, three backend namespaces
-/// answering with their names, clients on the node (cluster IP) and outside it (node port).
+/// Real traffic through the iptables proxier's rules: the shared scenarios (<see cref="ServiceTrafficScenarios"/>),
+/// and the iptables mode's own: masquerade, externalTrafficPolicy Local, conntrack cleanup of removed UDP endpoints.
 /// </summary>
-public sealed class ProxyTrafficTests : IDisposable
+public sealed class ProxyTrafficTests : ServiceTrafficScenarios
 {
-    private const string ClusterIP = "172.30.0.41", EmptyIP = "172.30.0.44", StickyIP = "172.30.0.43", DnsIP = "172.30.0.10";
-    private const int NodePort = 30080;
-
-    private readonly ServiceTestNetwork _net;
     private readonly ListLogger<ProxyTrafficTests> _log = new();
     private readonly IptablesProxier _proxier;
-    private readonly ProxyStates _states = new("node-a");
 
     public ProxyTrafficTests()
     {
-        _net = new ServiceTestNetwork(3);
-        _proxier = new IptablesProxier(new NodeAgent.Linux.Iptables(new NodeCommand(_net.NodePath)), new IptablesSettings(), _log);
+        _proxier = new IptablesProxier(new NodeAgent.Linux.Iptables(new NodeCommand(Net.NodePath)), new IptablesSettings(), _log);
     }
 
-    public void Dispose() => _net.Dispose();
-
-    private static V1EndpointSlice Backends(string service, string port, string protocol, int targetPort, params V1Endpoint[] endpoints) =>
-        Slice("ns1", service, service + "-a", [SlicePort(port, targetPort, protocol)], endpoints);
-
-    private static V1Endpoint[] Three(bool b3Ready = true) =>
-        [Ep(ServiceTestNetwork.BackendIP(1), node: "node-a"), Ep(ServiceTestNetwork.BackendIP(2), node: "node-a"), Ep(ServiceTestNetwork.BackendIP(3), ready: b3Ready, node: "node-b")];
-
-    private async Task SyncAsync(bool full = true) => await _proxier.SyncAsync(_states.Next(), full, CancellationToken.None);
-
-    private async Task<Dictionary<string, int>> SpreadAsync(string netns, string address, int port, int connections)
-    {
-        var counts = new Dictionary<string, int>();
-        for (var i = 0; i < connections; i++)
-        {
-            var name = (await ServiceTestNetwork.AskTcpAsync(netns, address, port)).Split(' ')[0];
-            counts[name] = counts.GetValueOrDefault(name) + 1;
-        }
-        return counts;
-    }
-
-    /// <summary>Pearson's chi-square against an even spread over <paramref name="backends"/>.</summary>
-    private static double ChiSquare(Dictionary<string, int> counts, string[] backends)
-    {
-        var expected = counts.Values.Sum() / (double)backends.Length;
-        return backends.Sum(b => Math.Pow(counts.GetValueOrDefault(b) - expected, 2) / expected);
-    }
-
-    [PrivilegedFact]
-    public async Task ClusterIPConnectionsFromTheNodeSpreadEvenlyOverEveryReadyBackend()
-    {
-        var web = Service("ns1", "web", ClusterIP, Port("http", 80));
-        _states.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
-        await SyncAsync();
-
-        var counts = await SpreadAsync(_net.NodePath, ClusterIP, 80, 300);
-
-        string[] all = ["b1", "b2", "b3"];
-        Assert.Equal(all, counts.Keys.Order());
-        // 2 degrees of freedom: 9.210 is the 1 % critical value.
-        var chi = ChiSquare(counts, all);
-        Assert.True(chi < 9.210, $"chi-square {chi:F2} over {string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}"))}");
-    }
+    protected override async Task SyncAsync(bool full = true) => await _proxier.SyncAsync(States.Next(), full, CancellationToken.None);
 
     [PrivilegedFact]
     public async Task NodePortConnectionsFromOutsideReachEveryBackendMasqueraded()
     {
         var web = Service("ns1", "web", ClusterIP, Port("http", 80, nodePort: NodePort));
         web.Spec.Type = "NodePort";
-        _states.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
+        States.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
         await SyncAsync();
 
         var answers = new List<string>();
         for (var i = 0; i < 60; i++)
         {
-            answers.Add(await ServiceTestNetwork.AskTcpAsync(_net.OutsidePath, NodeNetns.NodeAddress, NodePort));
+            answers.Add(await ServiceTestNetwork.AskTcpAsync(Net.OutsidePath, NodeNetns.NodeAddress, NodePort));
         }
 
         Assert.Equal(["b1", "b2", "b3"], answers.Select(a => a.Split(' ')[0]).Distinct().Order());
@@ -99,13 +51,13 @@ public sealed class ProxyTrafficTests : IDisposable
         var web = Service("ns1", "web", ClusterIP, Port("http", 80, nodePort: NodePort));
         web.Spec.Type = "NodePort";
         web.Spec.ExternalTrafficPolicy = "Local";
-        _states.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
+        States.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
         await SyncAsync();
 
         var answers = new List<string>();
         for (var i = 0; i < 40; i++)
         {
-            answers.Add(await ServiceTestNetwork.AskTcpAsync(_net.OutsidePath, NodeNetns.NodeAddress, NodePort));
+            answers.Add(await ServiceTestNetwork.AskTcpAsync(Net.OutsidePath, NodeNetns.NodeAddress, NodePort));
         }
 
         Assert.All(answers, a => Assert.EndsWith($" {NodeNetns.OutsideAddress}", a));
@@ -114,81 +66,23 @@ public sealed class ProxyTrafficTests : IDisposable
     }
 
     [PrivilegedFact]
-    public async Task AServiceWithoutEndpointsRefusesAtOnceFromTheNodeAndFromOutside()
-    {
-        var empty = Service("ns1", "empty", EmptyIP, Port("http", 80, nodePort: 30081));
-        empty.Spec.Type = "NodePort";
-        _states.Add(empty);
-        await SyncAsync();
-
-        var fromNode = await Assert.ThrowsAsync<SocketException>(() => ServiceTestNetwork.AskTcpAsync(_net.NodePath, EmptyIP, 80));
-        Assert.Equal(SocketError.ConnectionRefused, fromNode.SocketErrorCode);
-        var fromOutside = await Assert.ThrowsAsync<SocketException>(() => ServiceTestNetwork.AskTcpAsync(_net.OutsidePath, NodeNetns.NodeAddress, 30081));
-        Assert.Equal(SocketError.ConnectionRefused, fromOutside.SocketErrorCode);
-    }
-
-    [PrivilegedFact]
-    public async Task ClientIPAffinityPinsAClientToOneBackend()
-    {
-        var sticky = Service("ns1", "sticky", StickyIP, Port("http", 80));
-        sticky.Spec.SessionAffinity = "ClientIP";
-        _states.Add(sticky).Add(Backends("sticky", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
-        await SyncAsync();
-
-        var counts = await SpreadAsync(_net.NodePath, StickyIP, 80, 40);
-
-        Assert.Equal(40, Assert.Single(counts).Value);
-    }
-
-    [PrivilegedFact]
-    public async Task AnEndpointThatTurnsUnreadyGetsNoNewConnections()
-    {
-        var web = Service("ns1", "web", ClusterIP, Port("http", 80));
-        _states.Add(web).Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three()));
-        await SyncAsync();
-        Assert.Contains("b3", (await SpreadAsync(_net.NodePath, ClusterIP, 80, 60)).Keys);
-
-        _states.Add(Backends("web", "http", "TCP", ServiceTestNetwork.TcpPort, Three(b3Ready: false)));
-        await SyncAsync(full: false);
-        var counts = await SpreadAsync(_net.NodePath, ClusterIP, 80, 100);
-
-        Assert.Equal(["b1", "b2"], counts.Keys.Order());
-    }
-
-    [PrivilegedFact]
-    public async Task UdpDatagramsToTheClusterIPReachTheBackends()
-    {
-        var dns = Service("ns1", "dns", DnsIP, Port("dns", 53, "UDP"));
-        _states.Add(dns).Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Three()));
-        await SyncAsync();
-
-        var names = new HashSet<string>();
-        for (var i = 0; i < 60; i++)
-        {
-            names.Add((await ServiceTestNetwork.AskUdpAsync(_net.NodePath, DnsIP, 53)).Split(' ')[0]);
-        }
-
-        Assert.Equal(["b1", "b2", "b3"], names.Order());
-    }
-
-    [PrivilegedFact]
     public async Task ARemovedUdpEndpointsConntrackEntryIsDeletedAndTheNextDatagramGoesElsewhere()
     {
         var dns = Service("ns1", "dns", DnsIP, Port("dns", 53, "UDP"));
-        _states.Add(dns).Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Ep(ServiceTestNetwork.BackendIP(1))));
+        States.Add(dns).Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Ep(ServiceTestNetwork.BackendIP(1))));
         await SyncAsync();
 
         // One socket, so one flow: its entry stays while the socket keeps sending.
-        using var client = NetworkNamespace.Run(_net.NodePath, () => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        using var client = NetworkNamespace.Run(Net.NodePath, () => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
         client.Connect(System.Net.IPAddress.Parse(DnsIP), 53);
         Assert.StartsWith("b1 ", await AskAsync(client));
         var b1 = System.Net.IPAddress.Parse(ServiceTestNetwork.BackendIP(1));
-        Assert.Contains(Conntrack.List(_net.NodePath), f => f.Protocol == Conntrack.Udp && f.ReplySource.Equals(b1) && f.OrigDestinationPort == 53);
+        Assert.Contains(Conntrack.List(Net.NodePath), f => f.Protocol == Conntrack.Udp && f.ReplySource.Equals(b1) && f.OrigDestinationPort == 53);
 
-        _states.Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Ep(ServiceTestNetwork.BackendIP(2))));
+        States.Add(Backends("dns", "dns", "UDP", ServiceTestNetwork.UdpPort, Ep(ServiceTestNetwork.BackendIP(2))));
         await SyncAsync(full: false);
 
-        Assert.DoesNotContain(Conntrack.List(_net.NodePath), f => f.ReplySource.Equals(b1));
+        Assert.DoesNotContain(Conntrack.List(Net.NodePath), f => f.ReplySource.Equals(b1));
         Assert.Contains(_log.Entries, e => e.Message.Contains("Deleted 1 UDP conntrack entries") && e.Message.Contains("10.180.0.1:5353"));
         // The same socket's next datagram is a new flow, to the endpoint that is left.
         Assert.StartsWith("b2 ", await AskAsync(client));

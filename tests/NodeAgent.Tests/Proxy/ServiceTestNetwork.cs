@@ -58,6 +58,9 @@ public sealed class ServiceTestNetwork : IDisposable
 
     public static string BackendIP(int i) => $"10.180.0.{i}";
 
+    /// <summary>Backend i's network namespace (1-based), where a client stands in for a pod.</summary>
+    public string BackendPath(int i) => _backends[i - 1];
+
     private void AddBackend(int i)
     {
         var name = $"b{i}";
@@ -149,6 +152,26 @@ public sealed class ServiceTestNetwork : IDisposable
             total += n;
         }
         return Encoding.ASCII.GetString(buffer, 0, total);
+    }
+
+    /// <summary>How many of <paramref name="connections"/> TCP connections from <paramref name="netns"/> each backend
+    /// answered, by name.</summary>
+    public static async Task<Dictionary<string, int>> SpreadAsync(string netns, string address, int port, int connections)
+    {
+        var counts = new Dictionary<string, int>();
+        for (var i = 0; i < connections; i++)
+        {
+            var name = (await AskTcpAsync(netns, address, port)).Split(' ')[0];
+            counts[name] = counts.GetValueOrDefault(name) + 1;
+        }
+        return counts;
+    }
+
+    /// <summary>Pearson's chi-square of <paramref name="counts"/> against an even spread over <paramref name="backends"/>.</summary>
+    public static double ChiSquare(Dictionary<string, int> counts, string[] backends)
+    {
+        var expected = counts.Values.Sum() / (double)backends.Length;
+        return backends.Sum(b => Math.Pow(counts.GetValueOrDefault(b) - expected, 2) / expected);
     }
 
     /// <summary>Sends one datagram from inside <paramref name="netns"/> (a new socket, so a new conntrack entry) and
