@@ -40,6 +40,9 @@ trap 'rm -rf "$work"' EXIT
   done
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$rootfs/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\nnobody:x:65534:\n' > "$rootfs/etc/group"
+  # As real images have it: readable by root only (tests check a non-root exec cannot read it).
+  printf 'root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n' > "$rootfs/etc/shadow"
+  chmod 0640 "$rootfs/etc/shadow"
   umoci repack --image "$work/layout:latest" "$work/bundle"
   umoci config --image "$work/layout:latest" --clear=config.cmd --clear=config.env \
     --config.cmd sh --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

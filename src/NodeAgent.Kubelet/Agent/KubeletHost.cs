@@ -117,13 +117,15 @@ public sealed partial class KubeletHost
         };
         _health = new LoopHealth(time, loggers.CreateLogger<LoopHealth>());
         _trimmer = new HeapTrimmer(time, loggers.CreateLogger<HeapTrimmer>());
+        // Exec probes and hooks run through the runtime's ExecSync (the instrumented one: kubelet counts exec_sync).
+        var exec = options.ContainerExec ?? new RuntimeContainerExec(runtime);
         // The prober reaches pods over their own network namespaces (the runtime's sockets) and reads their
         // running containers from the statuses the workers publish.
-        Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, options.ContainerExec), statuses.Get,
+        Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, exec), statuses.Get,
             pod => syncer.View(pod).Sandbox is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>(), metrics?.Probes);
         syncer.Probes = Probes;
         syncer.TerminationMessages = new TerminationMessages(podsRoot);
-        syncer.Hooks = options.Sockets is null ? null : new LifecycleHooks(new ProbeRunner(options.Sockets, options.ContainerExec), time);
+        syncer.Hooks = options.Sockets is null ? null : new LifecycleHooks(new ProbeRunner(options.Sockets, exec), time);
         _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health)
         {
             PodRemoved = _trimmer.PodRemoved,

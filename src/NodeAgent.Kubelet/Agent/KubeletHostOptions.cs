@@ -40,7 +40,7 @@ public sealed record KubeletHostOptions
     /// <summary>Sockets inside pod sandboxes for httpGet and tcpSocket probes; null: containers are not probed.</summary>
     public ISandboxSockets? Sockets { get; init; }
 
-    /// <summary>Commands in containers for exec probes; null: exec probes report that they cannot run.</summary>
+    /// <summary>Commands in containers for exec probes and hooks; null: the runtime's ExecSync.</summary>
     public IContainerExec? ContainerExec { get; init; }
 
     /// <summary>The runtime's stats for <c>/metrics/cadvisor</c>, <c>/metrics/resource</c> and <c>/stats/summary</c>;

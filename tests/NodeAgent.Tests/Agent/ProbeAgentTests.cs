@@ -106,6 +106,60 @@ public sealed class ProbeAgentTests : IAsyncLifetime
         Assert.False(pod.Status.ContainerStatuses.Single().Ready);
     }
 
+    [PrivilegedFact]
+    public async Task ExecProbesRunInTheContainerAsItsUser()
+    {
+        var agent = await _node.StartAsync();
+        // kubelet: an exec probe runs through the runtime's ExecSync with the container's user; a non-root user may
+        // not read /etc/shadow, so that readiness probe fails and the pod is never ready, while an exec liveness
+        // probe that succeeds never restarts the container.
+        _node.Write("shadow.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: shadow}
+            spec:
+              securityContext: {runAsUser: 1000, runAsGroup: 1000}
+              containers:
+              - name: web
+                image: localhost/busybox:latest
+                imagePullPolicy: Never
+                command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait; done"]
+                readinessProbe: {exec: {command: ["cat", "/etc/shadow"]}, periodSeconds: 1}
+                livenessProbe: {exec: {command: ["sh", "-c", "test $(id -u) = 1000"]}, periodSeconds: 1}
+            """);
+        var unhealthy = await agent.WaitForEventAsync("shadow-node1", "Unhealthy");
+        Assert.True(unhealthy.Contains("Readiness probe failed: cat: can't open '/etc/shadow': Permission denied", StringComparison.Ordinal), unhealthy);
+        var pod = await WaitPodAsync(agent, "shadow-node1", p => p.Status.Phase == "Running");
+        Assert.False(pod.Status.ContainerStatuses.Single().Ready);
+        Assert.DoesNotContain(agent.Lines, l => l.Contains("event pod=default/shadow-node1 ", StringComparison.Ordinal) && l.Contains("Liveness probe", StringComparison.Ordinal));
+    }
+
+    [PrivilegedFact]
+    public async Task AnExecLivenessProbeThatStartsFailingRestartsTheContainer()
+    {
+        var agent = await _node.StartAsync();
+        // The Kubernetes documentation's liveness example: healthy while /tmp/healthy exists.
+        _node.Write("liveness-exec.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: liveness-exec}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: liveness
+                image: localhost/busybox:latest
+                imagePullPolicy: Never
+                command: ["sh", "-c", "touch /tmp/healthy; sleep 2; rm -f /tmp/healthy; sleep 600"]
+                livenessProbe: {exec: {command: ["cat", "/tmp/healthy"]}, periodSeconds: 1, failureThreshold: 1}
+            """);
+        var unhealthy = await agent.WaitForEventAsync("liveness-exec-node1", "Unhealthy");
+        // The command's output as it came (with its newline, which the log line shows escaped).
+        Assert.Contains("Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory", unhealthy, StringComparison.Ordinal);
+        var killing = await agent.WaitForEventAsync("liveness-exec-node1", "Killing");
+        Assert.EndsWith("Container liveness failed liveness probe, will be restarted", killing, StringComparison.Ordinal);
+        await WaitPodAsync(agent, "liveness-exec-node1", p => p.Status.ContainerStatuses?.SingleOrDefault()?.RestartCount >= 1);
+    }
+
     /// <summary>Reads /pods until the pod satisfies <paramref name="condition"/> (the status changes on its own schedule).</summary>
     private static async Task<k8s.Models.V1Pod> WaitPodAsync(AgentProcess agent, string name, Func<k8s.Models.V1Pod, bool> condition)
     {
