@@ -24,10 +24,13 @@ public sealed record UserspaceSettings
     /// (kube-proxy: 250 ms).</summary>
     public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long each connect to an endpoint may take; one attempt per entry, each to the next endpoint
-    /// (kube-proxy's EndpointDialTimeouts).</summary>
+    /// <summary>How long each connect to an endpoint may take; one attempt per entry, each to the next endpoint.
+    /// kube-proxy's EndpointDialTimeouts are 250 ms, 500 ms, 1 s, 2 s; here each is four times that, because on a
+    /// loaded node a connect that has succeeded can be seen after 250 ms (the continuation waits for a thread), and
+    /// a client pinned by ClientIP affinity was then moved to another endpoint. A refused connect fails at once
+    /// either way; only endpoints that drop packets wait this long.</summary>
     public IReadOnlyList<TimeSpan> ConnectTimeouts { get; init; } =
-        [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
+        [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8)];
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -22,6 +22,7 @@ namespace NodeAgent.Tests.Agent;
 public sealed class ServiceProxyAgentTests : IAsyncLifetime
 {
     private const string PodCidr = "10.78.0.0/24";
+    private string _mode = "iptables";
     private AgentNode _node = null!;
     private ApiCluster _cluster = null!;
     private TempDir _dir = null!;
@@ -147,11 +148,14 @@ public sealed class ServiceProxyAgentTests : IAsyncLifetime
         return counts.Sum(c => (c - expected) * (c - expected) / expected);
     }
 
-    [PrivilegedFact]
-    public async Task ClusterIpAndNodePortSpreadOverTheAgentsPodsFromTheNodeAPodAndOutside()
+    [PrivilegedTheory]
+    [InlineData("iptables")]
+    [InlineData("userspace")]
+    public async Task ClusterIpAndNodePortSpreadOverTheAgentsPodsFromTheNodeAPodAndOutside(string mode)
     {
+        _mode = mode;
         var agent = await _node.StartAsync(_netns.NodePath, null, _cluster.ProxiedAgentFlags(
-            "--network-plugin", "bridge", "--pod-cidr", PodCidr, "--kube-proxy-arg", "iptables-min-sync-period=0s",
+            "--network-plugin", "bridge", "--pod-cidr", PodCidr, "--kube-proxy-arg", "iptables-min-sync-period=0s", "--kube-proxy-arg", "proxy-mode=" + mode,
             // The proxy's own credential, as k3s gives its in-agent kube-proxy: a node may not list EndpointSlices.
             "--kube-proxy-arg", "kubeconfig=" + _cluster.Server.KubeProxyKubeconfig));
         try
@@ -224,7 +228,8 @@ public sealed class ServiceProxyAgentTests : IAsyncLifetime
         Assert.Equal("Succeeded", client.Status.Phase);
         var answers = PodLog("client", "wget");
         Assert.Equal(30, answers.Count);
-        Assert.All(answers, a => Assert.Matches($@"^echo-[abc] {Regex(client.Status.PodIP)}$", a));
+        // The userspace proxy connects to the backend itself, from the node's bridge address.
+        Assert.All(answers, a => Assert.Matches($@"^echo-[abc] {Regex(_mode == "iptables" ? client.Status.PodIP : "10.78.0.1")}$", a));
         Assert.True(answers.Select(a => a.Split(' ')[0]).Distinct().Count() >= 2, string.Join("\n", answers));
 
         // externalTrafficPolicy Local: the outside client's own address reaches the backend; ClientIP affinity pins
@@ -250,8 +255,12 @@ public sealed class ServiceProxyAgentTests : IAsyncLifetime
             """);
         var local = await _cluster.WaitAsync(KubeResources.Services, "default", c => c.Get("default", "echo-local"), "service echo-local");
         var localPort = local.Spec.Ports.Single().NodePort!.Value;
-        var kept = await AskUntilAsync(_netns.OutsidePath, NodeNetns.NodeAddress, localPort, _ => true, $"NodePort {localPort} (Local)");
-        Assert.EndsWith(" " + NodeNetns.OutsideAddress, kept, StringComparison.Ordinal);
+        if (_mode == "iptables")
+        {
+            // (The userspace proxy never kept a client's address: kube-proxy's userspace mode could not either.)
+            var kept = await AskUntilAsync(_netns.OutsidePath, NodeNetns.NodeAddress, localPort, _ => true, $"NodePort {localPort} (Local)");
+            Assert.EndsWith(" " + NodeNetns.OutsideAddress, kept, StringComparison.Ordinal);
+        }
         var stickyIp = (await _cluster.WaitAsync(KubeResources.Services, "default", c => c.Get("default", "echo-sticky"), "service echo-sticky")).Spec.ClusterIP;
         var pinned = (await AskUntilAsync(_netns.NodePath, stickyIp, 80, _ => true, "echo-sticky")).Split(' ')[0];
         for (var i = 0; i < 30; i++)
@@ -276,7 +285,7 @@ public sealed class ServiceProxyAgentTests : IAsyncLifetime
         var refused = await WaitRefusedAsync(clusterIp, 80);
         Assert.Equal(SocketError.ConnectionRefused, refused);
 
-        Assert.Contains(agent.Lines, l => l.Contains("Starting the service proxy for node node1 in iptables mode", StringComparison.Ordinal));
+        Assert.Contains(agent.Lines, l => l.Contains($"Starting the service proxy for node node1 in {_mode} mode", StringComparison.Ordinal));
         Assert.DoesNotContain(agent.Lines, l => l.Contains("service proxy stopped", StringComparison.Ordinal));
     }
 
