@@ -46,7 +46,7 @@ public sealed partial class KubeletHost
         var metrics = options.Metrics;
         // The stats documents read the images' filesystem through the plain service: a scrape is not a CRI call.
         Expositions = [.. metrics?.Expositions ?? [], .. options.Stats is { } stats
-            ? new IHttpExposition[] { new CadvisorExposition(stats), new ResourceMetricsExposition(stats), new SummaryExposition(stats, images, options.Node.Name) }
+            ? new IHttpExposition[] { new CadvisorExposition(stats), new ResourceMetricsExposition(stats), new SummaryExposition(stats, images, options.Node.Name, new PodVolumeUsage(Path.Combine(options.RootDir, "pods"), time)) }
             : []];
         if (metrics is not null)
         {

@@ -24,8 +24,12 @@ public sealed class SummaryExposition : IHttpExposition
     private readonly PerSnapshot<Dictionary<string, ulong>> _nanoCores;
     private Dictionary<string, (ulong Nanos, DateTimeOffset At)> _previous = new(StringComparer.Ordinal);
 
-    public SummaryExposition(IRuntimeStats stats, IImageService images, string nodeName)
+    private readonly PodVolumeUsage? _volumes;
+
+    /// <param name="volumes">The pods' volume usage (kubelet's volume stats); null: no <c>volume</c> lists.</param>
+    public SummaryExposition(IRuntimeStats stats, IImageService images, string nodeName, PodVolumeUsage? volumes = null)
     {
+        _volumes = volumes;
         _stats = stats;
         _images = images;
         _nodeName = nodeName;
@@ -75,8 +79,12 @@ public sealed class SummaryExposition : IHttpExposition
         foreach (var pod in snapshot.Pods)
         {
             var containers = byPod[pod.Id].Select(c => Container(c, rates, full, node.RootFs)).ToList();
-            ulong ephemeral = byPod[pod.Id].Aggregate(0UL, (sum, c) => sum + (c.WritableLayer?.UsedBytes ?? 0) + (c.Logs?.UsedBytes ?? 0));
-            ulong inodes = byPod[pod.Id].Aggregate(0UL, (sum, c) => sum + (c.WritableLayer?.InodesUsed ?? 0) + (c.Logs?.InodesUsed ?? 0));
+            var volumes = full && _volumes is not null ? _volumes.For(pod.Uid) : [];
+            // kubelet's ephemeral storage: the containers' writable layers and logs, and the pod's local volumes.
+            ulong ephemeral = byPod[pod.Id].Aggregate(0UL, (sum, c) => sum + (c.WritableLayer?.UsedBytes ?? 0) + (c.Logs?.UsedBytes ?? 0))
+                + volumes.Aggregate(0UL, (sum, v) => sum + v.UsedBytes);
+            ulong inodes = byPod[pod.Id].Aggregate(0UL, (sum, c) => sum + (c.WritableLayer?.InodesUsed ?? 0) + (c.Logs?.InodesUsed ?? 0))
+                + volumes.Aggregate(0UL, (sum, v) => sum + v.InodesUsed);
             pods.Add(new PodStatsJson
             {
                 PodRef = new PodReferenceJson(pod.Name, pod.Namespace, pod.Uid),
@@ -85,6 +93,7 @@ public sealed class SummaryExposition : IHttpExposition
                 Cpu = Cpu(pod.Cpu, pod.Timestamp, rates.TryGetValue(pod.Id, out var podRate) ? podRate : null),
                 Memory = Memory(pod.Memory, pod.Timestamp, pod.Limits.MemoryLimitBytes is { } l && l > 0 ? (ulong)l : null),
                 Network = full ? Network(pod.Network, pod.Timestamp) : null,
+                Volume = volumes.Count == 0 ? null : volumes.Select(v => Volume(node.RootFs, v)).ToList(),
                 EphemeralStorage = full ? WithCapacity(node.RootFs, pod.Timestamp, ephemeral, inodes) : null,
                 ProcessStats = full ? new ProcessStatsJson(byPod[pod.Id].Aggregate(0UL, (sum, c) => sum + c.Processes)) : null,
                 Swap = full ? new SwapStatsJson(Time(pod.Timestamp), null, pod.Memory.SwapBytes) : null,
@@ -137,6 +146,16 @@ public sealed class SummaryExposition : IHttpExposition
         Logs = full && c.Logs is { } logs ? WithCapacity(rootFs, logs.Timestamp, logs.UsedBytes, logs.InodesUsed) : null,
         Swap = full ? new SwapStatsJson(Time(c.Timestamp), null, c.Memory.SwapBytes) : null,
     };
+
+    private static VolumeStatsJson Volume(FilesystemStats? fs, VolumeUsage v)
+    {
+        var f = WithCapacity(fs, v.At, v.UsedBytes, v.InodesUsed);
+        return new VolumeStatsJson
+        {
+            Time = f.Time, AvailableBytes = f.AvailableBytes, CapacityBytes = f.CapacityBytes, UsedBytes = f.UsedBytes,
+            InodesFree = f.InodesFree, Inodes = f.Inodes, InodesUsed = f.InodesUsed, Name = v.Name,
+        };
+    }
 
     private static CpuStatsJson Cpu(CpuUsage cpu, DateTimeOffset at, ulong? nanoCores) =>
         new() { Time = Time(at), UsageCoreNanoSeconds = cpu.UsageNanos, UsageNanoCores = nanoCores };

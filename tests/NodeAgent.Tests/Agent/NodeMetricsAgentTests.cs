@@ -27,8 +27,10 @@ public sealed class NodeMetricsAgentTests : ApiAgentTest
           - name: main
             image: localhost/busybox:latest
             imagePullPolicy: IfNotPresent
-            command: ["sh", "-c", "trap 'exit 0' TERM; while true; do :; done"]
+            command: ["sh", "-c", "head -c 1048576 /dev/zero > /scratch/mib; trap 'exit 0' TERM; while true; do :; done"]
             readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+            volumeMounts: [{name: scratch, mountPath: /scratch}]
+          volumes: [{name: scratch, emptyDir: {}}]
 
         """;
 
@@ -58,6 +60,22 @@ public sealed class NodeMetricsAgentTests : ApiAgentTest
             Assert.Equal("main", main.GetProperty("name").GetString());
             Assert.True(main.GetProperty("cpu").GetProperty("usageCoreNanoSeconds").GetUInt64() > 0);
             Assert.True(main.GetProperty("memory").GetProperty("workingSetBytes").GetUInt64() > 0);
+        }
+
+        // The pod's emptyDir in its volume list (walked in the background: the first scrape starts the walk).
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            using var summary = JsonDocument.Parse(await RawAsync("/stats/summary"));
+            var busy = summary.RootElement.GetProperty("pods").EnumerateArray().Single(p => p.GetProperty("podRef").GetProperty("name").GetString() == "busy");
+            if (busy.TryGetProperty("volume", out var volumes)
+                && volumes.EnumerateArray().FirstOrDefault(v => v.GetProperty("name").GetString() == "scratch") is { ValueKind: JsonValueKind.Object } scratch)
+            {
+                Assert.True(scratch.GetProperty("usedBytes").GetUInt64() >= 1048576, scratch.ToString());
+                Assert.True(busy.GetProperty("ephemeral-storage").GetProperty("usedBytes").GetUInt64() >= 1048576);
+                break;
+            }
+            await Task.Delay(500, deadline.Token);
         }
 
         // Every metrics document passes promtool (cAdvisor's own failcnt name draws its one lint, as cAdvisor's does).

@@ -10,6 +10,7 @@ public sealed record PodStatsJson
     [JsonPropertyName("cpu")] public CpuStatsJson? Cpu { get; init; }
     [JsonPropertyName("memory")] public MemoryStatsJson? Memory { get; init; }
     [JsonPropertyName("network")] public NetworkStatsJson? Network { get; init; }
+    [JsonPropertyName("volume")] public IReadOnlyList<VolumeStatsJson>? Volume { get; init; }
     [JsonPropertyName("ephemeral-storage")] public FsStatsJson? EphemeralStorage { get; init; }
     [JsonPropertyName("process_stats")] public ProcessStatsJson? ProcessStats { get; init; }
     [JsonPropertyName("swap")] public SwapStatsJson? Swap { get; init; }
