@@ -147,15 +147,7 @@ public sealed class SummaryExposition : IHttpExposition
         Swap = full ? new SwapStatsJson(Time(c.Timestamp), null, c.Memory.SwapBytes) : null,
     };
 
-    private static VolumeStatsJson Volume(FilesystemStats? fs, VolumeUsage v)
-    {
-        var f = WithCapacity(fs, v.At, v.UsedBytes, v.InodesUsed);
-        return new VolumeStatsJson
-        {
-            Time = f.Time, AvailableBytes = f.AvailableBytes, CapacityBytes = f.CapacityBytes, UsedBytes = f.UsedBytes,
-            InodesFree = f.InodesFree, Inodes = f.Inodes, InodesUsed = f.InodesUsed, Name = v.Name,
-        };
-    }
+    private static VolumeStatsJson Volume(FilesystemStats? fs, VolumeUsage v) => new(WithCapacity(fs, v.At, v.UsedBytes, v.InodesUsed), v.Name);
 
     private static CpuStatsJson Cpu(CpuUsage cpu, DateTimeOffset at, ulong? nanoCores) =>
         new() { Time = Time(at), UsageCoreNanoSeconds = cpu.UsageNanos, UsageNanoCores = nanoCores };

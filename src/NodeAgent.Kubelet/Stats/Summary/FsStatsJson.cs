@@ -2,7 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace NodeAgent.Kubelet.Stats.Summary;
 
-public sealed record FsStatsJson
+/// <summary>stats/v1alpha1 FsStats (VolumeStats embeds it: <see cref="VolumeStatsJson"/>).</summary>
+public record FsStatsJson
 {
     [JsonPropertyName("time")] public required string Time { get; init; }
     [JsonPropertyName("availableBytes")] public ulong? AvailableBytes { get; init; }
