@@ -120,6 +120,9 @@ internal static class AgentCommand
         // Kestrel's per-request lines and the second host's lifetime banner are noise in a node agent's log.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // The kubelet API's own Kestrel hosts report a port they cannot bind with a full stack trace; the agent logs
+        // that itself in one line ("healthz not started: cannot listen on …") and carries on without that port.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new ImageStore(options.RootDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger<ImageStore>()));
         builder.Services.AddSingleton<IImageStore>(sp => sp.GetRequiredService<ImageStore>());
