@@ -20,13 +20,14 @@ public static class PodStatusBuilder
         DateTime? startTime,
         DateTime now,
         ProbeManager? probes = null,
-        TerminationMessages? messages = null)
+        TerminationMessages? messages = null,
+        PodFailure? failure = null)
     {
         var spec = pod.Spec;
         var init = (spec.InitContainers ?? []).Select(c => ContainerStatusFor(c, runtime, waiting, null, Message(pod, c, messages))).ToList();
         var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting, probes, Message(pod, c, messages))).ToList();
         var initialized = init.All(s => s.State?.Terminated?.ExitCode == 0);
-        var phase = Phase(spec.RestartPolicy ?? "Always", init, main);
+        var phase = failure is null ? Phase(spec.RestartPolicy ?? "Always", init, main) : "Failed";
         var sandboxReady = runtime.Sandbox?.State == SandboxState.Ready;
         var containersReady = initialized && main.All(s => s.Ready);
         var previous = pod.Status?.Conditions ?? [];
@@ -36,6 +37,8 @@ public static class PodStatusBuilder
         var status = new V1PodStatus
         {
             Phase = phase,
+            Reason = failure?.Reason,
+            Message = failure?.Message,
             HostIP = hostIp,
             HostIPs = hostIp is null ? null : [new V1HostIP { Ip = hostIp }],
             PodIP = podIps.Count > 0 ? podIps[0] : null,

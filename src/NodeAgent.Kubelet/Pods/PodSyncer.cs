@@ -144,6 +144,29 @@ public sealed partial class PodSyncer(
         return new PodSyncResult(waiting, retry);
     }
 
+    /// <summary>kubelet's message for a pod past its <c>activeDeadlineSeconds</c>.</summary>
+    public const string DeadlineMessage = "Pod was active on the node longer than the specified deadline";
+
+    /// <summary>
+    /// kubelet's activeDeadlineHandler: the pod ran longer than <c>spec.activeDeadlineSeconds</c> since it started on
+    /// this node, so it fails as a whole (phase Failed, reason <c>DeadlineExceeded</c>): every running container is
+    /// stopped the one way containers stop (preStop, then the grace period) and none is started again. Its sandbox,
+    /// volumes and logs stay until the pod is removed.
+    /// </summary>
+    public async Task<PodSyncResult> StopForDeadlineAsync(V1Pod pod, CancellationToken cancellationToken)
+    {
+        var running = View(pod).Containers.Where(c => c.State == ContainerState.Running).ToList();
+        await Task.WhenAll(running.Select(c => StopContainerAsync(pod, Spec(pod, c.Name), c, GracePeriod(pod), $"Stopping container {c.Name}", cancellationToken)));
+        return new PodSyncResult(new Dictionary<string, ContainerWaiting>(), null) { Failure = new PodFailure("DeadlineExceeded", DeadlineMessage) };
+    }
+
+    /// <summary>How long the pod may still run before its <c>activeDeadlineSeconds</c> (null: no deadline or not yet
+    /// started); zero or less: it is past.</summary>
+    public static TimeSpan? DeadlineLeft(V1Pod pod, DateTime? startTime, DateTime now) =>
+        pod.Spec?.ActiveDeadlineSeconds is { } seconds && startTime is { } started
+            ? GracePeriods.FromSeconds(seconds) - (now - started)
+            : null;
+
     /// <summary>Stops every container with the grace period, then stops and removes the sandbox.</summary>
     public async Task KillPodAsync(V1Pod pod, TimeSpan grace, CancellationToken cancellationToken)
     {

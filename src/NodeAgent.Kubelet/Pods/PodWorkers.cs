@@ -191,7 +191,9 @@ public sealed partial class PodWorkers(
         PodSyncResult result;
         try
         {
-            result = await syncer.SyncAsync(pod, token);
+            result = PodSyncer.DeadlineLeft(pod, worker.StartTime, time.GetUtcNow().UtcDateTime) <= TimeSpan.Zero
+                ? await syncer.StopForDeadlineAsync(pod, token)
+                : await syncer.SyncAsync(pod, token);
         }
         catch (Exception e) when (!token.IsCancellationRequested)
         {
@@ -227,7 +229,15 @@ public sealed partial class PodWorkers(
             result = result with { RetryAfter = SyncErrorRetry };
         }
 
-        if (result.RetryAfter is { } delay)
+        // A sync at the pod's active deadline, so it fails on time (no polling).
+        var retry = result.RetryAfter;
+        if (result.Failure is null && PodSyncer.DeadlineLeft(pod, worker.StartTime, time.GetUtcNow().UtcDateTime) is { } left)
+        {
+            var atDeadline = left < TimeSpan.Zero ? TimeSpan.Zero : left;
+            retry = retry is { } r && r < atDeadline ? r : atDeadline;
+        }
+
+        if (retry is { } delay)
         {
             worker.ScheduleRetry(delay, time);
         }
@@ -243,7 +253,7 @@ public sealed partial class PodWorkers(
         // (for transition times) on a shallow copy.
         var previous = statuses.Get(uid);
         var current = new V1Pod { ApiVersion = pod.ApiVersion, Kind = pod.Kind, Metadata = pod.Metadata, Spec = pod.Spec, Status = previous };
-        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now, Probes, syncer.TerminationMessages);
+        var status = PodStatusBuilder.Build(current, view, result.Waiting, hostIp(), worker.StartTime, now, Probes, syncer.TerminationMessages, result.Failure);
         var previousPhase = previous?.Phase;
         Starts?.StatusPublished(uid, status);
         if (statuses.Set(pod, status) && previousPhase != status.Phase)

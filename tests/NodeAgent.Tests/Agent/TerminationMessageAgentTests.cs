@@ -78,4 +78,37 @@ public sealed class TerminationMessageAgentTests : IAsyncLifetime
         Assert.Equal(6, silent.ExitCode);
         Assert.Null(silent.Message);
     }
+
+    [PrivilegedFact]
+    public async Task APodPastItsActiveDeadlineFailsWithDeadlineExceeded()
+    {
+        // kubelet's activeDeadlineHandler: past activeDeadlineSeconds (from the pod's start on the node) the pod is
+        // Failed, reason DeadlineExceeded, its containers stopped and not restarted despite restartPolicy Always.
+        var agent = await _node.StartAsync();
+        _node.Write("deadline.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: deadline}
+            spec:
+              activeDeadlineSeconds: 2
+              terminationGracePeriodSeconds: 5
+              containers:
+              - name: main
+                image: localhost/busybox:latest
+                imagePullPolicy: Never
+                command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1 & wait; done"]
+            """);
+        await agent.WaitForPhaseAsync("deadline-node1", "Running");
+        await agent.WaitForPhaseAsync("deadline-node1", "Failed");
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        k8s.Models.V1Pod? pod;
+        while ((pod = await agent.PodAsync("deadline-node1"))?.Status?.ContainerStatuses?.SingleOrDefault()?.State?.Terminated is null)
+        {
+            await Task.Delay(200, deadline.Token);
+        }
+        Assert.Equal(("Failed", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline"),
+            (pod!.Status.Phase, pod.Status.Reason, pod.Status.Message));
+        Assert.Equal(0, pod.Status.ContainerStatuses.Single().RestartCount);
+        Assert.Contains(agent.Lines, l => l.Contains("event pod=default/deadline-node1 ", StringComparison.Ordinal) && l.EndsWith("Stopping container main", StringComparison.Ordinal));
+    }
 }
