@@ -166,6 +166,24 @@ public sealed class AgentProcess : IAsyncDisposable
         return KubernetesJson.Deserialize<V1PodList>(body).Items;
     }
 
+    /// <summary>Reads /pods until the pod satisfies <paramref name="condition"/> (its status changes on its own
+    /// schedule); the pod then.</summary>
+    public async Task<V1Pod> WaitPodAsync(string name, Func<V1Pod, bool> condition, int timeoutSeconds = 90)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        V1Pod? last = null;
+        while (!deadline.IsCancellationRequested)
+        {
+            last = await PodAsync(name);
+            if (last?.Status is not null && condition(last))
+            {
+                return last;
+            }
+            await Task.Delay(200, CancellationToken.None);
+        }
+        throw new TimeoutException($"pod {name}: condition not met within {timeoutSeconds} s; last status: {KubernetesJson.Serialize(last?.Status)}");
+    }
+
     public async Task<V1Pod?> PodAsync(string name) => (await PodsAsync()).SingleOrDefault(p => p.Metadata.Name == name);
 
     /// <summary>GET on the read-only API: the status code and the body, whatever the status.</summary>

@@ -9,27 +9,22 @@ namespace NodeAgent.Tests.Agent;
 /// failing postStart kills the container (FailedPostStartHook, then Killing "FailedPostStartHook") and restarts it.
 /// </summary>
 [Collection("agent")]
-public sealed class LifecycleHookAgentTests : IAsyncLifetime
+public sealed class LifecycleHookAgentTests : AgentNodeTest
 {
-    private AgentNode _node = null!;
     private TempDir _marks = null!;
 
-    public Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        if (!Privileged.SkipRequested)
+        await base.InitializeAsync();
+        if (Node is not null)
         {
-            _node = new AgentNode();
             _marks = new TempDir("nodeagent-hooks");
         }
-        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        if (_node is not null)
-        {
-            await _node.DisposeAsync();
-        }
+        await base.DisposeAsync();
         _marks?.Dispose();
     }
 
@@ -55,15 +50,15 @@ public sealed class LifecycleHookAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task PreStopHttpGetReachesTheContainerBeforeItStops()
     {
-        var agent = await _node.StartAsync();
-        _node.Write("hooked.yaml", Pod("hooked", """
+        var agent = await Node.StartAsync();
+        Node.Write("hooked.yaml", Pod("hooked", """
                   preStop: {httpGet: {path: /cgi-bin/stop, port: 8080}}
                 readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
             """));
         await agent.WaitForPhaseAsync("hooked-node1", "Running");
         // The server starts after the container does; the hook must find it up, so wait until it answers.
-        await WaitServingAsync(agent, "hooked-node1");
-        File.Delete(_node.Manifest("hooked.yaml"));
+        await agent.WaitPodAsync("hooked-node1", p => p.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+        File.Delete(Node.Manifest("hooked.yaml"));
         await agent.WaitForLogAsync(l => l.Contains("pod hooked-node1_default(", StringComparison.Ordinal) && l.Contains("removed", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(_marks.Path, "prestop")), "the preStop hook did not reach the container");
         Assert.DoesNotContain(agent.Lines, l => l.Contains("FailedPreStopHook", StringComparison.Ordinal));
@@ -72,12 +67,12 @@ public sealed class LifecycleHookAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task AFailingPreStopIsAnEventAndThePodStillGoes()
     {
-        var agent = await _node.StartAsync();
-        _node.Write("badstop.yaml", Pod("badstop", """
+        var agent = await Node.StartAsync();
+        Node.Write("badstop.yaml", Pod("badstop", """
                   preStop: {httpGet: {path: /, port: 9999}}
             """));
         await agent.WaitForPhaseAsync("badstop-node1", "Running");
-        File.Delete(_node.Manifest("badstop.yaml"));
+        File.Delete(Node.Manifest("badstop.yaml"));
         var failed = await agent.WaitForEventAsync("badstop-node1", "FailedPreStopHook");
         Assert.EndsWith("PreStopHook failed", failed, StringComparison.Ordinal);
         await agent.WaitForLogAsync(l => l.Contains("pod badstop-node1_default(", StringComparison.Ordinal) && l.Contains("removed", StringComparison.Ordinal));
@@ -87,8 +82,8 @@ public sealed class LifecycleHookAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task AFailingPostStartKillsAndRestartsTheContainer()
     {
-        var agent = await _node.StartAsync();
-        _node.Write("badstart.yaml", Pod("badstart", """
+        var agent = await Node.StartAsync();
+        Node.Write("badstart.yaml", Pod("badstart", """
                   postStart: {httpGet: {path: /, port: 9999}}
             """));
         var failed = await agent.WaitForEventAsync("badstart-node1", "FailedPostStartHook");
@@ -97,22 +92,8 @@ public sealed class LifecycleHookAgentTests : IAsyncLifetime
         Assert.EndsWith("FailedPostStartHook", killing, StringComparison.Ordinal);
         // The restart comes after the crash-loop backoff: a second FailedPostStartHook.
         await agent.WaitForEventAsync("badstart-node1", "FailedPostStartHook", occurrence: 2);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while ((await agent.PodAsync("badstart-node1"))?.Status?.ContainerStatuses?.SingleOrDefault() is not { RestartCount: >= 1 } web
-               || web.State?.Waiting?.Reason is not ("PostStartHookError" or "CrashLoopBackOff"))
-        {
-            // The status is published after the sync that ran the hook; it arrives on its own schedule.
-            await Task.Delay(200, deadline.Token);
-        }
-    }
-
-    /// <summary>Waits until the pod is Ready: its readiness probe found the server listening.</summary>
-    private static async Task WaitServingAsync(AgentProcess agent, string pod)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while ((await agent.PodAsync(pod))?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") != true)
-        {
-            await Task.Delay(200, deadline.Token);
-        }
+        // The status is published after the sync that ran the hook; it arrives on its own schedule.
+        await agent.WaitPodAsync("badstart-node1", p => p.Status.ContainerStatuses?.SingleOrDefault() is { RestartCount: >= 1 } web
+            && web.State?.Waiting?.Reason is "PostStartHookError" or "CrashLoopBackOff");
     }
 }

@@ -99,8 +99,6 @@ public sealed class NodeMetricsAgentTests : ApiAgentTest
     private async Task ScrapeWithPrometheusAsync(AgentProcess agent)
     {
         using var dir = new TempDir("nodeagent-prometheus");
-        var webPort = LoopbackHttpServer.FreePort();
-        var config = dir.Combine("prometheus.yml");
         var job = (string name, string path) => $"""
             - job_name: {name}
               scheme: https
@@ -114,69 +112,28 @@ public sealed class NodeMetricsAgentTests : ApiAgentTest
               - targets: ['127.0.0.1:{agent.ApiPort}']
 
             """;
-        await File.WriteAllTextAsync(config, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n" + job("kubelet", "/metrics") + job("cadvisor", "/metrics/cadvisor"));
-        using var prometheus = Process.Start(new ProcessStartInfo("prometheus")
+        await using var prometheus = new PrometheusServer(dir.Path, job("kubelet", "/metrics") + job("cadvisor", "/metrics/cadvisor"));
+        const string cpu = "container_cpu_usage_seconds_total{job=\"cadvisor\",pod=\"busy\",container=\"main\",cpu=\"total\"}";
+        double? first = null;
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
         {
-            ArgumentList = { $"--config.file={config}", $"--storage.tsdb.path={dir.Combine("tsdb")}", $"--web.listen-address=127.0.0.1:{webPort}" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var drain = Task.WhenAll(Drain(prometheus.StandardOutput, log), Drain(prometheus.StandardError, log));
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{webPort}"), Timeout = TimeSpan.FromSeconds(10) };
-            const string cpu = "container_cpu_usage_seconds_total{job=\"cadvisor\",pod=\"busy\",container=\"main\",cpu=\"total\"}";
-            double? first = null;
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (DateTime.UtcNow < deadline)
+            Assert.False(prometheus.HasExited, "prometheus exited:\n" + prometheus.Log());
+            var up = (await prometheus.QueryAsync("up{job=\"kubelet\"}"), await prometheus.QueryAsync("up{job=\"cadvisor\"}"));
+            var value = await prometheus.QueryAsync(cpu);
+            if (up == ("1", "1") && value is not null)
             {
-                Assert.False(prometheus.HasExited, "prometheus exited:\n" + string.Join('\n', log));
-                var up = (await QueryAsync(http, "up{job=\"kubelet\"}"), await QueryAsync(http, "up{job=\"cadvisor\"}"));
-                var value = await QueryAsync(http, cpu);
-                if (up == ("1", "1") && value is not null)
+                var v = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                first ??= v;
+                if (v > first)
                 {
-                    var v = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
-                    first ??= v;
-                    if (v > first)
-                    {
-                        // The busy loop's CPU time rose between two scrapes.
-                        return;
-                    }
+                    // The busy loop's CPU time rose between two scrapes.
+                    return;
                 }
-                // Prometheus scrapes once a second: ask again shortly (bounded by the deadline).
-                await Task.Delay(250);
             }
-            Assert.Fail($"no rising {cpu} within 120 s (first {first}); prometheus said:\n{string.Join('\n', log.TakeLast(30))}");
+            // Prometheus scrapes once a second: ask again shortly (bounded by the deadline).
+            await Task.Delay(250);
         }
-        finally
-        {
-            prometheus.Kill(entireProcessTree: true);
-            await prometheus.WaitForExitAsync();
-            await drain;
-        }
-    }
-
-    private static async Task<string?> QueryAsync(HttpClient http, string query)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(await http.GetStringAsync("/api/v1/query?query=" + Uri.EscapeDataString(query)));
-            var result = doc.RootElement.GetProperty("data").GetProperty("result");
-            return result.GetArrayLength() == 0 ? null : result[0].GetProperty("value")[1].GetString();
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-    }
-
-    private static async Task Drain(StreamReader reader, System.Collections.Concurrent.ConcurrentQueue<string> log)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            log.Enqueue(line);
-        }
+        Assert.Fail($"no rising {cpu} within 120 s (first {first}); prometheus said:\n{prometheus.Log()}");
     }
 }

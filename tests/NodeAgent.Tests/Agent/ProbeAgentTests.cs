@@ -9,27 +9,8 @@ namespace NodeAgent.Tests.Agent;
 /// kubelet's events, a failing startup probe does the same and keeps liveness from running before it succeeds.
 /// </summary>
 [Collection("agent")]
-public sealed class ProbeAgentTests : IAsyncLifetime
+public sealed class ProbeAgentTests : AgentNodeTest
 {
-    private AgentNode _node = null!;
-
-    public Task InitializeAsync()
-    {
-        if (!Privileged.SkipRequested)
-        {
-            _node = new AgentNode();
-        }
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_node is not null)
-        {
-            await _node.DisposeAsync();
-        }
-    }
-
     private static string Pod(string name, string probes) => $$"""
         apiVersion: v1
         kind: Pod
@@ -48,10 +29,10 @@ public sealed class ProbeAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task ReadinessGatesReadyAndAFailingLivenessProbeRestartsTheContainer()
     {
-        var agent = await _node.StartAsync();
+        var agent = await Node.StartAsync();
         // kubelet: ready follows the readiness probe (httpGet by port name); liveness fails on 404 twice in a row,
         // then "Killing: Container web failed liveness probe, will be restarted" and the container restarts.
-        _node.Write("probed.yaml", Pod("probed", """
+        Node.Write("probed.yaml", Pod("probed", """
                 readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 1}
                 livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 2}
             """));
@@ -63,7 +44,7 @@ public sealed class ProbeAgentTests : IAsyncLifetime
             && agent.Count(x => x.Contains("event pod=default/probed-node1 ", StringComparison.Ordinal) && x.Contains("reason=Started:", StringComparison.Ordinal)) >= 2);
 
         // Between restarts the readiness probe makes the pod Ready.
-        var ready = await WaitPodAsync(agent, "probed-node1", p => p.Status.Conditions.Any(c => c.Type == "Ready" && c.Status == "True"));
+        var ready = await agent.WaitPodAsync("probed-node1", p => p.Status.Conditions.Any(c => c.Type == "Ready" && c.Status == "True"));
         Assert.True(ready.Status.ContainerStatuses.Single().Ready);
         Assert.True(ready.Status.ContainerStatuses.Single().RestartCount >= 1);
     }
@@ -71,13 +52,13 @@ public sealed class ProbeAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task ANeverReadyContainerRunsButIsNotReady()
     {
-        var agent = await _node.StartAsync();
-        _node.Write("unready.yaml", Pod("unready", """
+        var agent = await Node.StartAsync();
+        Node.Write("unready.yaml", Pod("unready", """
                 readinessProbe: {tcpSocket: {port: 9999}, periodSeconds: 1}
             """));
         var unhealthy = await agent.WaitForEventAsync("unready-node1", "Unhealthy");
         Assert.EndsWith("Readiness probe failed: dial tcp 127.0.0.1:9999: connect: connection refused", unhealthy, StringComparison.Ordinal);
-        var pod = await WaitPodAsync(agent, "unready-node1", p => p.Status.Phase == "Running");
+        var pod = await agent.WaitPodAsync("unready-node1", p => p.Status.Phase == "Running");
         var web = pod.Status.ContainerStatuses.Single();
         Assert.NotNull(web.State.Running);
         Assert.True(web.Started);
@@ -90,10 +71,10 @@ public sealed class ProbeAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task AFailingStartupProbeRestartsTheContainerAndHoldsBackLiveness()
     {
-        var agent = await _node.StartAsync();
+        var agent = await Node.StartAsync();
         // kubelet: liveness and readiness wait for the startup probe; its failureThreshold failures restart the
         // container ("failed startup probe, will be restarted"), and the container is never started nor ready.
-        _node.Write("slow.yaml", Pod("slow", """
+        Node.Write("slow.yaml", Pod("slow", """
                 startupProbe: {tcpSocket: {port: 9999}, periodSeconds: 1, failureThreshold: 2}
                 livenessProbe: {tcpSocket: {port: 9999}, periodSeconds: 1}
             """));
@@ -101,7 +82,7 @@ public sealed class ProbeAgentTests : IAsyncLifetime
         Assert.EndsWith("Container web failed startup probe, will be restarted", killing, StringComparison.Ordinal);
         Assert.DoesNotContain(agent.Lines, l => l.Contains("event pod=default/slow-node1 ", StringComparison.Ordinal) && l.Contains("Liveness probe", StringComparison.Ordinal));
         Assert.Contains(agent.Lines, l => l.Contains("event pod=default/slow-node1 ", StringComparison.Ordinal) && l.EndsWith("Startup probe failed: dial tcp 127.0.0.1:9999: connect: connection refused", StringComparison.Ordinal));
-        var pod = await WaitPodAsync(agent, "slow-node1", p => p.Status.ContainerStatuses?.SingleOrDefault() is { State.Running: not null });
+        var pod = await agent.WaitPodAsync("slow-node1", p => p.Status.ContainerStatuses?.SingleOrDefault() is { State.Running: not null });
         Assert.False(pod.Status.ContainerStatuses.Single().Started);
         Assert.False(pod.Status.ContainerStatuses.Single().Ready);
     }
@@ -109,11 +90,11 @@ public sealed class ProbeAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task ExecProbesRunInTheContainerAsItsUser()
     {
-        var agent = await _node.StartAsync();
+        var agent = await Node.StartAsync();
         // kubelet: an exec probe runs through the runtime's ExecSync with the container's user; a non-root user may
         // not read /etc/shadow, so that readiness probe fails and the pod is never ready, while an exec liveness
         // probe that succeeds never restarts the container.
-        _node.Write("shadow.yaml", """
+        Node.Write("shadow.yaml", """
             apiVersion: v1
             kind: Pod
             metadata: {name: shadow}
@@ -129,7 +110,7 @@ public sealed class ProbeAgentTests : IAsyncLifetime
             """);
         var unhealthy = await agent.WaitForEventAsync("shadow-node1", "Unhealthy");
         Assert.True(unhealthy.Contains("Readiness probe failed: cat: can't open '/etc/shadow': Permission denied", StringComparison.Ordinal), unhealthy);
-        var pod = await WaitPodAsync(agent, "shadow-node1", p => p.Status.Phase == "Running");
+        var pod = await agent.WaitPodAsync("shadow-node1", p => p.Status.Phase == "Running");
         Assert.False(pod.Status.ContainerStatuses.Single().Ready);
         Assert.DoesNotContain(agent.Lines, l => l.Contains("event pod=default/shadow-node1 ", StringComparison.Ordinal) && l.Contains("Liveness probe", StringComparison.Ordinal));
     }
@@ -137,9 +118,9 @@ public sealed class ProbeAgentTests : IAsyncLifetime
     [PrivilegedFact]
     public async Task AnExecLivenessProbeThatStartsFailingRestartsTheContainer()
     {
-        var agent = await _node.StartAsync();
+        var agent = await Node.StartAsync();
         // The Kubernetes documentation's liveness example: healthy while /tmp/healthy exists.
-        _node.Write("liveness-exec.yaml", """
+        Node.Write("liveness-exec.yaml", """
             apiVersion: v1
             kind: Pod
             metadata: {name: liveness-exec}
@@ -157,23 +138,6 @@ public sealed class ProbeAgentTests : IAsyncLifetime
         Assert.Contains("Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory", unhealthy, StringComparison.Ordinal);
         var killing = await agent.WaitForEventAsync("liveness-exec-node1", "Killing");
         Assert.EndsWith("Container liveness failed liveness probe, will be restarted", killing, StringComparison.Ordinal);
-        await WaitPodAsync(agent, "liveness-exec-node1", p => p.Status.ContainerStatuses?.SingleOrDefault()?.RestartCount >= 1);
-    }
-
-    /// <summary>Reads /pods until the pod satisfies <paramref name="condition"/> (the status changes on its own schedule).</summary>
-    private static async Task<k8s.Models.V1Pod> WaitPodAsync(AgentProcess agent, string name, Func<k8s.Models.V1Pod, bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        k8s.Models.V1Pod? last = null;
-        while (!deadline.IsCancellationRequested)
-        {
-            last = await agent.PodAsync(name);
-            if (last?.Status is not null && condition(last))
-            {
-                return last;
-            }
-            await Task.Delay(200, CancellationToken.None);
-        }
-        throw new TimeoutException($"pod {name}: condition not met within 90 s; last status: {k8s.KubernetesJson.Serialize(last?.Status)}");
+        await agent.WaitPodAsync("liveness-exec-node1", p => p.Status.ContainerStatuses?.SingleOrDefault()?.RestartCount >= 1);
     }
 }

@@ -8,27 +8,8 @@ namespace NodeAgent.Tests.Agent;
 /// wrote nothing gets the end of its log; with the default policy it gets nothing from the log.
 /// </summary>
 [Collection("agent")]
-public sealed class TerminationMessageAgentTests : IAsyncLifetime
+public sealed class TerminationMessageAgentTests : AgentNodeTest
 {
-    private AgentNode _node = null!;
-
-    public Task InitializeAsync()
-    {
-        if (!Privileged.SkipRequested)
-        {
-            _node = new AgentNode();
-        }
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_node is not null)
-        {
-            await _node.DisposeAsync();
-        }
-    }
-
     private static string Pod(string name, string script, string extra = "") => $$"""
         apiVersion: v1
         kind: Pod
@@ -43,28 +24,21 @@ public sealed class TerminationMessageAgentTests : IAsyncLifetime
         {{extra}}
         """;
 
-    private async Task<k8s.Models.V1ContainerStateTerminated> FinishedAsync(AgentProcess agent, string pod)
+    private static async Task<k8s.Models.V1ContainerStateTerminated> FinishedAsync(AgentProcess agent, string pod)
     {
         await agent.WaitForPhaseAsync(pod, "Failed");
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            if ((await agent.PodAsync(pod))?.Status?.ContainerStatuses?.SingleOrDefault()?.State?.Terminated is { } t)
-            {
-                return t;
-            }
-            await Task.Delay(200, deadline.Token);
-        }
+        var finished = await agent.WaitPodAsync(pod, p => p.Status.ContainerStatuses?.SingleOrDefault()?.State?.Terminated is not null);
+        return finished.Status.ContainerStatuses.Single().State.Terminated;
     }
 
     [PrivilegedFact]
     public async Task TheMessageFileDefaultAndCustomAndTheLogFallback()
     {
-        var agent = await _node.StartAsync();
-        _node.Write("a.yaml", Pod("written", "echo -n 'disk full' > /dev/termination-log; exit 3"));
-        _node.Write("b.yaml", Pod("custom", "echo 'from custom path' > /tmp/why; echo noise; exit 4", "    terminationMessagePath: /tmp/why"));
-        _node.Write("c.yaml", Pod("fallback", "for i in $(seq 1 100); do echo line $i; done; exit 5", "    terminationMessagePolicy: FallbackToLogsOnError"));
-        _node.Write("d.yaml", Pod("silent", "echo only in the log; exit 6"));
+        var agent = await Node.StartAsync();
+        Node.Write("a.yaml", Pod("written", "echo -n 'disk full' > /dev/termination-log; exit 3"));
+        Node.Write("b.yaml", Pod("custom", "echo 'from custom path' > /tmp/why; echo noise; exit 4", "    terminationMessagePath: /tmp/why"));
+        Node.Write("c.yaml", Pod("fallback", "for i in $(seq 1 100); do echo line $i; done; exit 5", "    terminationMessagePolicy: FallbackToLogsOnError"));
+        Node.Write("d.yaml", Pod("silent", "echo only in the log; exit 6"));
 
         var written = await FinishedAsync(agent, "written-node1");
         Assert.Equal((3, "disk full"), (written.ExitCode, written.Message));
@@ -84,8 +58,8 @@ public sealed class TerminationMessageAgentTests : IAsyncLifetime
     {
         // kubelet's activeDeadlineHandler: past activeDeadlineSeconds (from the pod's start on the node) the pod is
         // Failed, reason DeadlineExceeded, its containers stopped and not restarted despite restartPolicy Always.
-        var agent = await _node.StartAsync();
-        _node.Write("deadline.yaml", """
+        var agent = await Node.StartAsync();
+        Node.Write("deadline.yaml", """
             apiVersion: v1
             kind: Pod
             metadata: {name: deadline}
@@ -100,14 +74,9 @@ public sealed class TerminationMessageAgentTests : IAsyncLifetime
             """);
         await agent.WaitForPhaseAsync("deadline-node1", "Running");
         await agent.WaitForPhaseAsync("deadline-node1", "Failed");
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        k8s.Models.V1Pod? pod;
-        while ((pod = await agent.PodAsync("deadline-node1"))?.Status?.ContainerStatuses?.SingleOrDefault()?.State?.Terminated is null)
-        {
-            await Task.Delay(200, deadline.Token);
-        }
+        var pod = await agent.WaitPodAsync("deadline-node1", p => p.Status.ContainerStatuses?.SingleOrDefault()?.State?.Terminated is not null);
         Assert.Equal(("Failed", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline"),
-            (pod!.Status.Phase, pod.Status.Reason, pod.Status.Message));
+            (pod.Status.Phase, pod.Status.Reason, pod.Status.Message));
         Assert.Equal(0, pod.Status.ContainerStatuses.Single().RestartCount);
         Assert.Contains(agent.Lines, l => l.Contains("event pod=default/deadline-node1 ", StringComparison.Ordinal) && l.EndsWith("Stopping container main", StringComparison.Ordinal));
     }
