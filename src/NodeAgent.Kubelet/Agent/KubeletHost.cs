@@ -121,11 +121,12 @@ public sealed partial class KubeletHost
         var exec = options.ContainerExec ?? new RuntimeContainerExec(runtime);
         // The prober reaches pods over their own network namespaces (the runtime's sockets) and reads their
         // running containers from the statuses the workers publish.
-        Probes = options.Sockets is null ? null : new ProbeManager(new ProbeRunner(options.Sockets, exec), statuses.Get,
-            pod => syncer.View(pod).Sandbox is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>(), metrics?.Probes);
+        var runner = options.Sockets is null ? null : new ProbeRunner(options.Sockets, exec);
+        Probes = runner is null ? null : new ProbeManager(runner, statuses.Get,
+            pod => syncer.Sandbox(pod) is { State: SandboxState.Ready } s ? s.Id : null, events, time, loggers.CreateLogger<ProbeManager>(), metrics?.Probes);
         syncer.Probes = Probes;
         syncer.TerminationMessages = new TerminationMessages(podsRoot);
-        syncer.Hooks = options.Sockets is null ? null : new LifecycleHooks(new ProbeRunner(options.Sockets, exec), time);
+        syncer.Hooks = runner is null ? null : new LifecycleHooks(runner, time);
         _workers = new PodWorkers(syncer, statuses, () => node.Address, time, loggers.CreateLogger<PodWorkers>(), events, _health)
         {
             PodRemoved = _trimmer.PodRemoved,

@@ -196,13 +196,17 @@ public sealed partial class PodSyncer(
     /// <summary>What the runtime holds for this pod only: filtered lists, never the whole node.</summary>
     public PodRuntimeView View(V1Pod pod)
     {
-        var sandbox = runtime.ListPodSandboxes(PodFilter(pod))
-            .Where(s => s.Config.Uid == pod.Metadata.Uid)
-            .OrderByDescending(s => s.Config.Attempt)
-            .FirstOrDefault();
+        var sandbox = Sandbox(pod);
         var containers = sandbox is null ? [] : runtime.ListContainers(new ContainerFilter { PodSandboxId = sandbox.Id });
         return new PodRuntimeView(sandbox, containers);
     }
+
+    /// <summary>The pod's newest sandbox (the probes' target; no container list).</summary>
+    public PodSandboxStatus? Sandbox(V1Pod pod) =>
+        runtime.ListPodSandboxes(PodFilter(pod))
+            .Where(s => s.Config.Uid == pod.Metadata.Uid)
+            .OrderByDescending(s => s.Config.Attempt)
+            .FirstOrDefault();
 
     private static PodSandboxFilter PodFilter(V1Pod pod) => new()
     {
