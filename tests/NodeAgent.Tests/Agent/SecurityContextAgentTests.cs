@@ -179,15 +179,17 @@ public sealed class SecurityContextAgentTests : AgentNodeTest
     [PrivilegedFact]
     public async Task TheDefaultProcMountMasksAndProtectsKernelPathsAndUnmaskedIsRefused()
     {
-        // kubelet's default procMount: containerd masks /proc/kcore and the other kernel paths and mounts /proc/sys
-        // read-only; a privileged container has neither. Unmasked needs a user namespace (hostUsers: false), which
-        // NodeAgent does not give: CreateContainerConfigError saying so.
+        // kubelet's default procMount: containerd masks the kernel paths (files behind /dev/null, directories behind
+        // an empty read-only tmpfs) and mounts /proc/sys read-only; a privileged container has neither. Unmasked needs
+        // a user namespace (hostUsers: false), which NodeAgent does not give: CreateContainerConfigError saying so.
         var agent = await Node.StartAsync();
-        const string probe = "{ wc -c < /proc/kcore; grep -c ' /proc/sys proc ro,' /proc/self/mountinfo; echo 1 > /proc/sys/vm/overcommit_memory && echo wrote; } > /dev/termination-log 2>&1; true";
+        const string probe = "{ wc -c < /proc/timer_list; ls /proc/acpi | wc -l; grep -c ' /proc/sys ro,' /proc/self/mountinfo; echo 0 > /proc/sys/kernel/shm_rmid_forced && echo wrote; } > /dev/termination-log 2>&1; true";
         Node.Write("masked.yaml", Pod("masked", probe));
+        Node.Write("open.yaml", Pod("open", "{ [ $(wc -c < /proc/timer_list) -gt 0 ] && echo timers; grep -c ' /proc/sys ro,' /proc/self/mountinfo; } > /dev/termination-log 2>&1; true", "securityContext: {privileged: true}"));
         Node.Write("unmasked.yaml", Pod("unmasked", "true", "securityContext: {procMount: Unmasked}", "hostUsers: false"));
         var masked = await FinishedAsync(agent, "masked-node1");
-        Assert.Equal("0\n1\nsh: can't create /proc/sys/vm/overcommit_memory: Read-only file system\n", masked.Message);
+        Assert.Equal("0\n0\n1\nsh: can't create /proc/sys/kernel/shm_rmid_forced: Read-only file system\n", masked.Message);
+        Assert.Equal("timers\n0\n", (await FinishedAsync(agent, "open-node1")).Message);
         var unmasked = await WaitingAsync(agent, "unmasked-node1", "CreateContainerConfigError");
         Assert.Equal("container main: securityContext.procMount Unmasked needs a user namespace (hostUsers: false), which NodeAgent does not support", unmasked.Message);
     }
