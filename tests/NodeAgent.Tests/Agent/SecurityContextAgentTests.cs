@@ -151,12 +151,18 @@ public sealed class SecurityContextAgentTests : AgentNodeTest
     [PrivilegedFact]
     public async Task AllowPrivilegeEscalationFalseSetsNoNewPrivs()
     {
-        // kubelet's AddNoNewPrivileges: no_new_privs only when allowPrivilegeEscalation is false, not when unset.
+        // kubelet's AddNoNewPrivileges: no_new_privs only when allowPrivilegeEscalation is false, not when unset;
+        // privileged implies escalation, so the API server's validation refuses false with privileged: true (the
+        // manifest is reported and never runs).
         var agent = await Node.StartAsync();
         Node.Write("nnp.yaml", Pod("nnp", "grep NoNewPrivs /proc/self/status > /dev/termination-log", "securityContext: {allowPrivilegeEscalation: false}"));
         Node.Write("default.yaml", Pod("default", "grep NoNewPrivs /proc/self/status > /dev/termination-log"));
+        Node.Write("contradiction.yaml", Pod("contradiction", "true", "securityContext: {allowPrivilegeEscalation: false, privileged: true}"));
         Assert.Equal("NoNewPrivs:\t1\n", (await FinishedAsync(agent, "nnp-node1")).Message);
         Assert.Equal("NoNewPrivs:\t0\n", (await FinishedAsync(agent, "default-node1")).Message);
+        var refused = await agent.WaitForLogAsync(l => l.Contains("contradiction.yaml", StringComparison.Ordinal));
+        Assert.Contains("spec.containers[0].securityContext: Invalid value: \"allowPrivilegeEscalation: false\": cannot set `allowPrivilegeEscalation` to false and `privileged` to true", refused, StringComparison.Ordinal);
+        Assert.Null(await agent.PodAsync("contradiction-node1"));
     }
 
     [PrivilegedFact]
