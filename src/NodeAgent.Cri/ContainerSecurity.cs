@@ -7,6 +7,11 @@ public sealed record ContainerSecurity
 
     public long? RunAsGroup { get; init; }
 
+    /// <summary>runAsNonRoot (pod or container level): the runtime refuses to create the container when its user
+    /// would be root, with kubelet's verifyRunAsNonRoot messages (CreateContainerConfigError).</summary>
+    public bool RunAsNonRoot { get; init; }
+
+    /// <summary>The pod's fsGroup (first) and supplementalGroups, as kubelet passes them.</summary>
     public IReadOnlyList<long> SupplementalGroups { get; init; } = [];
 
     public bool Privileged { get; init; }

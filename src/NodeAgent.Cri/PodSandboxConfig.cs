@@ -35,6 +35,10 @@ public sealed record PodSandboxConfig
     /// <summary>shareProcessNamespace: containers of the pod share one PID namespace.</summary>
     public bool SharePid { get; init; }
 
+    /// <summary>The pod's sysctls (dotted names; already admitted by the kubelet), written in the sandbox's own
+    /// network and IPC namespaces when it is created.</summary>
+    public IReadOnlyDictionary<string, string> Sysctls { get; init; } = new Dictionary<string, string>();
+
     public long ShmSizeBytes { get; init; } = 64 * 1024 * 1024;
 
     /// <summary>The pod's resolv.conf; null copies the node's.</summary>

@@ -52,6 +52,38 @@ public static class Capabilities
         }
     }
 
+    /// <summary>
+    /// The capabilities this process may hand to a container: its effective set within its bounding set, read from
+    /// <c>/proc/self/status</c> (containerd's cap.Current takes the daemon's effective set the same way).
+    /// </summary>
+    public static ulong CurrentMask()
+    {
+        var status = File.ReadAllText("/proc/self/status");
+        return StatusMask(status, "CapEff") & StatusMask(status, "CapBnd");
+    }
+
+    /// <summary>A capability mask field (<c>CapEff</c>, <c>CapBnd</c>…) of a <c>/proc/PID/status</c> text.</summary>
+    /// <exception cref="InvalidDataException">The field is missing or not hexadecimal.</exception>
+    public static ulong StatusMask(string status, string field)
+    {
+        foreach (var line in status.AsSpan().EnumerateLines())
+        {
+            if (line.StartsWith(field) && line.Length > field.Length && line[field.Length] == ':')
+            {
+                return ulong.TryParse(line[(field.Length + 1)..].Trim(), System.Globalization.NumberStyles.AllowHexSpecifier,
+                    System.Globalization.CultureInfo.InvariantCulture, out var mask)
+                    ? mask
+                    : throw new InvalidDataException($"/proc/self/status: {field} is not a hexadecimal mask");
+            }
+        }
+
+        throw new InvalidDataException($"/proc/self/status has no {field} line");
+    }
+
+    /// <summary>The names of the capabilities in <paramref name="mask"/>, lowest number first.</summary>
+    public static IReadOnlyList<string> NamesOf(ulong mask) =>
+        [.. Enumerable.Range(0, Names.Length).Where(c => (mask & (1UL << c)) != 0).Select(c => Names[c])];
+
     /// <summary>Drops every capability not in <paramref name="keep"/> from the bounding set of the calling thread.</summary>
     public static void DropBounding(ulong keep, int lastCap)
     {

@@ -51,6 +51,22 @@ public static class PathBeneath
             : throw new LinuxException("openat2 (beneath)", Describe(path, root), Marshal.GetLastPInvokeError());
     }
 
+    /// <summary>
+    /// Opens the existing file <paramref name="relative"/> beneath <paramref name="root"/> for writing, following no
+    /// symlink at all (kernel interface trees such as <c>/proc/sys</c> have none a writer should follow).
+    /// </summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenForWriting(string root, string relative)
+    {
+        var parts = Components(relative);
+        using var rootHandle = PathHandle.Own(
+            LinuxException.ThrowIfError(Libc.Open(root, LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), "open", root), root);
+        var path = string.Join('/', parts);
+        var fd = OpenAt2(rootHandle.Fd, path, LibC.O_WRONLY | LibC.O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+        return fd >= 0
+            ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true)
+            : throw new LinuxException("openat2 (beneath, no symlinks)", Describe(path, root), Marshal.GetLastPInvokeError());
+    }
+
     /// <summary>The components of a relative path, without empty and <c>.</c> ones.</summary>
     public static string[] Components(string relative)
     {

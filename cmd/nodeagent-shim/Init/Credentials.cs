@@ -9,7 +9,9 @@ internal static class Credentials
     {
         var process = spec.Process;
         var all = lastCap >= 63 ? ulong.MaxValue : (1UL << (lastCap + 1)) - 1;
-        var caps = spec.Privileged ? all : Capabilities.ToMask(process.Capabilities, out _) & all;
+        // The runtime lists every capability, privileged containers too (those the agent holds: asking for more
+        // fails capset with EPERM).
+        var caps = Capabilities.ToMask(process.Capabilities, out _) & all;
 
         Capabilities.DropBounding(caps, lastCap);
         ProcessControl.SetKeepCapabilities(true);

@@ -27,6 +27,7 @@ internal static class AgentOptionsResolver
         Bind(KubeletFlags.FileCheckFrequency, "fileCheckFrequency", (o, v) => o.Kubelet.FileCheckFrequency = Duration(KubeletFlags.FileCheckFrequency, v)),
         Bind(KubeletFlags.HttpCheckFrequency, "httpCheckFrequency", (o, v) => o.Kubelet.HttpCheckFrequency = Duration(KubeletFlags.HttpCheckFrequency, v)),
         Bind(KubeletFlags.MaxPods, "maxPods", (o, v) => o.Kubelet.MaxPods = v),
+        Bind(KubeletFlags.AllowedUnsafeSysctls, "allowedUnsafeSysctls", (o, v) => o.Kubelet.AllowedUnsafeSysctls = [.. v.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]),
         Bind(KubeletFlags.ReadOnlyPort, "readOnlyPort", (o, v) => o.Kubelet.ReadOnlyPort = v),
         Bind(KubeletFlags.Address, "address", (o, v) => o.Kubelet.Address = v),
         Bind(KubeletFlags.KubeConfig, null, (o, v) => o.KubeConfig = string.IsNullOrEmpty(v) ? null : v),
@@ -144,6 +145,13 @@ internal static class AgentOptionsResolver
         Check(k.ReadOnlyPort is >= 0 and <= 65535, KubeletFlags.ReadOnlyPort, $"{k.ReadOnlyPort}", "is not a port (0 disables the read-only API)");
         Check(k.FileCheckFrequency > TimeSpan.Zero, KubeletFlags.FileCheckFrequency, $"{k.FileCheckFrequency}", "must be positive");
         Check(k.HttpCheckFrequency > TimeSpan.Zero, KubeletFlags.HttpCheckFrequency, $"{k.HttpCheckFrequency}", "must be positive");
+        foreach (var sysctl in k.AllowedUnsafeSysctls)
+        {
+            // kubelet refuses to start on a pattern that is malformed or not known to be namespaced.
+            var problem = SysctlProblem(sysctl);
+            Check(problem is null, KubeletFlags.AllowedUnsafeSysctls, sysctl, problem ?? "");
+        }
+
         foreach (var dns in k.ClusterDns)
         {
             Check(NodeIdentityResolver.ParseIp(dns) is not null, NetworkFlags.ClusterDns, dns, "is not an IP address");
@@ -200,6 +208,20 @@ internal static class AgentOptionsResolver
         && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 
     private static bool HasControl(string s) => s.Any(char.IsControl);
+
+    /// <summary>Why kubelet's sysctl allowlist would refuse <paramref name="pattern"/>, or null.</summary>
+    private static string? SysctlProblem(string pattern)
+    {
+        try
+        {
+            _ = new NodeAgent.Kubelet.Pods.SysctlAllowlist([pattern]);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
+    }
 
     private static string Printable(string s)
     {

@@ -36,7 +36,9 @@ internal static class KubeletFlags
     public static readonly Option<string> SystemReserved = new("--system-reserved") { Description = "Resources reserved for the system's daemons, as --kube-reserved", DefaultValueFactory = _ => "" };
     public static readonly Option<string> EvictionHard = new("--eviction-hard") { Description = "Hard eviction thresholds, as 'memory.available<100Mi,nodefs.available<10%' (kubelet's defaults when not set)", DefaultValueFactory = _ => "" };
 
+    public static readonly Option<string[]> AllowedUnsafeSysctls = new("--allowed-unsafe-sysctls") { Description = "Comma-separated unsafe sysctls or sysctl patterns (ending in *) pods may set besides the safe ones; each must be namespaced (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*)", AllowMultipleArgumentsPerToken = true };
+
     public static readonly Option<string> SyncFrequency = new("--sync-frequency") { Description = "How often configMap, secret, projected and downwardAPI volumes are written again from the API server", DefaultValueFactory = _ => "1m" };
 
-    public static IEnumerable<Option> All => [.. KubeletApiFlags.All, SyncFrequency, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
+    public static IEnumerable<Option> All => [.. KubeletApiFlags.All, SyncFrequency, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, AllowedUnsafeSysctls, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
 }

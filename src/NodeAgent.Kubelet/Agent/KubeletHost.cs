@@ -138,7 +138,7 @@ public sealed partial class KubeletHost
         {
             Probes.Results.Changed += _workers.Notify;
         }
-        _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods, node.Name, NodeLabels), events,
+        _dispatcher = new PodDispatcher(_podConfig, _workers, statuses, new PodAdmission(config.MaxPods, node.Name, NodeLabels, new SysctlAllowlist(config.AllowedUnsafeSysctls)), events,
             new OrphanPodKiller(runtime, loggers.CreateLogger<OrphanPodKiller>(), volumes, options.PodLogDir, _health), time,
             loggers.CreateLogger<PodDispatcher>(), _health);
         _pods = new PodStartAnnotatingLister(_dispatcher, starts);

@@ -6,7 +6,7 @@ namespace NodeAgent.Kubelet.Config;
 /// <c>ValidateEnv</c>, <c>ValidateVolumeMounts</c>, <c>ValidateSecurityContext</c>, <c>validateProbe</c>).</summary>
 internal static class ContainerValidator
 {
-    public static void Validate(FieldErrorList errors, string path, V1Container c, HashSet<string> names, IReadOnlySet<string> volumes)
+    public static void Validate(FieldErrorList errors, string path, V1Container c, HashSet<string> names, IReadOnlySet<string> volumes, bool hostUsers = true)
     {
         if (string.IsNullOrEmpty(c.Name))
         {
@@ -40,11 +40,39 @@ internal static class ContainerValidator
         {
             ValidationRules.UserId(errors, $"{path}.securityContext.runAsUser", sc.RunAsUser);
             ValidationRules.UserId(errors, $"{path}.securityContext.runAsGroup", sc.RunAsGroup);
+            ValidateSecurityContext(errors, $"{path}.securityContext", sc, hostUsers);
         }
 
         ValidateProbe(errors, $"{path}.livenessProbe", c.LivenessProbe);
         ValidateProbe(errors, $"{path}.readinessProbe", c.ReadinessProbe);
         ValidateProbe(errors, $"{path}.startupProbe", c.StartupProbe);
+    }
+
+    /// <summary>ValidateSecurityContext's rules on privilege escalation and procMount.</summary>
+    private static void ValidateSecurityContext(FieldErrorList errors, string path, V1SecurityContext sc, bool hostUsers)
+    {
+        if (sc.AllowPrivilegeEscalation == false)
+        {
+            // kubelet treats privileged and CAP_SYS_ADMIN as escalation allowed; the API server refuses the contradiction.
+            if (sc.Privileged == true)
+            {
+                errors.Add((path, "Invalid value: \"allowPrivilegeEscalation: false\": cannot set `allowPrivilegeEscalation` to false and `privileged` to true"));
+            }
+
+            if (sc.Capabilities?.Add?.Contains("CAP_SYS_ADMIN") == true)
+            {
+                errors.Add((path, "Invalid value: \"allowPrivilegeEscalation: false\": cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"));
+            }
+        }
+
+        if (sc.ProcMount is { } procMount)
+        {
+            ValidationRules.Enum(errors, $"{path}.procMount", procMount, "Default", "Unmasked");
+            if (hostUsers && procMount == "Unmasked")
+            {
+                errors.Invalid($"{path}.procMount", procMount, "`hostUsers` must be false to use `Unmasked`");
+            }
+        }
     }
 
     private static void ValidatePorts(FieldErrorList errors, string path, IList<V1ContainerPort>? ports)

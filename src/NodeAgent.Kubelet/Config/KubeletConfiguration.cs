@@ -26,6 +26,9 @@ public sealed class KubeletConfiguration
 
     public int MaxPods { get; set; } = 110;
 
+    /// <summary>Unsafe sysctls (names, or patterns ending in <c>*</c>) pods may set besides kubelet's safe ones.</summary>
+    public List<string> AllowedUnsafeSysctls { get; set; } = [];
+
     public int ReadOnlyPort { get; set; } = 10255;
 
     public string Address { get; set; } = "0.0.0.0";
@@ -172,6 +175,7 @@ public sealed class KubeletConfiguration
                 case "fileCheckFrequency": c.FileCheckFrequency = reader.Duration(root, p.Name); break;
                 case "httpCheckFrequency": c.HttpCheckFrequency = reader.Duration(root, p.Name); break;
                 case "maxPods": c.MaxPods = reader.Int(root, p.Name, 1, 100_000); break;
+                case "allowedUnsafeSysctls": c.AllowedUnsafeSysctls = reader.Strings(root, p.Name); break;
                 case "readOnlyPort": c.ReadOnlyPort = reader.Int(root, p.Name, 0, 65535); break;
                 case "address": c.Address = reader.String(root, p.Name) ?? c.Address; break;
                 case "clusterDNS": c.ClusterDns = reader.Strings(root, p.Name); break;

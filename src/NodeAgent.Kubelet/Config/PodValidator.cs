@@ -1,4 +1,5 @@
 using k8s.Models;
+using NodeAgent.Cri;
 
 namespace NodeAgent.Kubelet.Config;
 
@@ -46,7 +47,7 @@ public static class PodValidator
         var i = 0;
         foreach (var c in spec.InitContainers ?? [])
         {
-            ContainerValidator.Validate(errors, $"spec.initContainers[{i++}]", c, names, volumes);
+            ContainerValidator.Validate(errors, $"spec.initContainers[{i++}]", c, names, volumes, spec.HostUsers != false);
         }
 
         if (spec.Containers is not { Count: > 0 })
@@ -58,7 +59,7 @@ public static class PodValidator
             i = 0;
             foreach (var c in spec.Containers)
             {
-                ContainerValidator.Validate(errors, $"spec.containers[{i++}]", c, names, volumes);
+                ContainerValidator.Validate(errors, $"spec.containers[{i++}]", c, names, volumes, spec.HostUsers != false);
             }
         }
 
@@ -175,6 +176,31 @@ public static class PodValidator
         foreach (var g in sc.SupplementalGroups ?? [])
         {
             ValidationRules.UserId(errors, $"spec.securityContext.supplementalGroups[{i++}]", g);
+        }
+
+        ValidateSysctls(errors, sc.Sysctls);
+    }
+
+    /// <summary>The API server's validateSysctls: each name present, valid (dotted or slash form) and not repeated.</summary>
+    private static void ValidateSysctls(FieldErrorList errors, IList<V1Sysctl>? sysctls)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var i = 0;
+        foreach (var sysctl in sysctls ?? [])
+        {
+            var path = $"spec.securityContext.sysctls[{i++}].name";
+            if (string.IsNullOrEmpty(sysctl?.Name))
+            {
+                errors.Required(path);
+            }
+            else if (!SysctlNames.IsValidName(sysctl.Name))
+            {
+                errors.Invalid(path, sysctl.Name, $"must have at most {SysctlNames.MaxLength} characters and match regex {SysctlNames.NameRegex}");
+            }
+            else if (!names.Add(SysctlNames.ToDotted(sysctl.Name)))
+            {
+                errors.Duplicate(path, sysctl.Name);
+            }
         }
     }
 

@@ -23,6 +23,13 @@ public static class ContainerConfigFactory
         var podSecurity = pod.Spec.SecurityContext;
         var security = container.SecurityContext;
         var caps = security?.Capabilities;
+        if (security?.ProcMount == "Unmasked")
+        {
+            // Validation admits Unmasked only with hostUsers: false, and NodeAgent runs no pod in a user namespace.
+            throw new ContainerConfigException(
+                $"container {container.Name}: securityContext.procMount Unmasked needs a user namespace (hostUsers: false), which NodeAgent does not support");
+        }
+
         var env = EnvResolver.Resolve(pod, container, context ?? PodEnvContext.Empty);
         // kubelet's ExpandContainerCommandAndArgs: $(VAR) in command and args from the container's environment.
         var lookup = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -56,7 +63,10 @@ public static class ContainerConfigFactory
             {
                 RunAsUser = security?.RunAsUser ?? podSecurity?.RunAsUser,
                 RunAsGroup = security?.RunAsGroup ?? podSecurity?.RunAsGroup,
-                SupplementalGroups = podSecurity?.SupplementalGroups?.Where(g => g.HasValue).Select(g => g!.Value).ToList() ?? [],
+                RunAsNonRoot = (security?.RunAsNonRoot ?? podSecurity?.RunAsNonRoot) == true,
+                // kubelet: fsGroup first, then supplementalGroups.
+                SupplementalGroups = [.. (podSecurity?.FsGroup is { } fsGroup ? [fsGroup] : Array.Empty<long>()),
+                    .. podSecurity?.SupplementalGroups?.Where(g => g.HasValue).Select(g => g!.Value) ?? []],
                 Privileged = security?.Privileged ?? false,
                 AddCapabilities = caps?.Add?.ToList() ?? [],
                 DropCapabilities = caps?.Drop?.ToList() ?? [],

@@ -6,16 +6,19 @@ namespace NodeAgent.Kubelet.Pods;
 public sealed record AdmissionRejection(string Reason, string Message);
 
 /// <summary>
-/// kubelet's admission of a new pod against the node (lifecycle/predicate.go, generalFilter), in kubelet's order:
-/// the pod count (<c>--max-pods</c>; reason <c>OutOfpods</c>, as the resource-fit check reports it), the node name
+/// kubelet's admission of a new pod against the node, in kubelet's order: its sysctls against the allowlist
+/// (<see cref="SysctlAllowlist"/>, an admit handler kubelet runs before the predicates), then lifecycle/predicate.go's
+/// generalFilter: the pod count (<c>--max-pods</c>; reason <c>OutOfpods</c>, as the resource-fit check reports it), the node name
 /// (<c>NodeName</c>: a pod bound to another node), host ports (the scheduler's NodePorts filter: reason
 /// <c>NodePorts</c>, message "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod
 /// ports"), the node selector and required node affinity against the node's labels (<c>NodeAffinity</c>), then a
 /// <c>runtimeClassName</c> the node has no handler for (NodeAgent has only its own runtime). A rejected pod fails
 /// and never runs.
 /// </summary>
-public sealed class PodAdmission(int maxPods, string? nodeName = null, Func<IDictionary<string, string>>? nodeLabels = null)
+public sealed class PodAdmission(int maxPods, string? nodeName = null, Func<IDictionary<string, string>>? nodeLabels = null, SysctlAllowlist? sysctls = null)
 {
+    private readonly SysctlAllowlist _sysctls = sysctls ?? new SysctlAllowlist([]);
+
     public const string NodePortsReason = "NodePorts";
     public const string NodePortsMessage = "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports";
 
@@ -26,6 +29,11 @@ public sealed class PodAdmission(int maxPods, string? nodeName = null, Func<IDic
     /// <summary>Null when <paramref name="pod"/> fits next to the <paramref name="activePods"/> already admitted.</summary>
     public AdmissionRejection? Admit(V1Pod pod, IReadOnlyCollection<V1Pod> activePods)
     {
+        if (_sysctls.Admit(pod) is { } forbidden)
+        {
+            return forbidden;
+        }
+
         if (activePods.Count + 1L > MaxPods)
         {
             return new AdmissionRejection("OutOfpods",

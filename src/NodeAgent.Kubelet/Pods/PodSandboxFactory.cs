@@ -5,7 +5,7 @@ namespace NodeAgent.Kubelet.Pods;
 
 /// <summary>
 /// The runtime's sandbox config for a pod: names, log directory, cgroup parent by QoS class, host namespaces, DNS
-/// by dnsPolicy, hostname and FQDN, hostAliases and hostPort mappings.
+/// by dnsPolicy, hostname and FQDN, hostAliases, hostPort mappings and sysctls.
 /// </summary>
 /// <param name="dnsWarning">Told of a MissingClusterDNS fallback (kubelet records it as an event).</param>
 public sealed class PodSandboxFactory(string podLogRoot, PodDnsOptions? dns = null, Action<V1Pod, string, string>? dnsWarning = null)
@@ -45,6 +45,11 @@ public sealed class PodSandboxFactory(string podLogRoot, PodDnsOptions? dns = nu
             HostPid = pod.Spec.HostPID ?? false,
             HostIpc = pod.Spec.HostIPC ?? false,
             SharePid = pod.Spec.ShareProcessNamespace ?? false,
+            // kubelet: the pod's sysctls in dotted form (admission has checked them against the allowlist).
+            Sysctls = (pod.Spec.SecurityContext?.Sysctls ?? [])
+                .Where(s => !string.IsNullOrEmpty(s?.Name))
+                .GroupBy(s => SysctlNames.ToDotted(s.Name), StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Last().Value ?? "", StringComparer.Ordinal),
             Labels = new Dictionary<string, string>
             {
                 [ContainerConfigFactory.PodUidLabel] = uid,

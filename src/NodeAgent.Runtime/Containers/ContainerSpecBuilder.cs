@@ -44,6 +44,12 @@ public static class ContainerSpecBuilder
                 $"container {config.Name}: no command specified: image {config.Image} has no ENTRYPOINT or CMD and the container sets no command");
         }
 
+        var pod = NonRootPolicy.Describe(sandbox.Config.Name, sandbox.Config.Namespace, sandbox.Config.Uid);
+        if (NonRootPolicy.Check(pod, config.Name, security.RunAsNonRoot, security.RunAsUser, input.Image.User) is { } nonRoot)
+        {
+            throw new RuntimeException(RuntimeErrorKind.CreateContainerConfigError, nonRoot);
+        }
+
         (uint Uid, uint Gid, IReadOnlyList<uint> Groups) identity;
         try
         {
@@ -54,37 +60,19 @@ public static class ContainerSpecBuilder
             throw new RuntimeException(RuntimeErrorKind.CreateContainerError, $"container {config.Name}: {ex.Message}", ex);
         }
 
-        var groups = identity.Groups.Concat(security.SupplementalGroups.Select(g => checked((uint)g))).Distinct().ToList();
+        // containerd: the primary group, the image's /etc/group memberships of the user, then the pod's groups
+        // (fsGroup first, then supplementalGroups, as kubelet passes them).
+        List<uint> groups = [identity.Gid, .. identity.Groups, .. security.SupplementalGroups.Select(g => checked((uint)g))];
+        groups = [.. groups.Distinct()];
 
-        var caps = Capabilities.DefaultSet.ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (var add in security.AddCapabilities)
+        IReadOnlyList<string> caps;
+        try
         {
-            caps.Add(Normalize(add));
+            caps = ContainerCapabilities.Compute(security.Privileged, security.AddCapabilities, security.DropCapabilities, ContainerCapabilities.Available);
         }
-
-        foreach (var drop in security.DropCapabilities)
+        catch (ArgumentException ex)
         {
-            if (drop.Equals("ALL", StringComparison.OrdinalIgnoreCase))
-            {
-                caps.Clear();
-                caps.UnionWith(security.AddCapabilities.Select(Normalize));
-            }
-            else
-            {
-                caps.Remove(Normalize(drop));
-            }
-        }
-
-        if (caps.Contains("ALL"))
-        {
-            caps = Capabilities.All.ToHashSet();
-        }
-
-        Capabilities.ToMask(caps, out var unknown);
-        if (unknown.Count > 0)
-        {
-            throw new RuntimeException(RuntimeErrorKind.CreateContainerError,
-                $"container {config.Name}: unknown capability {string.Join(", ", unknown)}");
+            throw new RuntimeException(RuntimeErrorKind.CreateContainerError, $"container {config.Name}: {ex.Message}", ex);
         }
 
         var namespaces = new List<NamespaceSpec> { new() { Type = "mnt" } };
@@ -110,7 +98,7 @@ public static class ContainerSpecBuilder
                 Uid = identity.Uid,
                 Gid = identity.Gid,
                 AdditionalGids = groups,
-                Capabilities = security.Privileged ? [.. Capabilities.All] : [.. caps],
+                Capabilities = [.. caps],
                 NoNewPrivileges = security.NoNewPrivileges && !security.Privileged,
             },
             Namespaces = namespaces,
@@ -122,12 +110,6 @@ public static class ContainerSpecBuilder
             ReadonlyRootfs = security.ReadOnlyRootFilesystem,
             Log = new LogSpec { Path = input.LogPath, MaxSizeBytes = input.LogMaxSize, MaxFiles = input.LogMaxFiles },
         };
-    }
-
-    private static string Normalize(string cap)
-    {
-        var c = cap.Trim().ToUpperInvariant();
-        return c.StartsWith("CAP_", StringComparison.Ordinal) ? c[4..] : c;
     }
 
     private static List<MountSpec> DefaultMounts(SandboxRecord sandbox, ContainerConfig config)
@@ -146,9 +128,12 @@ public static class ContainerSpecBuilder
             ? new MountSpec { Destination = "/dev/shm", Type = "bind", Source = shm, Options = ["rbind", "nosuid", "nodev", "noexec"] }
             : new MountSpec { Destination = "/dev/shm", Type = "bind", Source = "/dev/shm", Options = ["rbind"] });
 
-        mounts.Add(new MountSpec { Destination = "/etc/hostname", Type = "bind", Source = sandbox.HostnamePath, Options = ["bind"] });
+        // containerd mounts the sandbox's hostname and resolv.conf read-only with a read-only root filesystem; kubelet
+        // passes its managed /etc/hosts itself, always writable.
+        List<string> podFile = config.Security.ReadOnlyRootFilesystem ? ["bind", "ro"] : ["bind"];
+        mounts.Add(new MountSpec { Destination = "/etc/hostname", Type = "bind", Source = sandbox.HostnamePath, Options = podFile });
         mounts.Add(new MountSpec { Destination = "/etc/hosts", Type = "bind", Source = sandbox.HostsPath, Options = ["bind"] });
-        mounts.Add(new MountSpec { Destination = "/etc/resolv.conf", Type = "bind", Source = sandbox.ResolvConfPath, Options = ["bind"] });
+        mounts.Add(new MountSpec { Destination = "/etc/resolv.conf", Type = "bind", Source = sandbox.ResolvConfPath, Options = [.. podFile] });
 
         foreach (var m in config.Mounts)
         {

@@ -172,6 +172,7 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
         }
 
         var hostname = EffectiveHostname(config);
+        var sysctls = CheckedSysctls(config);
         var pinned = new Dictionary<string, string>();
         int? pausePid = null;
         Namespaces.RunOnDedicatedThread(() =>
@@ -185,6 +186,20 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
             if ((create & NamespaceKind.Uts) != 0)
             {
                 ProcessControl.SetHostname(hostname);
+            }
+
+            // As runc in the pod's pause container: on this thread, inside the pod's new net and ipc namespaces, so
+            // /proc/sys resolves to the pod's parameters. A failure leaves nothing pinned: the namespaces die with the thread.
+            foreach (var (name, value) in sysctls)
+            {
+                try
+                {
+                    Sysctls.Write(name, value);
+                }
+                catch (LinuxException ex)
+                {
+                    throw new IOException($"sysctl {name}={value}: {ex.Message}", ex);
+                }
             }
 
             foreach (var (name, kind) in PodNamespaces)
@@ -222,6 +237,24 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
             return true;
         });
         return (pinned, pausePid);
+    }
+
+    /// <summary>The pod's sysctls in dotted form, each checked again here (name, value, namespace) before any is written.</summary>
+    private static List<(string Name, string Value)> CheckedSysctls(PodSandboxConfig config)
+    {
+        var checkedSysctls = new List<(string, string)>();
+        foreach (var (raw, value) in config.Sysctls)
+        {
+            var name = SysctlNames.ToDotted(raw);
+            if (SysctlNames.CheckForSandbox(name, value, config.HostNetwork, config.HostIpc) is { } problem)
+            {
+                throw new IOException(problem);
+            }
+
+            checkedSysctls.Add((name, value));
+        }
+
+        return checkedSysctls;
     }
 
     private int StartPause()

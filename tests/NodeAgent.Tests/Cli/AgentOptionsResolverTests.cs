@@ -25,6 +25,7 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { "fileCheckFrequency", "fileCheckFrequency: 45s", ["--file-check-frequency", "1m30s"], o => $"{o.Kubelet.FileCheckFrequency}", "00:00:45", "00:01:30", "00:00:20" },
         { "httpCheckFrequency", "httpCheckFrequency: 2m", ["--http-check-frequency", "500ms"], o => $"{o.Kubelet.HttpCheckFrequency}", "00:02:00", "00:00:00.5000000", "00:00:20" },
         { "maxPods", "maxPods: 50", ["--max-pods", "60"], o => $"{o.Kubelet.MaxPods}", "50", "60", "110" },
+        { "allowedUnsafeSysctls", "allowedUnsafeSysctls: [net.core.somaxconn, 'kernel.msg*']", ["--allowed-unsafe-sysctls", "net.ipv4.*,kernel.sem"], o => string.Join(',', o.Kubelet.AllowedUnsafeSysctls), "net.core.somaxconn,kernel.msg*", "net.ipv4.*,kernel.sem", "" },
         { "readOnlyPort", "readOnlyPort: 0", ["--read-only-port", "10266"], o => $"{o.Kubelet.ReadOnlyPort}", "0", "10266", "10255" },
         { "address", "address: 127.0.0.2", ["--address", "127.0.0.3"], o => o.Kubelet.Address, "127.0.0.2", "127.0.0.3", "0.0.0.0" },
         { "clusterDNS", "clusterDNS: [10.0.0.10, 10.0.0.20]", ["--cluster-dns", "10.0.0.11"], o => string.Join(',', o.Kubelet.ClusterDns), "10.0.0.10,10.0.0.20", "10.0.0.11", "" },
@@ -170,6 +171,8 @@ public sealed class AgentOptionsResolverTests : IDisposable
     [InlineData("imageGCHighThresholdPercent: 90", new[] { "--image-gc-low-threshold", "95" }, "--image-gc-low-threshold \"95\": can not be higher than the high threshold 90")]
     [InlineData("", new[] { "--image-gc-high-threshold", "101" }, "--image-gc-high-threshold \"101\"")]
     [InlineData("", new[] { "--max-pods", "0" }, "--max-pods \"0\"")]
+    [InlineData("", new[] { "--allowed-unsafe-sysctls", "net.core.somaxconn,vm.swappiness" }, "--allowed-unsafe-sysctls \"vm.swappiness\": the sysctl \"vm.swappiness\" are not known to be namespaced")]
+    [InlineData("allowedUnsafeSysctls: ['net.*.x']", new string[0], "allowedUnsafeSysctls \"net.*.x\": sysctl \"net.*.x\" must have at most 253 characters")]
     [InlineData("", new[] { "--read-only-port", "70000" }, "--read-only-port \"70000\"")]
     [InlineData("", new[] { "--file-check-frequency", "soon" }, "--file-check-frequency \"soon\"")]
     [InlineData("", new[] { "--manifest-url", "file:///etc/passwd" }, "--manifest-url \"file:///etc/passwd\": is not an http(s) URL")]

@@ -30,6 +30,7 @@ public class KubeletConfigurationTests
             imageGCHighThresholdPercent: 90
             imageGCLowThresholdPercent: 70
             podLogsDir: /logs
+            allowedUnsafeSysctls: [net.core.somaxconn, "kernel.msg*"]
             """, out var warnings);
 
         Assert.Empty(warnings);
@@ -48,6 +49,7 @@ public class KubeletConfigurationTests
         Assert.Equal(90, c.ImageGcHighThresholdPercent);
         Assert.Equal(70, c.ImageGcLowThresholdPercent);
         Assert.Equal("/logs", c.PodLogsDir);
+        Assert.Equal(["net.core.somaxconn", "kernel.msg*"], c.AllowedUnsafeSysctls);
     }
 
     [Fact]

@@ -115,5 +115,33 @@ public sealed class ContainerSpecBuilderTests : IDisposable
         Assert.Equal("/w", Build(Config() with { WorkingDir = "/w" }).Process.Cwd);
     }
 
+    [Fact]
+    public void RunAsNonRootWithARootImageIsAConfigErrorInKubeletsWords()
+    {
+        var ex = Assert.Throws<RuntimeException>(() => Build(Config(new ContainerSecurity { RunAsNonRoot = true })));
+        Assert.Equal(RuntimeErrorKind.CreateContainerConfigError, ex.Kind);
+        Assert.Equal("container has runAsNonRoot and image will run as root (pod: \"web_default(u1)\", container: app)", ex.Message);
+        Assert.Equal(1000u, Build(Config(new ContainerSecurity { RunAsNonRoot = true, RunAsUser = 1000 })).Process.Uid);
+    }
+
+    [Fact]
+    public void GroupsAreThePrimaryThenFsGroupAndSupplementalGroups()
+    {
+        var spec = Build(Config(new ContainerSecurity { RunAsUser = 1000, RunAsGroup = 3000, SupplementalGroups = [5000, 4000, 3000] }));
+        Assert.Equal([3000u, 5000u, 4000u], spec.Process.AdditionalGids);
+    }
+
+    [Fact]
+    public void AReadOnlyRootMakesHostnameAndResolvConfReadOnlyButNotHosts()
+    {
+        var spec = Build(Config(new ContainerSecurity { ReadOnlyRootFilesystem = true }));
+        Assert.True(spec.ReadonlyRootfs);
+        Assert.Contains("ro", spec.Mounts.Single(m => m.Destination == "/etc/hostname").Options);
+        Assert.Contains("ro", spec.Mounts.Single(m => m.Destination == "/etc/resolv.conf").Options);
+        Assert.DoesNotContain("ro", spec.Mounts.Single(m => m.Destination == "/etc/hosts").Options);
+        Assert.DoesNotContain("ro", spec.Mounts.Single(m => m.Destination == "/dev/shm").Options);
+        Assert.DoesNotContain("ro", Build(Config()).Mounts.Single(m => m.Destination == "/etc/resolv.conf").Options);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -55,4 +55,37 @@ public class ContainerConfigFactoryTests
         var config = ContainerConfigFactory.Create(Pod(container), container, 0);
         Assert.Contains(new KeyValuePair<string, string>("WHERE", "in-default"), config.Env);
     }
+
+    [Fact]
+    public void SecurityContextMergesAsKubeletDoes()
+    {
+        // kubelet: the container's runAsUser/runAsGroup/runAsNonRoot win over the pod's; fsGroup then
+        // supplementalGroups become the supplemental groups.
+        var container = new V1Container { Name = "main", Image = "busybox", SecurityContext = new V1SecurityContext { RunAsUser = 2000, RunAsNonRoot = false } };
+        var pod = Pod(container);
+        pod.Spec.SecurityContext = new V1PodSecurityContext { RunAsUser = 1000, RunAsGroup = 3000, RunAsNonRoot = true, FsGroup = 5000, SupplementalGroups = [4000, 6000] };
+        var security = ContainerConfigFactory.Create(pod, container, 0).Security;
+        Assert.Equal((2000L, 3000L, false), (security.RunAsUser, security.RunAsGroup, security.RunAsNonRoot));
+        Assert.Equal([5000L, 4000L, 6000L], security.SupplementalGroups);
+        container.SecurityContext = null;
+        Assert.True(ContainerConfigFactory.Create(pod, container, 0).Security.RunAsNonRoot);
+    }
+
+    [Fact]
+    public void AnUnmaskedProcMountIsAConfigError()
+    {
+        var container = new V1Container { Name = "main", Image = "busybox", SecurityContext = new V1SecurityContext { ProcMount = "Unmasked" } };
+        var ex = Assert.Throws<ContainerConfigException>(() => ContainerConfigFactory.Create(Pod(container), container, 0));
+        Assert.Contains("procMount Unmasked needs a user namespace", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SandboxesCarryThePodsSysctlsDotted()
+    {
+        var pod = Pod(new V1Container { Name = "main", Image = "busybox" });
+        pod.Spec.SecurityContext = new V1PodSecurityContext { Sysctls = [new V1Sysctl { Name = "net/ipv4/conf/eth0.100/rp_filter", Value = "1" }, new V1Sysctl { Name = "kernel.shm_rmid_forced", Value = "1" }] };
+        var sandbox = new PodSandboxFactory("/var/log/pods").Create(pod, 0);
+        Assert.Equal("1", sandbox.Sysctls["net.ipv4.conf.eth0/100.rp_filter"]);
+        Assert.Equal("1", sandbox.Sysctls["kernel.shm_rmid_forced"]);
+    }
 }
