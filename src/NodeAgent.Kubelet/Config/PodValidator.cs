@@ -46,6 +46,7 @@ public static class PodValidator
         var i = 0;
         foreach (var c in spec.InitContainers ?? [])
         {
+            SidecarRules.ValidateInit(errors, $"spec.initContainers[{i}]", c, spec.Os);
             ContainerValidator.Validate(errors, $"spec.initContainers[{i++}]", c, names, volumes);
         }
 
@@ -58,6 +59,7 @@ public static class PodValidator
             i = 0;
             foreach (var c in spec.Containers)
             {
+                SidecarRules.ValidateRegular(errors, $"spec.containers[{i}]", c, spec.Os);
                 ContainerValidator.Validate(errors, $"spec.containers[{i++}]", c, names, volumes);
             }
         }
