@@ -120,6 +120,8 @@ public static class Tables
         var ready = 0;
         var restarts = 0;
         var sidecarRestarts = 0;
+        DateTimeOffset? lastRestart = null;
+        DateTimeOffset? lastSidecarRestart = null;
         var initializing = false;
         var initStatuses = status?["initContainerStatuses"] as JsonArray ?? [];
         var initSpecs = (spec?["initContainers"] as JsonArray ?? []).OfType<JsonObject>().ToList();
@@ -131,10 +133,12 @@ public static class Tables
         {
             var c = initStatuses[i] as JsonObject;
             restarts += c?["restartCount"].AsInt() ?? 0;
+            Later(ref lastRestart, c);
             var sidecar = sidecars.Contains(c?["name"]?.ToString());
             if (sidecar)
             {
                 sidecarRestarts += c?["restartCount"].AsInt() ?? 0;
+                Later(ref lastSidecarRestart, c);
             }
             var terminated = c?["state"]?["terminated"] as JsonObject;
             if (terminated is not null && (terminated["exitCode"].AsInt() ?? 0) == 0)
@@ -167,10 +171,12 @@ public static class Tables
         if (!initializing || ConditionTrue("Initialized"))
         {
             restarts = sidecarRestarts;
+            lastRestart = lastSidecarRestart;
             var hasRunning = false;
             foreach (var c in (status?["containerStatuses"] as JsonArray ?? []).OfType<JsonObject>().Reverse())
             {
                 restarts += c["restartCount"].AsInt() ?? 0;
+                Later(ref lastRestart, c);
                 var state = c["state"] as JsonObject;
                 if (state?["waiting"]?["reason"]?.ToString() is { Length: > 0 } wr)
                 {
@@ -208,11 +214,25 @@ public static class Tables
             gateText = $"{met}/{gates.Count}";
         }
         return new JsonArray(
-            Name(pod), $"{ready}/{total}", reason, restarts.ToString(CultureInfo.InvariantCulture), Age(pod, now),
+            Name(pod), $"{ready}/{total}", reason,
+            // kubectl's "3 (25s ago)": the restarts, and how long ago the newest last state finished.
+            restarts.ToString(CultureInfo.InvariantCulture) + (restarts != 0 && lastRestart is { } last ? $" ({HumanDuration(now - last)} ago)" : ""),
+            Age(pod, now),
             status?["podIP"]?.ToString() is { Length: > 0 } ip ? ip : "<none>",
             spec?["nodeName"]?.ToString() is { Length: > 0 } node ? node : "<none>",
             status?["nominatedNodeName"]?.ToString() is { Length: > 0 } nn ? nn : "<none>",
             gateText);
+    }
+
+    // The newest lastState.terminated.finishedAt so far (kubectl's lastRestartDate).
+    private static void Later(ref DateTimeOffset? latest, JsonObject? status)
+    {
+        if (status?["lastState"]?["terminated"]?["finishedAt"]?.ToString() is { } ts
+            && DateTimeOffset.TryParse(ts, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var finished)
+            && (latest is null || finished > latest))
+        {
+            latest = finished;
+        }
     }
 
     private static JsonArray CsrCells(JsonObject csr, DateTimeOffset now)

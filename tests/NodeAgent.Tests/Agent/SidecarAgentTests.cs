@@ -118,6 +118,37 @@ public sealed class SidecarAgentTests : AgentNodeTest
     }
 
     [PrivilegedFact]
+    public async Task ASidecarsReadinessCountsInThePodsAndALivenessFailureRestartsIt()
+    {
+        var agent = await Node.StartAsync();
+        // kubelet: a sidecar's readiness is part of ContainersReady and Ready; a failed liveness probe kills it
+        // ("Init container proxy failed liveness probe") and it starts again, the pod going on running.
+        Node.Write("probed.yaml", Pod("probed", "Always",
+            Container("proxy", RunUntilTerm, Sidecar + """
+
+                readinessProbe: {exec: {command: [test, -f, /marks/ready]}, periodSeconds: 1}
+                livenessProbe: {exec: {command: [test, '!', -f, /marks/kill]}, periodSeconds: 1, failureThreshold: 1}
+            """),
+            Container("app", RunUntilTerm)));
+        var unready = await agent.WaitPodAsync("probed-node1", p => p.Status.ContainerStatuses?.SingleOrDefault() is { Ready: true }
+            && p.Status.InitContainerStatuses?.SingleOrDefault() is { Started: true, Ready: false });
+        var ready = unready.Status.Conditions.Single(c => c.Type == "Ready");
+        Assert.Equal(("False", "ContainersNotReady", "containers with unready status: [proxy]"), (ready.Status, ready.Reason, ready.Message));
+
+        File.WriteAllText(Mark("ready"), "");
+        await agent.WaitPodAsync("probed-node1", p => p.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+
+        File.WriteAllText(Mark("kill"), "");
+        var killing = await agent.WaitForEventAsync("probed-node1", "Killing");
+        File.Delete(Mark("kill"));
+        Assert.EndsWith("Init container proxy failed liveness probe", killing, StringComparison.Ordinal);
+        var restarted = await agent.WaitPodAsync("probed-node1", p => p.Status.InitContainerStatuses?.SingleOrDefault() is { RestartCount: 1, State.Running: not null, Ready: true });
+        Assert.Equal(["proxy"], Lines("stopped"));
+        Assert.Equal(0, restarted.Status.ContainerStatuses.Single().RestartCount);
+        Assert.Equal("Running", restarted.Status.Phase);
+    }
+
+    [PrivilegedFact]
     public async Task InitStatusesPrintAsKubectlPrintsThem()
     {
         await using var cluster = await ApiCluster.StartAsync();
@@ -126,13 +157,16 @@ public sealed class SidecarAgentTests : AgentNodeTest
         // Init:1/2: the sidecar has started (and counts as a ready container), the plain init container still runs.
         await cluster.KubectlOkAsync("apply -f -", Pod("waiting", "Always",
             Container("proxy", RunUntilTerm, Sidecar) + Container("hold", RunUntilTerm), Container("app", RunUntilTerm)));
-        // Init:CrashLoopBackOff: a sidecar that always fails is restarted with the crash-loop backoff.
-        await cluster.KubectlOkAsync("apply -f -", Pod("crashing", "Always", Container("proxy", "exit 1", Sidecar), Container("app", RunUntilTerm)));
+        // Init:CrashLoopBackOff: a sidecar that always fails is restarted with the crash-loop backoff. (It counts as
+        // started while it runs, which lets the next init container start: that one never finishes, so the pod
+        // stays uninitialized whatever the moment the sidecar was seen running.)
+        await cluster.KubectlOkAsync("apply -f -", Pod("crashing", "Always",
+            Container("proxy", "exit 1", Sidecar) + Container("hold", RunUntilTerm), Container("app", RunUntilTerm)));
         // Init:Error: a plain init container that failed in a Never pod fails the pod.
         await cluster.KubectlOkAsync("apply -f -", Pod("failing", "Never", Container("check", "exit 1"), Container("app", RunUntilTerm)));
 
         await cluster.WaitPodAsync("waiting", p => p.Status?.InitContainerStatuses is [{ Started: true }, { State.Running: not null }], "Init:1/2");
-        await cluster.WaitPodAsync("crashing", p => p.Status?.InitContainerStatuses is [{ RestartCount: >= 1, State.Waiting.Reason: "CrashLoopBackOff" }], "Init:CrashLoopBackOff");
+        await cluster.WaitPodAsync("crashing", p => p.Status?.InitContainerStatuses is [{ RestartCount: >= 1, State.Waiting.Reason: "CrashLoopBackOff" }, _], "Init:CrashLoopBackOff");
         var failing = await cluster.WaitPodAsync("failing", p => p.Status?.Phase == "Failed", "Failed");
         Assert.Equal("Error", failing.Status.InitContainerStatuses.Single().State.Terminated.Reason);
 
