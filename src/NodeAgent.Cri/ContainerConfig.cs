@@ -34,4 +34,8 @@ public sealed record ContainerConfig
     public LinuxContainerResources Resources { get; init; } = new();
 
     public ContainerSecurity Security { get; init; } = new();
+
+    /// <summary>The signal a stop sends first (the CRI's <c>ContainerConfig.stop_signal</c>, from the container's
+    /// <c>lifecycle.stopSignal</c>); null: the image's <c>STOPSIGNAL</c>, else SIGTERM (see <see cref="Signals"/>).</summary>
+    public int? StopSignal { get; init; }
 }

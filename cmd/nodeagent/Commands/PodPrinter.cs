@@ -12,9 +12,14 @@ internal static class PodPrinter
         var status = pod.Status ?? new V1PodStatus();
         var reason = string.IsNullOrEmpty(status.Reason) ? status.Phase ?? "Unknown" : status.Reason;
         var restarts = 0;
+        var sidecarRestarts = 0;
         DateTime? lastRestart = null;
+        DateTime? lastSidecarRestart = null;
         var totalContainers = pod.Spec.Containers.Count;
         var readyContainers = 0;
+        // Sidecars (init containers with restartPolicy Always) count among the pod's containers.
+        var sidecars = (pod.Spec.InitContainers ?? []).Where(c => c.RestartPolicy == "Always").Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        totalContainers += sidecars.Count;
 
         var initializing = false;
         var initStatuses = status.InitContainerStatuses ?? [];
@@ -23,8 +28,22 @@ internal static class PodPrinter
             var c = initStatuses[i];
             restarts += c.RestartCount;
             Later(ref lastRestart, c.LastState?.Terminated?.FinishedAt);
+            var sidecar = sidecars.Contains(c.Name);
+            if (sidecar)
+            {
+                sidecarRestarts += c.RestartCount;
+                Later(ref lastSidecarRestart, c.LastState?.Terminated?.FinishedAt);
+            }
+
             if (c.State?.Terminated is { ExitCode: 0 })
             {
+                continue;
+            }
+
+            if (sidecar && c.Started == true)
+            {
+                // A started sidecar counts as initialized (and as a container, ready or not).
+                readyContainers += c.Ready ? 1 : 0;
                 continue;
             }
 
@@ -47,9 +66,10 @@ internal static class PodPrinter
             break;
         }
 
-        if (!initializing)
+        if (!initializing || status.Conditions?.Any(c => c.Type == "Initialized" && c.Status == "True") == true)
         {
-            restarts = 0;
+            restarts = sidecarRestarts;
+            lastRestart = lastSidecarRestart;
             var hasRunning = false;
             var statuses = status.ContainerStatuses ?? [];
             for (var i = statuses.Count - 1; i >= 0; i--)
@@ -80,9 +100,13 @@ internal static class PodPrinter
             }
         }
 
-        if (pod.Metadata.DeletionTimestamp is not null)
+        if (pod.Metadata.DeletionTimestamp is not null && status.Reason == "NodeLost")
         {
-            reason = status.Reason == "NodeLost" ? "Unknown" : "Terminating";
+            reason = "Unknown";
+        }
+        else if (pod.Metadata.DeletionTimestamp is not null && status.Phase is not ("Succeeded" or "Failed"))
+        {
+            reason = "Terminating";
         }
 
         var restartText = restarts.ToString(System.Globalization.CultureInfo.InvariantCulture);

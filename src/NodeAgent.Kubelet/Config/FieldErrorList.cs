@@ -15,6 +15,8 @@ internal sealed class FieldErrorList : List<(string Field, string Reason)>
     public void NotSupported(string field, string value, IEnumerable<string> allowed) =>
         Add((field, $"Unsupported value: {ValueText.Quote(value)}: supported values: {string.Join(", ", allowed.Select(a => $"\"{a}\""))}"));
 
+    public void Forbidden(string field, string detail) => Add((field, $"Forbidden: {detail}"));
+
     public void Duplicate(string field, string value) => Add((field, $"Duplicate value: {ValueText.Quote(value)}"));
 
     public void NotFound(string field, string value) => Add((field, $"Not found: {ValueText.Quote(value)}"));

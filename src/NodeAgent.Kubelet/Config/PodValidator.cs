@@ -47,6 +47,7 @@ public static class PodValidator
         var i = 0;
         foreach (var c in spec.InitContainers ?? [])
         {
+            SidecarRules.ValidateInit(errors, $"spec.initContainers[{i}]", c, spec.Os);
             ContainerValidator.Validate(errors, $"spec.initContainers[{i++}]", c, names, volumes, spec.HostUsers != false);
         }
 
@@ -59,6 +60,7 @@ public static class PodValidator
             i = 0;
             foreach (var c in spec.Containers)
             {
+                SidecarRules.ValidateRegular(errors, $"spec.containers[{i}]", c, spec.Os);
                 ContainerValidator.Validate(errors, $"spec.containers[{i++}]", c, names, volumes, spec.HostUsers != false);
             }
         }

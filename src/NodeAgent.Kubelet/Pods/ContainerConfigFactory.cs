@@ -50,6 +50,7 @@ public static class ContainerConfigFactory
             Mounts = mounts ?? [],
             LogPath = PodPaths.ContainerLog(container.Name, attempt),
             Resources = Resources(container),
+            StopSignal = StopSignal(container),
             Labels = new Dictionary<string, string>
             {
                 [PodUidLabel] = pod.Metadata.Uid,
@@ -75,6 +76,12 @@ public static class ContainerConfigFactory
             },
         };
     }
+
+    /// <summary>The container's <c>lifecycle.stopSignal</c> as a number (null: the image's STOPSIGNAL or SIGTERM);
+    /// validated with the pod, so a name that is not a signal here is a configuration error.</summary>
+    public static int? StopSignal(V1Container container) =>
+        container.Lifecycle?.StopSignal is not { Length: > 0 } name ? null
+            : Signals.Parse(name) ?? throw new ContainerConfigException($"container {container.Name}: lifecycle.stopSignal: not a signal");
 
     /// <summary>Cgroup limits from the container's requests and limits, with kubelet's conversions.</summary>
     public static LinuxContainerResources Resources(V1Container container)

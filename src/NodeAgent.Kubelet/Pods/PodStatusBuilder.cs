@@ -24,12 +24,18 @@ public static class PodStatusBuilder
         PodFailure? failure = null)
     {
         var spec = pod.Spec;
-        var init = (spec.InitContainers ?? []).Select(c => ContainerStatusFor(c, runtime, waiting, null, Message(pod, c, messages))).ToList();
-        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting, probes, Message(pod, c, messages))).ToList();
-        var initialized = init.All(s => s.State?.Terminated?.ExitCode == 0);
-        var phase = failure is null ? Phase(spec.RestartPolicy ?? "Always", init, main) : "Failed";
+        // kubelet: containers not created yet wait as PodInitializing in a pod with init containers.
+        var pending = spec.InitContainers is { Count: > 0 } ? "PodInitializing" : "ContainerCreating";
+        var init = (spec.InitContainers ?? []).Select(c => InitContainerStatus(c, runtime, waiting, probes, Message(pod, c, messages), pending)).ToList();
+        var main = spec.Containers.Select(c => ContainerStatusFor(c, runtime, waiting, probes, Message(pod, c, messages), pending)).ToList();
+        var sidecars = (spec.InitContainers ?? []).Where(InitContainerPlan.IsSidecar).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var incomplete = IncompleteInitContainers(spec, init, main, sidecars);
+        var initialized = incomplete.Count == 0;
+        var phase = failure is null ? Phase(spec.RestartPolicy ?? "Always", init, main, sidecars.Contains) : "Failed";
         var sandboxReady = runtime.Sandbox?.State == SandboxState.Ready;
-        var containersReady = initialized && main.All(s => s.Ready);
+        // kubelet's ContainersReady: the sidecars' readiness counts with the regular containers'.
+        var readiness = init.Where(s => sidecars.Contains(s.Name)).Concat(main).ToList();
+        var containersReady = initialized && readiness.All(s => s.Ready);
         var previous = pod.Status?.Conditions ?? [];
         // hostNetwork pods have the node's address; others the addresses their sandbox got.
         IReadOnlyList<string> podIps = pod.Spec.HostNetwork == true ? (hostIp is null ? [] : [hostIp]) : runtime.Sandbox?.PodIps ?? [];
@@ -51,9 +57,9 @@ public static class PodStatusBuilder
             [
                 Condition("PodReadyToStartContainers", sandboxReady, previous, now),
                 Condition("Initialized", initialized, previous, now, initialized ? null : "ContainersNotInitialized",
-                    initialized ? null : $"containers with incomplete status: [{string.Join(' ', init.Where(s => s.State?.Terminated?.ExitCode != 0).Select(s => s.Name))}]"),
-                Condition("Ready", containersReady, previous, now, containersReady ? null : "ContainersNotReady", NotReadyMessage(main)),
-                Condition("ContainersReady", containersReady, previous, now, containersReady ? null : "ContainersNotReady", NotReadyMessage(main)),
+                    initialized ? null : $"containers with incomplete status: [{string.Join(' ', incomplete)}]"),
+                Condition("Ready", containersReady, previous, now, containersReady ? null : "ContainersNotReady", NotReadyMessage(readiness)),
+                Condition("ContainersReady", containersReady, previous, now, containersReady ? null : "ContainersNotReady", NotReadyMessage(readiness)),
                 Condition("PodScheduled", true, previous, now),
             ],
         };
@@ -69,6 +75,36 @@ public static class PodStatusBuilder
             }
         }
 
+        return status;
+    }
+
+    /// <summary>
+    /// kubelet's GeneratePodInitializedCondition: once a regular container has run the pod stays initialized (its
+    /// sidecars may restart); before, a plain init container is complete when it exited 0, a sidecar when it started.
+    /// </summary>
+    private static List<string> IncompleteInitContainers(V1PodSpec spec, List<V1ContainerStatus> init, List<V1ContainerStatus> main, HashSet<string> sidecars)
+    {
+        if (main.Any(s => s.State?.Running is not null || s.State?.Terminated is not null))
+        {
+            return [];
+        }
+
+        return init.Where(s => sidecars.Contains(s.Name) ? s.Started != true : s.State?.Terminated?.ExitCode != 0).Select(s => s.Name).ToList();
+    }
+
+    /// <summary>An init container's status: a sidecar's as a regular container's (probes decide started and ready);
+    /// a plain one is started while it runs and ready once it exited 0 (kubelet's prober manager).</summary>
+    private static V1ContainerStatus InitContainerStatus(V1Container container, PodRuntimeView runtime, IReadOnlyDictionary<string, ContainerWaiting> waiting,
+        ProbeManager? probes, Func<ContainerStatus, string?>? message, string pending)
+    {
+        if (InitContainerPlan.IsSidecar(container))
+        {
+            return ContainerStatusFor(container, runtime, waiting, probes, message, pending);
+        }
+
+        var status = ContainerStatusFor(container, runtime, waiting, null, message, pending);
+        status.Started = status.State?.Running is not null;
+        status.Ready = status.State?.Terminated?.ExitCode == 0;
         return status;
     }
 
@@ -96,7 +132,7 @@ public static class PodStatusBuilder
     /// <summary>A container's status; with <paramref name="probes"/>, a running container is started once its startup
     /// probe succeeded and ready once started and its readiness probe succeeded (kubelet's prober manager).</summary>
     public static V1ContainerStatus ContainerStatusFor(V1Container container, PodRuntimeView runtime, IReadOnlyDictionary<string, ContainerWaiting> waiting,
-        ProbeManager? probes = null, Func<ContainerStatus, string?>? message = null)
+        ProbeManager? probes = null, Func<ContainerStatus, string?>? message = null, string pending = "ContainerCreating")
     {
         V1ContainerStateTerminated Terminated(ContainerStatus c) => PodStatusBuilder.Terminated(c, message?.Invoke(c));
 
@@ -138,7 +174,7 @@ public static class PodStatusBuilder
         switch (latest?.State)
         {
             case null:
-                status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } };
+                status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = pending } };
                 break;
             case ContainerState.Created:
                 status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } };
@@ -169,14 +205,34 @@ public static class PodStatusBuilder
         ContainerID = ContainerIdScheme + c.Id,
     };
 
-    /// <summary>kubelet's getPhase.</summary>
-    public static string Phase(string restartPolicy, IReadOnlyList<V1ContainerStatus> init, IReadOnlyList<V1ContainerStatus> main)
+    /// <summary>kubelet's getPhase, sidecars included: a sidecar still starting keeps the pod Pending, a running one
+    /// counts as running, and one that exited never makes the pod fail.</summary>
+    public static string Phase(string restartPolicy, IReadOnlyList<V1ContainerStatus> init, IReadOnlyList<V1ContainerStatus> main, Func<string, bool>? isSidecar = null)
     {
+        isSidecar ??= _ => false;
         var pendingInit = 0;
+        var pendingSidecars = 0;
         var failedInit = 0;
+        int unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
         foreach (var s in init)
         {
-            if (s.State?.Terminated is { } t)
+            if (isSidecar(s.Name))
+            {
+                if (s.State?.Running is not null)
+                {
+                    running++;
+                    if (s.Started != true)
+                    {
+                        pendingSidecars++;
+                    }
+                }
+                else if (s.State?.Terminated is null && s.LastState?.Terminated is null)
+                {
+                    // Waiting for its first start (an exited sidecar, or one waiting to restart, is ignored).
+                    pendingSidecars++;
+                }
+            }
+            else if (s.State?.Terminated is { } t)
             {
                 if (t.ExitCode != 0)
                 {
@@ -193,7 +249,6 @@ public static class PodStatusBuilder
             }
         }
 
-        int unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
         foreach (var s in main)
         {
             if (s.State?.Running is not null)
@@ -234,7 +289,9 @@ public static class PodStatusBuilder
             return "Failed";
         }
 
-        if (pendingInit > 0 || (failedInit > 0 && init.Count > 0))
+        // A sidecar still starting keeps the pod pending, unless a regular container has already run (kubelet's
+        // HasAnyRegularContainerStarted: the sidecar is restarting in an initialized pod).
+        if (pendingInit > 0 || failedInit > 0 || (pendingSidecars > 0 && !main.Any(s => s.State?.Running is not null || s.State?.Terminated is not null)))
         {
             return "Pending";
         }

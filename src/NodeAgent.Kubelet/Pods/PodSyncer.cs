@@ -85,27 +85,47 @@ public sealed partial class PodSyncer(
         }
 
         view = View(pod);
-
-        foreach (var init in pod.Spec.InitContainers ?? [])
+        if (InitContainerPlan.RegularContainersDone(pod, view))
         {
-            var latest = view.Attempts(init.Name).FirstOrDefault();
-            if (latest is { State: ContainerState.Exited, ExitCode: 0 })
-            {
-                continue;
-            }
-
-            if (latest is { State: ContainerState.Running })
-            {
-                return new PodSyncResult(waiting, retry);
-            }
-
-            if (latest is { State: ContainerState.Exited } && pod.Spec.RestartPolicy == "Never")
-            {
-                return new PodSyncResult(waiting, retry);
-            }
-
-            retry = Min(retry, await EnsureStartedAsync(pod, init, sandboxId, latest, waiting, cancellationToken));
+            // kubelet: no regular container runs or will run again: the pod is done, its sidecars are stopped.
+            await StopSidecarsAsync(pod, view, cancellationToken);
             return new PodSyncResult(waiting, retry);
+        }
+
+        // Init containers in order (sidecars kept running); a started sidecar lets the next one start at once.
+        for (var round = 0; round <= (pod.Spec.InitContainers?.Count ?? 0); round++)
+        {
+            var plan = InitContainerPlan.Compute(pod, view, (c, id) => Probes?.Started(c, id) ?? true, (c, running) => SidecarReplacement(pod, c, running));
+            if (plan.Failed)
+            {
+                await StopSidecarsAsync(pod, view, cancellationToken);
+                return new PodSyncResult(waiting, retry);
+            }
+
+            foreach (var kill in plan.ToKill)
+            {
+                await StopContainerAsync(pod, kill.Spec, kill.Running, kill.Grace, kill.Message, cancellationToken);
+            }
+
+            var sidecarStarted = false;
+            foreach (var init in plan.ToStart)
+            {
+                var started = await EnsureStartedAsync(pod, init, sandboxId, View(pod).Attempts(init.Name).FirstOrDefault(), waiting, cancellationToken);
+                retry = Min(retry, started);
+                sidecarStarted |= started is null && InitContainerPlan.IsSidecar(init);
+            }
+
+            if (plan.Initialized)
+            {
+                break;
+            }
+
+            if (!sidecarStarted)
+            {
+                return new PodSyncResult(waiting, retry);
+            }
+
+            view = View(pod);
         }
 
         foreach (var container in pod.Spec.Containers)
@@ -113,24 +133,13 @@ public sealed partial class PodSyncer(
             var latest = view.Attempts(container.Name).FirstOrDefault();
             if (latest is { State: ContainerState.Running })
             {
-                if (latest.Labels.GetValueOrDefault(ContainerConfigFactory.HashLabel) != ContainerConfigFactory.Hash(container))
-                {
-                    await StopContainerAsync(pod, container, latest, GracePeriod(pod), $"Container {container.Name} definition changed, will be restarted", cancellationToken);
-                    latest = runtime.ContainerStatus(latest.Id);
-                }
-                else if (Probes?.FailedProbe(container, latest.Id) is { } failed)
-                {
-                    // kubelet's computePodActions: a failed liveness (or startup) probe kills the container, which
-                    // then restarts as the restart policy says, within the probe's own grace period if it has one.
-                    var probe = failed == ProbeKind.Liveness ? container.LivenessProbe : container.StartupProbe;
-                    var grace = probe?.TerminationGracePeriodSeconds is { } seconds ? GracePeriods.FromSeconds(seconds) : GracePeriod(pod);
-                    await StopContainerAsync(pod, container, latest, grace, $"Container {container.Name} failed {failed.ToString().ToLowerInvariant()} probe, will be restarted", cancellationToken);
-                    latest = runtime.ContainerStatus(latest.Id);
-                }
-                else
+                if (Replacement(pod, container, latest, $"Container {container.Name}", ", will be restarted") is not { } replace)
                 {
                     continue;
                 }
+
+                await StopContainerAsync(pod, container, latest, replace.Grace, replace.Message, cancellationToken);
+                latest = runtime.ContainerStatus(latest.Id);
             }
 
             if (latest is { State: ContainerState.Exited } && !ShouldRestart(pod, latest))
@@ -142,6 +151,64 @@ public sealed partial class PodSyncer(
         }
 
         return new PodSyncResult(waiting, retry);
+    }
+
+    /// <summary>
+    /// Why a running container must be killed and started again, as kubelet's computePodActions finds it: its
+    /// definition changed, or its liveness (or startup) probe failed, in which case the probe's own grace period,
+    /// if it has one, replaces the pod's. Null: it keeps running.
+    /// </summary>
+    private (string Message, TimeSpan Grace)? Replacement(V1Pod pod, V1Container container, ContainerStatus running, string what, string suffix)
+    {
+        if (running.Labels.GetValueOrDefault(ContainerConfigFactory.HashLabel) != ContainerConfigFactory.Hash(container))
+        {
+            return ($"{what} definition changed{suffix}", GracePeriod(pod));
+        }
+
+        if (Probes?.FailedProbe(container, running.Id) is not { } failed)
+        {
+            return null;
+        }
+
+        var probe = failed == ProbeKind.Liveness ? container.LivenessProbe : container.StartupProbe;
+        var grace = probe?.TerminationGracePeriodSeconds is { } seconds ? GracePeriods.FromSeconds(seconds) : GracePeriod(pod);
+        return ($"{what} failed {failed.ToString().ToLowerInvariant()} probe{suffix}", grace);
+    }
+
+    // kubelet's messages for a sidecar: "Init container x definition changed", "Init container x failed liveness probe".
+    private SidecarToKill? SidecarReplacement(V1Pod pod, V1Container sidecar, ContainerStatus running) =>
+        Replacement(pod, sidecar, running, $"Init container {sidecar.Name}", "") is { } r ? new SidecarToKill(sidecar, running, r.Message, r.Grace) : null;
+
+    /// <summary>The pod is done (its regular containers will not run again, or an init container failed it): its
+    /// running sidecars are stopped, in reverse order, as kubelet's killPod stops them.</summary>
+    private async Task StopSidecarsAsync(V1Pod pod, PodRuntimeView view, CancellationToken cancellationToken)
+    {
+        var running = view.Containers.Where(c => c.State == ContainerState.Running && InitContainerPlan.IsSidecar(pod, c.Name)).ToList();
+        if (running.Count > 0)
+        {
+            await StopInOrderAsync(pod, running, GracePeriod(pod), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Stops containers as kubelet's killContainersWithSyncResult does: all at once, each with its Killing event and
+    /// preStop hook, but sidecars send their stop signal only after the regular containers and the sidecars declared
+    /// after them have stopped (<see cref="TerminationOrdering"/>).
+    /// </summary>
+    private async Task StopInOrderAsync(V1Pod pod, IReadOnlyList<ContainerStatus> running, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var ordering = new TerminationOrdering(pod, running.Select(c => c.Name));
+        await Task.WhenAll(running.Select(async c =>
+        {
+            try
+            {
+                await StopContainerAsync(pod, Spec(pod, c.Name), c, grace, $"Stopping container {c.Name}", cancellationToken, ordering: ordering);
+            }
+            finally
+            {
+                ordering.Stopped(c.Name);
+            }
+        }));
     }
 
     /// <summary>kubelet's message for a pod past its <c>activeDeadlineSeconds</c>.</summary>
@@ -156,7 +223,7 @@ public sealed partial class PodSyncer(
     public async Task<PodSyncResult> StopForDeadlineAsync(V1Pod pod, CancellationToken cancellationToken)
     {
         var running = View(pod).Containers.Where(c => c.State == ContainerState.Running).ToList();
-        await Task.WhenAll(running.Select(c => StopContainerAsync(pod, Spec(pod, c.Name), c, GracePeriod(pod), $"Stopping container {c.Name}", cancellationToken)));
+        await StopInOrderAsync(pod, running, GracePeriod(pod), cancellationToken);
         return new PodSyncResult(new Dictionary<string, ContainerWaiting>(), null) { Failure = new PodFailure("DeadlineExceeded", DeadlineMessage) };
     }
 
@@ -172,7 +239,7 @@ public sealed partial class PodSyncer(
     {
         var view = View(pod);
         var running = view.Containers.Where(c => c.State == ContainerState.Running).ToList();
-        await Task.WhenAll(running.Select(c => StopContainerAsync(pod, Spec(pod, c.Name), c, grace, $"Stopping container {c.Name}", cancellationToken)));
+        await StopInOrderAsync(pod, running, grace, cancellationToken);
         foreach (var sandbox in runtime.ListPodSandboxes(PodFilter(pod)).Where(s => s.Config.Uid == pod.Metadata.Uid))
         {
             await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken);
@@ -359,13 +426,16 @@ public sealed partial class PodSyncer(
 
     /// <summary>
     /// kubelet's killContainer, the one way a container is stopped here (pod deletion, a changed definition, a failed
-    /// probe or postStart hook): the Killing event, the preStop hook within the grace period, then the stop signal
-    /// and SIGKILL after what is left of it (at least 2 s after a hook, as kubelet).
+    /// probe or postStart hook, a finished pod's sidecars): the Killing event, the preStop hook within the grace
+    /// period, the wait for its turn (sidecars: <see cref="TerminationOrdering"/>), then the stop signal (the
+    /// container's <c>lifecycle.stopSignal</c>, else the image's STOPSIGNAL, else SIGTERM: the runtime holds it from
+    /// the create) and SIGKILL after what is left of the grace period (at least 2 s after a hook or a wait, as kubelet).
     /// </summary>
     private async Task StopContainerAsync(V1Pod pod, V1Container? spec, ContainerStatus container, TimeSpan grace, string message,
-        CancellationToken cancellationToken, bool runPreStop = true)
+        CancellationToken cancellationToken, bool runPreStop = true, TerminationOrdering? ordering = null)
     {
         events.Record(pod, "Normal", "Killing", message, spec is null ? null : FieldPath(pod, spec));
+        var waited = false;
         if (runPreStop && spec?.Lifecycle?.PreStop is { } preStop && Hooks is not null && grace > TimeSpan.Zero)
         {
             var started = time.GetTimestamp();
@@ -375,7 +445,18 @@ public sealed partial class PodSyncer(
                 events.Record(pod, "Warning", "FailedPreStopHook", "PreStopHook failed", FieldPath(pod, spec));
             }
             grace -= time.GetElapsedTime(started);
-            grace = grace < MinimumGraceAfterHook ? MinimumGraceAfterHook : grace;
+            waited = true;
+        }
+
+        if (ordering is not null && grace > TimeSpan.Zero)
+        {
+            grace -= await ordering.WaitForTurnAsync(container.Name, grace, time, cancellationToken);
+            waited |= ordering.WaitsFor(container.Name).Count > 0;
+        }
+
+        if (waited && grace < MinimumGraceAfterHook)
+        {
+            grace = MinimumGraceAfterHook;
         }
         await runtime.StopContainerAsync(container.Id, grace, cancellationToken);
     }

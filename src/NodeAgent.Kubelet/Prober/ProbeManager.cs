@@ -41,7 +41,8 @@ public sealed class ProbeManager : IAsyncDisposable
             return;
         }
         var workers = new List<ProbeWorker>();
-        foreach (var c in pod.Spec.Containers)
+        // Sidecars (init containers with restartPolicy Always) are probed as regular containers are.
+        foreach (var c in (pod.Spec.InitContainers ?? []).Where(InitContainerPlan.IsSidecar).Concat(pod.Spec.Containers))
         {
             if (c.StartupProbe is { } s)
             {

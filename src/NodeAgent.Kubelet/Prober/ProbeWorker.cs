@@ -72,7 +72,8 @@ internal sealed partial class ProbeWorker
     {
         var uid = _pod.Metadata.Uid;
         var status = _context.Status(uid);
-        var c = status?.ContainerStatuses?.FirstOrDefault(s => s.Name == _container.Name);
+        var c = status?.ContainerStatuses?.FirstOrDefault(s => s.Name == _container.Name)
+            ?? status?.InitContainerStatuses?.FirstOrDefault(s => s.Name == _container.Name);
         if (c?.ContainerID is not { Length: > 0 } id)
         {
             return;

@@ -21,6 +21,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
     {
         var image = images.Resolve(config.Image)
             ?? throw new RuntimeException(RuntimeErrorKind.NotFound, $"container {config.Name}: image \"{config.Image}\" not found in the image store");
+        var stopSignal = StopSignalFor(config, image);
 
         var id = RandomIds.NewHex(32);
         var dir = paths.Container(id);
@@ -75,7 +76,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
                 CreatedAt = DateTimeOffset.UtcNow,
                 Command = spec.Process.Args,
                 LogPath = logPath,
-                StopSignal = Signals.Parse(image.Config.StopSignal) ?? Signals.SIGTERM,
+                StopSignal = stopSignal,
                 CgroupPath = cgroupPath,
             };
             RecordFiles.Write(Path.Combine(dir, "container.json"), record, RuntimeJsonContext.Default.ContainerRecord);
@@ -169,6 +170,33 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
             return 0;
         }
     }
+
+    /// <summary>
+    /// The signal the container's stop sends first: the config's (<c>lifecycle.stopSignal</c>), else the image's
+    /// STOPSIGNAL, else SIGTERM, as containerd picks it. A STOPSIGNAL that is not a signal fails the create (Docker
+    /// refuses it at create too; containerd would fail every later stop instead).
+    /// </summary>
+    private static int StopSignalFor(ContainerConfig config, ImageRecord image)
+    {
+        if (config.StopSignal is { } wanted)
+        {
+            return wanted is > 0 and <= Signals.SIGRTMAX ? wanted
+                : throw new RuntimeException(RuntimeErrorKind.CreateContainerConfigError, $"container {config.Name}: stop signal {wanted} is not a signal (1-{Signals.SIGRTMAX})");
+        }
+
+        if (string.IsNullOrEmpty(image.Config.StopSignal))
+        {
+            return Signals.SIGTERM;
+        }
+
+        return Signals.Parse(image.Config.StopSignal)
+            ?? throw new RuntimeException(RuntimeErrorKind.CreateContainerError,
+                $"container {config.Name} (image {config.Image}): the image's STOPSIGNAL {Quote(image.Config.StopSignal)} is not a signal (a name such as SIGTERM or TERM, or a number 1-{Signals.SIGRTMAX})");
+    }
+
+    // The image's text goes into a status message: quoted, control characters escaped, at most 32 characters.
+    private static string Quote(string text) =>
+        "\"" + System.Text.Json.JsonEncodedText.Encode(text.Length > 32 ? text[..32] : text) + (text.Length > 32 ? "…\"" : "\"");
 
     private static void Rollback(Stack<Action> undo)
     {

@@ -119,16 +119,35 @@ public static class Tables
         var reason = status?["reason"]?.ToString() is { Length: > 0 } r ? r : status?["phase"]?.ToString() ?? "";
         var ready = 0;
         var restarts = 0;
+        var sidecarRestarts = 0;
+        DateTimeOffset? lastRestart = null;
+        DateTimeOffset? lastSidecarRestart = null;
         var initializing = false;
         var initStatuses = status?["initContainerStatuses"] as JsonArray ?? [];
-        var initTotal = (spec?["initContainers"] as JsonArray)?.Count ?? 0;
+        var initSpecs = (spec?["initContainers"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var initTotal = initSpecs.Count;
+        // Sidecars (restartPolicy Always) count among the pod's containers.
+        var sidecars = initSpecs.Where(c => c["restartPolicy"]?.ToString() == "Always").Select(c => c["name"]?.ToString()).ToHashSet(StringComparer.Ordinal);
+        total += sidecars.Count;
         for (var i = 0; i < initStatuses.Count; i++)
         {
             var c = initStatuses[i] as JsonObject;
             restarts += c?["restartCount"].AsInt() ?? 0;
+            Later(ref lastRestart, c);
+            var sidecar = sidecars.Contains(c?["name"]?.ToString());
+            if (sidecar)
+            {
+                sidecarRestarts += c?["restartCount"].AsInt() ?? 0;
+                Later(ref lastSidecarRestart, c);
+            }
             var terminated = c?["state"]?["terminated"] as JsonObject;
             if (terminated is not null && (terminated["exitCode"].AsInt() ?? 0) == 0)
             {
+                continue;
+            }
+            if (sidecar && c?["started"].AsBool() == true)
+            {
+                ready += c["ready"].AsBool() == true ? 1 : 0;
                 continue;
             }
             initializing = true;
@@ -147,12 +166,17 @@ public static class Tables
             }
             break;
         }
-        if (!initializing)
+        var conditions = (status?["conditions"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        bool ConditionTrue(string type) => conditions.Any(c => c["type"]?.ToString() == type && c["status"]?.ToString() == "True");
+        if (!initializing || ConditionTrue("Initialized"))
         {
+            restarts = sidecarRestarts;
+            lastRestart = lastSidecarRestart;
             var hasRunning = false;
             foreach (var c in (status?["containerStatuses"] as JsonArray ?? []).OfType<JsonObject>().Reverse())
             {
                 restarts += c["restartCount"].AsInt() ?? 0;
+                Later(ref lastRestart, c);
                 var state = c["state"] as JsonObject;
                 if (state?["waiting"]?["reason"]?.ToString() is { Length: > 0 } wr)
                 {
@@ -171,27 +195,44 @@ public static class Tables
             }
             if (reason == "Completed" && hasRunning)
             {
-                reason = "Running";
+                reason = ConditionTrue("Ready") ? "Running" : "NotReady";
             }
         }
-        if (pod["metadata"]?["deletionTimestamp"] is not null)
+        if (pod["metadata"]?["deletionTimestamp"] is not null && status?["reason"]?.ToString() == "NodeLost")
         {
-            reason = status?["reason"]?.ToString() == "NodeLost" ? "Unknown" : "Terminating";
+            reason = "Unknown";
+        }
+        else if (pod["metadata"]?["deletionTimestamp"] is not null && status?["phase"]?.ToString() is not ("Succeeded" or "Failed"))
+        {
+            reason = "Terminating";
         }
         var gates = spec?["readinessGates"] as JsonArray;
         var gateText = "<none>";
         if (gates is { Count: > 0 })
         {
-            var conditions = (status?["conditions"] as JsonArray ?? []).OfType<JsonObject>();
             var met = gates.OfType<JsonObject>().Count(g => conditions.Any(c => c["type"]?.ToString() == g["conditionType"]?.ToString() && c["status"]?.ToString() == "True"));
             gateText = $"{met}/{gates.Count}";
         }
         return new JsonArray(
-            Name(pod), $"{ready}/{total}", reason, restarts.ToString(CultureInfo.InvariantCulture), Age(pod, now),
+            Name(pod), $"{ready}/{total}", reason,
+            // kubectl's "3 (25s ago)": the restarts, and how long ago the newest last state finished.
+            restarts.ToString(CultureInfo.InvariantCulture) + (restarts != 0 && lastRestart is { } last ? $" ({HumanDuration(now - last)} ago)" : ""),
+            Age(pod, now),
             status?["podIP"]?.ToString() is { Length: > 0 } ip ? ip : "<none>",
             spec?["nodeName"]?.ToString() is { Length: > 0 } node ? node : "<none>",
             status?["nominatedNodeName"]?.ToString() is { Length: > 0 } nn ? nn : "<none>",
             gateText);
+    }
+
+    // The newest lastState.terminated.finishedAt so far (kubectl's lastRestartDate).
+    private static void Later(ref DateTimeOffset? latest, JsonObject? status)
+    {
+        if (status?["lastState"]?["terminated"]?["finishedAt"]?.ToString() is { } ts
+            && DateTimeOffset.TryParse(ts, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var finished)
+            && (latest is null || finished > latest))
+        {
+            latest = finished;
+        }
     }
 
     private static JsonArray CsrCells(JsonObject csr, DateTimeOffset now)

@@ -56,5 +56,28 @@ public sealed class BadInputTests : IDisposable
         }
     }
 
+    [PrivilegedFact]
+    public async Task AnImageStopSignalThatIsNoSignalFailsCreateNamingIt()
+    {
+        // Docker refuses such an image at create too; containerd would instead fail every stop of the container.
+        using var dir = new TempDir("nodeagent-stopsignal");
+        var archive = Path.Combine(dir.Path, "bad.oci.tar");
+        ImageVariant.WriteBusybox(archive, "localhost/busybox-badsignal:latest", config => config["StopSignal"] = "SIGNOPE\u001b[2J");
+        await _rt.Images.ImportAsync(archive, CancellationToken.None);
+        var sandbox = await _rt.Runtime.RunPodSandboxAsync(_rt.Pod("badsignal"), CancellationToken.None);
+
+        var config = RuntimeFixture.Container("main", "true") with { Image = "localhost/busybox-badsignal:latest" };
+        var ex = await Assert.ThrowsAsync<RuntimeException>(() => _rt.Runtime.CreateContainerAsync(sandbox, config, CancellationToken.None));
+        Assert.Equal(RuntimeErrorKind.CreateContainerError, ex.Kind);
+        Assert.Equal("container main (image localhost/busybox-badsignal:latest): the image's STOPSIGNAL \"SIGNOPE\\u001B[2J\" is not a signal (a name such as SIGTERM or TERM, or a number 1-64)", ex.Message);
+
+        // A stop signal given with the config wins over the image's; one that is no signal is refused.
+        var wanted = await _rt.Runtime.CreateContainerAsync(sandbox, config with { StopSignal = 10 }, CancellationToken.None);
+        Assert.NotNull(_rt.Runtime.ContainerStatus(wanted));
+        var refused = await Assert.ThrowsAsync<RuntimeException>(() => _rt.Runtime.CreateContainerAsync(sandbox, config with { Name = "other", StopSignal = 65 }, CancellationToken.None));
+        Assert.Equal(RuntimeErrorKind.CreateContainerConfigError, refused.Kind);
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Path.Combine(_rt.Root, "containers")), d => Path.GetFileName(d) != wanted);
+    }
+
     public void Dispose() => _rt.Dispose();
 }

@@ -18,29 +18,10 @@ public class PodStatusBuilderTests
         },
     };
 
-    private static ContainerStatus C(string name, ContainerState state, int exit = 0, uint attempt = 0, string? reason = null) => new()
-    {
-        Id = $"{name}{attempt}".PadRight(64, '0'),
-        SandboxId = "s",
-        Name = name,
-        Attempt = attempt,
-        State = state,
-        ExitCode = exit,
-        Reason = reason,
-        Image = "busybox",
-        ImageId = "sha256:abc",
-        LogPath = "/l",
-        CreatedAt = DateTimeOffset.UnixEpoch.AddSeconds(attempt),
-        StartedAt = DateTimeOffset.UnixEpoch.AddSeconds(attempt),
-        FinishedAt = state == ContainerState.Exited ? DateTimeOffset.UnixEpoch.AddSeconds(attempt + 1) : null,
-    };
+    private static ContainerStatus C(string name, ContainerState state, int exit = 0, uint attempt = 0, string? reason = null) =>
+        Sidecars.SidecarPods.C(name, state, exit, attempt) with { Reason = reason };
 
-    private static PodSandboxStatus Sandbox() => new()
-    {
-        Id = "s",
-        State = SandboxState.Ready,
-        Config = new PodSandboxConfig { Name = "p", Uid = "u", LogDirectory = "/l", CgroupParent = "kubepods/podu" },
-    };
+    private static PodSandboxStatus Sandbox() => Sidecars.SidecarPods.Sandbox();
 
     private static V1PodStatus Build(V1Pod pod, params ContainerStatus[] containers) =>
         PodStatusBuilder.Build(pod, new PodRuntimeView(Sandbox(), containers), new Dictionary<string, ContainerWaiting>(), "10.0.0.1", Now, Now);
