@@ -38,5 +38,8 @@ internal static class KubeletFlags
 
     public static readonly Option<string> SyncFrequency = new("--sync-frequency") { Description = "How often configMap, secret, projected and downwardAPI volumes are written again from the API server", DefaultValueFactory = _ => "1m" };
 
-    public static IEnumerable<Option> All => [.. KubeletApiFlags.All, SyncFrequency, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
+    public static readonly Option<string> EvictionMonitoringPeriod = new("--eviction-monitoring-period") { Description = "How often the eviction manager checks local storage against emptyDir sizeLimit and ephemeral-storage limits (kubelet's fixed 10s; not a kubelet flag)", DefaultValueFactory = _ => "10s" };
+    public static readonly Option<string> FsStatsPeriod = new("--fs-stats-period") { Description = "How often writable layers, container logs and pod volumes are measured (du) in the background, for stats and evictions (cAdvisor's about 1m; not a kubelet flag)", DefaultValueFactory = _ => "1m" };
+
+    public static IEnumerable<Option> All => [EvictionMonitoringPeriod, FsStatsPeriod, .. KubeletApiFlags.All, SyncFrequency, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
 }
