@@ -53,6 +53,7 @@ internal static class AgentOptionsResolver
         Bind(NetworkFlags.BridgeName, null, (o, v) => o.BridgeName = v),
         Bind(NetworkFlags.Mtu, null, (o, v) => o.NetworkMtu = v),
         Bind(NetworkFlags.CheckFrequency, null, (o, v) => o.NetworkCheckFrequency = Duration(NetworkFlags.CheckFrequency, v)),
+        Bind(KubeletFlags.LocalStorageCapacityIsolation, "localStorageCapacityIsolation", (o, v) => o.Kubelet.LocalStorageCapacityIsolation = v),
         Bind(KubeletFlags.EvictionMonitoringPeriod, null, (o, v) => o.EvictionMonitoringPeriod = Duration(KubeletFlags.EvictionMonitoringPeriod, v)),
         Bind(KubeletFlags.FsStatsPeriod, null, (o, v) => o.FsStatsPeriod = Duration(KubeletFlags.FsStatsPeriod, v)),
         Bind(AgentProxyOptions.DisableKubeProxy, null, (o, v) => o.DisableKubeProxy = v),

@@ -101,8 +101,12 @@ public sealed partial class EmptyDirVolumes(string podsRoot, IVolumeHost host, F
 
         var dir = DirectoryOf(pod.Metadata.Uid, name);
         Directory.CreateDirectory(dir);
-        // kubelet's setupDir: exactly 0777, whatever the umask made of it.
-        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
+        // kubelet's setupDir: 0777 whatever the umask made of it, changed only when the permission bits differ (a
+        // mounted tmpfs keeps its sticky bit, an owned volume its setgid, when set up again after a restart).
+        if (((int)File.GetUnixFileMode(dir) & 0x1FF) != 0x1FF)
+        {
+            File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
+        }
         if (medium == "Memory")
         {
             var size = MemorySize(pod, source, nodeAllocatableMemory());

@@ -94,6 +94,45 @@ public sealed class VolumeLifecycleAgentTests : ApiAgentTest
     }
 
     [PrivilegedFact]
+    public async Task AMemoryEmptyDirOfAPodDeletedWhileTheAgentWasDownIsUnmountedWhenItStarts()
+    {
+        // kubelet's HandlePodCleanups / cleanupOrphanedPodDirs after a restart: the pod is gone from every source,
+        // so its containers stop and its tmpfs is unmounted before its directory is removed.
+        var agent = await StartAgentAsync();
+        await Cluster.WaitNodeReadyAsync();
+        await Cluster.KubectlOkAsync("apply -f -", $$$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: leftover}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: main
+                image: localhost/busybox:latest
+                imagePullPolicy: IfNotPresent
+                command: ["sh", "-c", "{{{Forever}}}"]
+                volumeMounts:
+                - {name: mem, mountPath: /mem}
+              volumes:
+              - {name: mem, emptyDir: {medium: Memory, sizeLimit: 4Mi}}
+            """);
+        var pod = await Cluster.WaitPodAsync("leftover", p => p.Status?.Phase == "Running", "Running");
+        var podDir = Path.Combine(Node.Rt.Root, "pods", pod.Metadata.Uid);
+        Assert.Contains(Path.Combine(podDir, "volumes", "kubernetes.io~empty-dir", "mem"), MountPoints());
+
+        await Node.KillAsync(agent);
+        await Cluster.KubectlOkAsync("delete pod leftover --grace-period=0 --force --wait=false");
+        await Cluster.WaitPodGoneAsync("leftover");
+        await StartAgentAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (Directory.Exists(podDir) || MountPoints().Any(m => m.StartsWith(podDir, StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the orphaned pod's directory or tmpfs is still there: {podDir}");
+            await Task.Delay(250);
+        }
+    }
+
+    [PrivilegedFact]
     public async Task WritingPastAnEmptyDirSizeLimitEvictsThePod()
     {
         // kubelet's eviction manager emptyDirLimitEviction: phase Failed, reason Evicted, its message, a Warning
@@ -217,13 +256,14 @@ public sealed class VolumeLifecycleAgentTests : ApiAgentTest
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            var events = await Cluster.KubectlOkAsync($"get events --field-selector involvedObject.name={pod},reason=Evicted -o jsonpath={{range .items[*]}}{{.type}}|{{.reason}}|{{.message}}{{\"\\n\"}}{{end}}");
-            if (events.Split('\n').Contains($"Warning|Evicted|{message}"))
+            var json = await Cluster.KubectlOkAsync($"get events --field-selector involvedObject.name={pod} -o json");
+            var events = k8s.KubernetesJson.Deserialize<Corev1EventList>(json).Items;
+            if (events.Any(e => (e.Type, e.Reason, e.Message) == ("Warning", "Evicted", message)))
             {
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"no Warning Evicted event \"{message}\" for {pod}: {events}");
+            Assert.True(DateTime.UtcNow < deadline, $"no Warning Evicted event \"{message}\" for {pod}: {json}");
             await Task.Delay(250);
         }
     }
