@@ -22,6 +22,10 @@ public sealed class ContainerSpec
     /// <summary>Mounts made inside the container, in order, after the root filesystem.</summary>
     public List<MountSpec> Mounts { get; set; } = [];
 
+    /// <summary>OCI <c>linux.rootfsPropagation</c> of the container's mount namespace ("rshared", "rslave", "rprivate");
+    /// null: rslave, as runc.</summary>
+    public string? RootPropagation { get; set; }
+
     public List<string> MaskedPaths { get; set; } = [];
 
     public List<string> ReadonlyPaths { get; set; } = [];

@@ -18,6 +18,38 @@ public interface IVolumeHost
     /// <exception cref="IOException">The directory is missing or the mount failed (the message names both).</exception>
     bool EnsureTmpfs(string directory);
 
+    /// <summary>kubelet's emptyDir <c>medium: Memory</c>: a tmpfs with only <c>size=</c><paramref name="sizeBytes"/>
+    /// (its root 1777, as any tmpfs') on <paramref name="directory"/>, unless something is mounted there already.</summary>
+    /// <returns>True when it mounted one now.</returns>
+    /// <exception cref="IOException">The directory is missing or the mount failed.</exception>
+    bool EnsureEmptyDirTmpfs(string directory, ulong sizeBytes);
+
+    /// <summary>Unmounts every filesystem mounted at or below <paramref name="directory"/>, deepest first (a pod's
+    /// volumes before its directory is removed: a tmpfs, or a mount a container propagated back), so that removing
+    /// the directory never reaches into another filesystem.</summary>
+    /// <returns>How many were unmounted.</returns>
+    /// <exception cref="IOException">An unmount failed (busy, not permitted).</exception>
+    int UnmountAllUnder(string directory);
+
+    /// <summary>
+    /// kubelet's SetVolumeOwnership for a pod's <c>fsGroup</c>: every entry of the tree at <paramref name="directory"/>
+    /// gets group <paramref name="gid"/> (links themselves, never followed), group read (and write unless
+    /// <paramref name="readOnly"/>) bits, and directories setgid and group execute. The walk goes by descriptors,
+    /// each entry opened beneath its parent without following links, because containers write these trees.
+    /// With <paramref name="onRootMismatch"/> (<c>fsGroupChangePolicy: OnRootMismatch</c>) nothing is walked when the
+    /// root already has the group, the bits and setgid.
+    /// </summary>
+    /// <returns>False when the walk was skipped (the root matched).</returns>
+    /// <exception cref="IOException">The root cannot be opened. Entries that vanish or fail are skipped.</exception>
+    bool SetVolumeOwnership(string directory, uint gid, bool readOnly, bool onRootMismatch);
+
+    /// <summary>kubelet's MakeRShared of its root directory: <paramref name="directory"/> becomes a mount point (a bind
+    /// of itself when it is not one) with shared propagation, so a container's Bidirectional mount reaches the host
+    /// and the host's mounts reach HostToContainer ones. Nothing is done when it is shared already.</summary>
+    /// <returns>True when it changed something.</returns>
+    /// <exception cref="IOException">The mount failed.</exception>
+    bool MakeRShared(string directory);
+
     /// <summary>True when a filesystem other than its parent's is mounted on <paramref name="directory"/>.</summary>
     bool IsMountPoint(string directory);
 

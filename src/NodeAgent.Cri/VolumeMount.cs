@@ -10,6 +10,10 @@ public sealed record VolumeMount(string HostPath, string ContainerPath, bool Rea
     /// <summary>Kubernetes <c>volumeMounts[].subPath</c>: a relative path without <c>..</c>; missing directories are created.</summary>
     public string? SubPath { get; init; }
 
+    /// <summary>The CRI's mount propagation (Kubernetes <c>volumeMounts[].mountPropagation</c>): None is
+    /// <see cref="MountPropagation.Private"/>.</summary>
+    public MountPropagation Propagation { get; init; }
+
     /// <summary>The <c>volumeMounts[].name</c>, for messages (kubelet's "failed to prepare subPath for volumeMount …").</summary>
     public string? Name { get; init; }
 }

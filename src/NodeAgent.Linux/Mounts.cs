@@ -50,6 +50,23 @@ public static class Mounts
     public static void SetPropagation(string target, MountFlags propagation, bool recursive = true) =>
         Mount(null, target, null, propagation | (recursive ? MountFlags.Recursive : 0));
 
+    /// <summary>Unmounts every mount at or under <paramref name="prefix"/>, deepest first (detached, so a busy one
+    /// goes when its last user does).</summary>
+    /// <returns>How many were unmounted.</returns>
+    public static int UnmountAllUnder(string prefix)
+    {
+        var count = 0;
+        foreach (var mountPoint in ListUnder(prefix))
+        {
+            if (Unmount(mountPoint, detach: true))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
     /// <summary>Unmounts; returns false when nothing is mounted there (EINVAL) or the path is gone (ENOENT).</summary>
     public static bool Unmount(string target, bool detach = false)
     {
@@ -98,7 +115,7 @@ public static class Mounts
                 continue;
             }
 
-            var mp = Unescape(fields[4]);
+            var mp = UnescapeMountInfo(fields[4]);
             if (mp == root || mp.StartsWith(root + "/", StringComparison.Ordinal))
             {
                 result.Add(mp);
@@ -109,6 +126,7 @@ public static class Mounts
         return result;
     }
 
-    private static string Unescape(string s) =>
+    /// <summary>A mount point as mountinfo escapes it (space, tab, newline, backslash as octal), unescaped.</summary>
+    internal static string UnescapeMountInfo(string s) =>
         s.Contains('\\') ? s.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\012", "\n").Replace("\\134", "\\") : s;
 }

@@ -38,6 +38,15 @@ public sealed class HostFiles : IHostFiles
 
     public bool EnsureTmpfs(string directory) => VolumeHost.Instance.EnsureTmpfs(directory);
 
+    public bool EnsureEmptyDirTmpfs(string directory, ulong sizeBytes) => VolumeHost.Instance.EnsureEmptyDirTmpfs(directory, sizeBytes);
+
+    public int UnmountAllUnder(string directory) => VolumeHost.Instance.UnmountAllUnder(directory);
+
+    public bool SetVolumeOwnership(string directory, uint gid, bool readOnly, bool onRootMismatch) =>
+        VolumeHost.Instance.SetVolumeOwnership(directory, gid, readOnly, onRootMismatch);
+
+    public bool MakeRShared(string directory) => VolumeHost.Instance.MakeRShared(directory);
+
     public bool IsMountPoint(string directory) => VolumeHost.Instance.IsMountPoint(directory);
 
     public bool Unmount(string directory) => VolumeHost.Instance.Unmount(directory);

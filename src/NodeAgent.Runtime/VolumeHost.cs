@@ -3,7 +3,7 @@ using NodeAgent.Linux;
 
 namespace NodeAgent.Runtime;
 
-/// <summary><see cref="IVolumeHost"/> over mount(2), umount2(2) and stat(2) and rename(2) (NodeAgent.Linux).</summary>
+/// <summary><see cref="IVolumeHost"/> over mount(2), umount2(2), stat(2), rename(2) and the descriptor-based ownership walk (NodeAgent.Linux).</summary>
 public sealed class VolumeHost : IVolumeHost
 {
     public static VolumeHost Instance { get; } = new();
@@ -25,6 +25,30 @@ public sealed class VolumeHost : IVolumeHost
         Mounts.Mount("tmpfs", directory, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev, "mode=0755");
         return true;
     }
+
+    public bool EnsureEmptyDirTmpfs(string directory, ulong sizeBytes)
+    {
+        if (FileSystemOps.KindOf(directory) != FileKind.Directory)
+        {
+            throw new IOException($"tmpfs on {directory}: not a directory");
+        }
+
+        if (IsMountPoint(directory))
+        {
+            return false;
+        }
+
+        // As kubelet's emptyDir setupTmpfs: only size= (its root is then 1777, as any tmpfs', for every user of the pod).
+        Mounts.Mount("tmpfs", directory, "tmpfs", 0, sizeBytes > 0 ? $"size={sizeBytes}" : null);
+        return true;
+    }
+
+    public int UnmountAllUnder(string directory) => Mounts.UnmountAllUnder(directory);
+
+    public bool SetVolumeOwnership(string directory, uint gid, bool readOnly, bool onRootMismatch) =>
+        VolumeOwnership.Set(directory, gid, readOnly, onRootMismatch);
+
+    public bool MakeRShared(string directory) => MountPropagationState.MakeRShared(directory);
 
     public bool IsMountPoint(string directory)
     {

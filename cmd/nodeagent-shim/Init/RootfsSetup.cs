@@ -9,7 +9,9 @@ internal static class RootfsSetup
     public static void Prepare(ContainerSpec.ContainerSpec spec)
     {
         Namespaces.Unshare(NamespaceKind.Mount);
-        Mounts.SetPropagation("/", MountFlags.Slave);
+        // runc: the whole namespace rslave unless the spec asks otherwise (rshared when a Bidirectional mount must
+        // propagate back to the host).
+        Mounts.SetPropagation("/", RootPropagation(spec.RootPropagation));
         Mounts.Bind(spec.Rootfs, spec.Rootfs);
         Mounts.SetPropagation(spec.Rootfs, MountFlags.Private);
 
@@ -66,7 +68,7 @@ internal static class RootfsSetup
 
             if (options.Propagation != 0)
             {
-                Mounts.SetPropagation(target, options.Propagation, recursive: false);
+                Mounts.SetPropagation(target, options.Propagation, recursive: options.RecursivePropagation);
             }
         }
         catch (LinuxException ex)
@@ -74,6 +76,13 @@ internal static class RootfsSetup
             throw new IOException($"mount {mount.Type} {mount.Source} on {mount.Destination}: {ex.Message}", ex);
         }
     }
+
+    private static MountFlags RootPropagation(string? option) => option switch
+    {
+        "rshared" or "shared" => MountFlags.Shared,
+        "rprivate" or "private" => MountFlags.Private,
+        _ => MountFlags.Slave,
+    };
 
     private static void EnsureFile(string path)
     {

@@ -143,7 +143,7 @@ internal static class AgentCommand
         }
 
         builder.Services.AddSingleton(sp => new RuntimeStatsCollector(sp.GetRequiredService<LinuxRuntimeService>(), sp.GetRequiredService<ICgroupManager>(),
-            sp.GetRequiredService<OverlaySnapshotter>(), options.RootDir));
+            sp.GetRequiredService<OverlaySnapshotter>(), options.RootDir, new RuntimeStatsOptions { FilesystemInterval = options.FsStatsPeriod }));
         // The kubelet's metrics, on registries of their own, served by the kubelet API (/metrics, /metrics/probes).
         builder.Services.AddSingleton(sp => new KubeletMetrics(Prometheus.Metrics.NewCustomRegistry(), nodeName, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new LoopSupervisor(sp.GetRequiredService<ILogger<LoopSupervisor>>(), sp.GetRequiredService<TimeProvider>()));
@@ -160,6 +160,8 @@ internal static class AgentCommand
                 Sockets = new SandboxSockets(sp.GetRequiredService<LinuxRuntimeService>()),
                 Metrics = sp.GetRequiredService<KubeletMetrics>(),
                 Stats = sp.GetRequiredService<RuntimeStatsCollector>(),
+                EvictionMonitoringPeriod = options.EvictionMonitoringPeriod,
+                VolumeStatsPeriod = options.FsStatsPeriod,
             },
             sp.GetRequiredService<LinuxRuntimeService>(),
             new RegistryImageService(sp.GetRequiredService<IImageStore>(), sp.GetRequiredService<IImagePuller>(), options.RootDir,

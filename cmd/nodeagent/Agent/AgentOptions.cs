@@ -47,6 +47,12 @@ public sealed class AgentOptions
 
     public TimeSpan NetworkCheckFrequency { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary><c>--eviction-monitoring-period</c>: the eviction manager's period (kubelet: 10 s, fixed).</summary>
+    public TimeSpan EvictionMonitoringPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>--fs-stats-period</c>: how often disk usage (writable layers, logs, volumes) is measured.</summary>
+    public TimeSpan FsStatsPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
     public string? RegistryConfig { get; set; }
 
     public string LoggingFormat { get; set; } = "text";

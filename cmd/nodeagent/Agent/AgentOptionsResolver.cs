@@ -54,6 +54,9 @@ internal static class AgentOptionsResolver
         Bind(NetworkFlags.BridgeName, null, (o, v) => o.BridgeName = v),
         Bind(NetworkFlags.Mtu, null, (o, v) => o.NetworkMtu = v),
         Bind(NetworkFlags.CheckFrequency, null, (o, v) => o.NetworkCheckFrequency = Duration(NetworkFlags.CheckFrequency, v)),
+        Bind(KubeletFlags.LocalStorageCapacityIsolation, "localStorageCapacityIsolation", (o, v) => o.Kubelet.LocalStorageCapacityIsolation = v),
+        Bind(KubeletFlags.EvictionMonitoringPeriod, null, (o, v) => o.EvictionMonitoringPeriod = Duration(KubeletFlags.EvictionMonitoringPeriod, v)),
+        Bind(KubeletFlags.FsStatsPeriod, null, (o, v) => o.FsStatsPeriod = Duration(KubeletFlags.FsStatsPeriod, v)),
         Bind(AgentProxyOptions.DisableKubeProxy, null, (o, v) => o.DisableKubeProxy = v),
         Bind(AgentProxyOptions.KubeProxyArg, null, (o, v) => o.KubeProxyArgs = AgentProxyOptions.ParseArgs(v)),
         Bind(AgentImageOptions.RegistryConfig, null, (o, v) => o.RegistryConfig = v),
@@ -181,6 +184,8 @@ internal static class AgentOptionsResolver
         Check(o.CniConfDir.Length > 0 && !HasControl(o.CniConfDir), NetworkFlags.CniConfDir, o.CniConfDir, "is not a usable path");
         Check(o.CniBinDir.Length > 0 && !HasControl(o.CniBinDir), NetworkFlags.CniBinDir, o.CniBinDir, "is not a usable path list");
         Check(o.NetworkCheckFrequency > TimeSpan.Zero, NetworkFlags.CheckFrequency, $"{o.NetworkCheckFrequency}", "must be positive");
+        Check(o.EvictionMonitoringPeriod > TimeSpan.Zero, KubeletFlags.EvictionMonitoringPeriod, $"{o.EvictionMonitoringPeriod}", "must be positive");
+        Check(o.FsStatsPeriod > TimeSpan.Zero, KubeletFlags.FsStatsPeriod, $"{o.FsStatsPeriod}", "must be positive");
         Check(o.LoggingFormat is "text" or "json", KubeletFlags.LoggingFormat, o.LoggingFormat, "unsupported value: supported values: \"json\", \"text\"");
         Check(o.RootDir.Length > 0 && !HasControl(o.RootDir), CommonOptions.RootDir, o.RootDir, "is not a usable path");
         Check(k.SyncFrequency > TimeSpan.Zero, KubeletFlags.SyncFrequency, $"{k.SyncFrequency}", "must be positive");

@@ -4,6 +4,7 @@ using NodeAgent.Kubelet.Api;
 using NodeAgent.Kubelet.Node;
 using NodeAgent.Kubelet.Config;
 using NodeAgent.Kubelet.Events;
+using NodeAgent.Kubelet.Eviction;
 using NodeAgent.Kubelet.Images;
 using NodeAgent.Kubelet.Pods;
 using NodeAgent.Kubelet.Stats;
@@ -36,6 +37,8 @@ public sealed partial class KubeletHost
     private readonly HeapTrimmer _trimmer;
     private readonly IPodLister _pods;
     private readonly List<(string Name, Func<CancellationToken, Task> Run)> _apiLoops = [];
+    private readonly List<(string Name, Func<CancellationToken, Task> Run)> _loops = [];
+    private readonly IHostFiles _hostFiles;
     private NodeStatusReporter? _reporter;
 
     public KubeletHost(KubeletHostOptions options, IRuntimeService runtime, IImageService images, IHostFiles hostFiles,
@@ -45,8 +48,10 @@ public sealed partial class KubeletHost
         _supervisor = supervisor;
         var metrics = options.Metrics;
         // The stats documents read the images' filesystem through the plain service: a scrape is not a CRI call.
+        // One measurement of pods' volumes (walked in the background) for /stats/summary and the eviction manager.
+        var volumeUsage = new PodVolumeUsage(Path.Combine(options.RootDir, "pods"), time) { Period = options.VolumeStatsPeriod };
         Expositions = [.. metrics?.Expositions ?? [], .. options.Stats is { } stats
-            ? new IHttpExposition[] { new CadvisorExposition(stats), new ResourceMetricsExposition(stats), new SummaryExposition(stats, images, options.Node.Name, new PodVolumeUsage(Path.Combine(options.RootDir, "pods"), time)) }
+            ? new IHttpExposition[] { new CadvisorExposition(stats), new ResourceMetricsExposition(stats), new SummaryExposition(stats, images, options.Node.Name, volumeUsage) }
             : []];
         if (metrics is not null)
         {
@@ -98,7 +103,12 @@ public sealed partial class KubeletHost
         IPodEventRecorder events = _api is null ? localEvents : new ApiPodEvents(localEvents, _api.Events);
         var podsRoot = Path.Combine(options.RootDir, "pods");
         var apiVolumes = _api is null ? null : ApiVolumes.Create(podsRoot, _api.Connection, hostFiles, events, time, loggers, config.SyncFrequency);
-        var volumes = new PodVolumes(podsRoot, hostFiles, apiVolumes);
+        _hostFiles = hostFiles;
+        var volumes = new PodVolumes(podsRoot, hostFiles, apiVolumes)
+        {
+            EmptyDirs = new EmptyDirVolumes(podsRoot, hostFiles, () => AllocatableMemory(options), loggers.CreateLogger<EmptyDirVolumes>()),
+            Events = events,
+        };
         var statuses = new PodStatusManager();
         var starts = new PodStartTracker(time, metrics?.Pods);
         var dns = new PodDnsOptions { ClusterDns = config.ClusterDns, ClusterDomain = config.ClusterDomain, ResolvConf = config.ResolvConf };
@@ -143,6 +153,15 @@ public sealed partial class KubeletHost
             loggers.CreateLogger<PodDispatcher>(), _health);
         _pods = new PodStartAnnotatingLister(_dispatcher, starts);
         _router = new RuntimeEventRouter(runtime, _workers, loggers.CreateLogger<RuntimeEventRouter>());
+        if (options.Stats is { } podStats && config.LocalStorageCapacityIsolation)
+        {
+            var evictions = new EvictionManager(_dispatcher.ListPods, podStats, volumeUsage, _workers, events, time,
+                loggers.CreateLogger<EvictionManager>(), metrics?.Pods)
+            {
+                MonitoringPeriod = options.EvictionMonitoringPeriod,
+            };
+            _loops.Add(("eviction manager", evictions.RunAsync));
+        }
         if (apiVolumes is not null)
         {
             _apiLoops.Add(("volume refresh", apiVolumes.RunAsync));
@@ -239,7 +258,8 @@ public sealed partial class KubeletHost
                 loops.Add(_supervisor.RunAsync($"{s.Name} source", ct => s.RunAsync(_podConfig.Input, ct), stoppingToken));
             }
 
-            foreach (var (name, run) in _apiLoops)
+            MakePodsRootShared();
+            foreach (var (name, run) in _loops.Concat(_apiLoops))
             {
                 loops.Add(_supervisor.RunAsync(name, ct => _health.SuperviseAsync(name, run, ct), stoppingToken));
             }
@@ -263,6 +283,55 @@ public sealed partial class KubeletHost
         }
     }
 
+    /// <summary>kubelet's setupDataDirs MakeRShared of its root: here the pods' directory (the runtime's own
+    /// directories, container root filesystems among them, stay private), so volumes can propagate mounts.</summary>
+    private void MakePodsRootShared()
+    {
+        var podsRoot = Path.Combine(_options.RootDir, "pods");
+        try
+        {
+            Directory.CreateDirectory(podsRoot);
+            if (_hostFiles.MakeRShared(podsRoot))
+            {
+                LogMadeShared(podsRoot);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogSharedFailed(podsRoot, e.Message);
+        }
+    }
+
+    /// <summary>The node's allocatable memory (capacity less kube/system reserved, the memory.available hard
+    /// eviction threshold and hugepages), read once: the default size of a memory-backed emptyDir.</summary>
+    private long AllocatableMemory(KubeletHostOptions options)
+    {
+        if (_allocatableMemory is { } known)
+        {
+            return known;
+        }
+
+        var machine = (options.HostReadings ?? new NodeHostReadings(options.RootDir)).Machine();
+        var config = options.Config;
+        long reserved = 0, threshold = 0;
+        try
+        {
+            reserved = NodeFlagValues.ReservedAmounts("kubeReserved/systemReserved", config.KubeReserved, config.SystemReserved).GetValueOrDefault("memory");
+            threshold = NodeFlagValues.Thresholds("evictionHard", config.EvictionHard)
+                .FirstOrDefault(t => t.Signal == EvictionThreshold.MemoryAvailable)?.Of(machine.MemoryBytes) ?? 0;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            // Checked when the options were read; a value that got past that reserves nothing here.
+        }
+
+        var value = Math.Max(0, machine.MemoryBytes - reserved - threshold - machine.HugePages.Values.Sum());
+        _allocatableMemory = value;
+        return value;
+    }
+
+    private long? _allocatableMemory;
+
     private string Describe(IPodSource s) => s.Name switch
     {
         PodSourceNames.File => $"file {_options.Config.StaticPodPath}",
@@ -272,6 +341,12 @@ public sealed partial class KubeletHost
 
     [LoggerMessage(Level = LogLevel.Information, Message = "kubelet starting: node {Node} ({Address}), sources: {Sources}, max pods {MaxPods}")]
     private partial void LogStarting(string node, string address, string sources, int maxPods);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pods directory {Directory} made a shared mount (rshared), as kubelet's root")]
+    private partial void LogMadeShared(string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pods directory {Directory} could not be made a shared mount (mount propagation of volumes will not work): {Error}")]
+    private partial void LogSharedFailed(string directory, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "kubelet stopped; {Count} pod worker(s) left their pods running")]
     private partial void LogStopped(int count);

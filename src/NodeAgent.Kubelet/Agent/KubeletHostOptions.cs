@@ -46,4 +46,10 @@ public sealed record KubeletHostOptions
     /// <summary>The runtime's stats for <c>/metrics/cadvisor</c>, <c>/metrics/resource</c> and <c>/stats/summary</c>;
     /// null: those documents are not served.</summary>
     public IRuntimeStats? Stats { get; init; }
+
+    /// <summary>The eviction manager's period (kubelet's evictionMonitoringPeriod, 10 s).</summary>
+    public TimeSpan EvictionMonitoringPeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How old pod volumes' measured usage may get before it is walked again (kubelet: 1 minute).</summary>
+    public TimeSpan VolumeStatsPeriod { get; init; } = TimeSpan.FromMinutes(1);
 }

@@ -35,7 +35,7 @@ internal static class ContainerValidator
 
         ValidatePorts(errors, path, c.Ports);
         ValidateEnv(errors, path, c.Env);
-        ValidateMounts(errors, path, c.VolumeMounts, volumes);
+        ValidateMounts(errors, path, c.VolumeMounts, volumes, c.SecurityContext?.Privileged == true);
         if (c.SecurityContext is { } sc)
         {
             ValidationRules.UserId(errors, $"{path}.securityContext.runAsUser", sc.RunAsUser);
@@ -150,7 +150,7 @@ internal static class ContainerValidator
         }
     }
 
-    private static void ValidateMounts(FieldErrorList errors, string path, IList<V1VolumeMount>? mounts, IReadOnlySet<string> volumes)
+    private static void ValidateMounts(FieldErrorList errors, string path, IList<V1VolumeMount>? mounts, IReadOnlySet<string> volumes, bool privileged)
     {
         var i = 0;
         var mountPaths = new HashSet<string>(StringComparer.Ordinal);
@@ -196,6 +196,10 @@ internal static class ContainerValidator
             }
 
             ValidationRules.Enum(errors, $"{mountPath}.mountPropagation", m.MountPropagation, "Bidirectional", "HostToContainer", "None");
+            if (m.MountPropagation == "Bidirectional" && !privileged)
+            {
+                errors.Forbidden($"{mountPath}.mountPropagation", Pods.MountPropagations.BidirectionalNeedsPrivileged);
+            }
         }
     }
 

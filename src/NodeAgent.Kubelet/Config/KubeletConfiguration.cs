@@ -56,6 +56,10 @@ public sealed class KubeletConfiguration
     /// <summary>Register the Node with the API server (else the Node must exist).</summary>
     public bool RegisterNode { get; set; } = true;
 
+    /// <summary>kubelet's localStorageCapacityIsolation: emptyDir sizeLimit and ephemeral-storage limits enforced by
+    /// evicting the pod (the eviction manager).</summary>
+    public bool LocalStorageCapacityIsolation { get; set; } = true;
+
     /// <summary>Taints the Node is registered with.</summary>
     public List<V1Taint> RegisterWithTaints { get; set; } = [];
 
@@ -188,6 +192,7 @@ public sealed class KubeletConfiguration
                 case "syncFrequency": c.SyncFrequency = reader.Duration(root, p.Name); break;
                 case "nodeStatusUpdateFrequency": c.NodeStatusUpdateFrequency = reader.Duration(root, p.Name); break;
                 case "registerNode": c.RegisterNode = reader.Bool(root, p.Name); break;
+                case "localStorageCapacityIsolation": c.LocalStorageCapacityIsolation = reader.Bool(root, p.Name); break;
                 case "registerWithTaints": c.RegisterWithTaints = reader.Taints(root, p.Name); break;
                 case "kubeAPIQPS": c.KubeApiQps = reader.Int(root, p.Name, 1, 100_000); break;
                 case "kubeAPIBurst": c.KubeApiBurst = reader.Int(root, p.Name, 1, 100_000); break;

@@ -41,6 +41,13 @@ public sealed partial class OrphanPodKiller(
         }
 
         await Task.WhenAll(orphans.Select(s => KillAsync(s, cancellationToken)));
+        // kubelet's cleanupOrphanedPodDirs: what an agent that stopped left of pods that are gone (a memory-backed
+        // emptyDir still mounted, its directories) goes too, mounts first.
+        foreach (var error in volumes?.RemoveOrphans(wantedUids) ?? [])
+        {
+            LogDirectoryFailed(error);
+        }
+
         health?.Forget(LoopName);
     }
 
@@ -74,6 +81,9 @@ public sealed partial class OrphanPodKiller(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pod {Name}_{Namespace}({Uid}) is no longer wanted by any source: stopping it")]
     private partial void LogOrphan(string name, string @namespace, string uid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "orphaned pod directory not removed: {Error}")]
+    private partial void LogDirectoryFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pod {Name}_{Namespace}({Uid}): stopped and removed")]
     private partial void LogRemoved(string name, string @namespace, string uid);

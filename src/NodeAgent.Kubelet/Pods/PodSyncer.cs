@@ -220,11 +220,19 @@ public sealed partial class PodSyncer(
     /// stopped the one way containers stop (preStop, then the grace period) and none is started again. Its sandbox,
     /// volumes and logs stay until the pod is removed.
     /// </summary>
-    public async Task<PodSyncResult> StopForDeadlineAsync(V1Pod pod, CancellationToken cancellationToken)
+    public Task<PodSyncResult> StopForDeadlineAsync(V1Pod pod, CancellationToken cancellationToken) =>
+        StopForFailureAsync(pod, new PodFailure("DeadlineExceeded", DeadlineMessage), GracePeriod(pod), cancellationToken);
+
+    /// <summary>
+    /// The pod failed as a whole (past its deadline, evicted): every running container is stopped the one way
+    /// containers stop, within <paramref name="grace"/>, none is started again, and the status carries
+    /// <paramref name="failure"/>.
+    /// </summary>
+    public async Task<PodSyncResult> StopForFailureAsync(V1Pod pod, PodFailure failure, TimeSpan grace, CancellationToken cancellationToken)
     {
         var running = View(pod).Containers.Where(c => c.State == ContainerState.Running).ToList();
-        await StopInOrderAsync(pod, running, GracePeriod(pod), cancellationToken);
-        return new PodSyncResult(new Dictionary<string, ContainerWaiting>(), null) { Failure = new PodFailure("DeadlineExceeded", DeadlineMessage) };
+        await StopInOrderAsync(pod, running, grace, cancellationToken);
+        return new PodSyncResult(new Dictionary<string, ContainerWaiting>(), null) { Failure = failure };
     }
 
     /// <summary>How long the pod may still run before its <c>activeDeadlineSeconds</c> (null: no deadline or not yet

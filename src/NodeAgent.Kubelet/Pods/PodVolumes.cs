@@ -19,10 +19,33 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host, ApiVolumes? api
     /// <summary>The API-backed volumes; null on a node without an API server.</summary>
     public ApiVolumes? Api => api;
 
-    /// <summary>Sets up the pod's API-backed volumes (nothing without an API server: containers then fail naming them).</summary>
+    /// <summary>kubelet's emptyDir plugin (memory media, fsGroup); null: plain directories made when a container mounts them.</summary>
+    public EmptyDirVolumes? EmptyDirs { get; init; }
+
+    /// <summary>Where a volume that fails to set up is reported (<c>FailedMount</c>); null: only the sync error.</summary>
+    public IPodEventRecorder? Events { get; init; }
+
+    /// <summary>Sets up the pod's emptyDir volumes and its API-backed ones (those need an API server: without one
+    /// containers fail naming them).</summary>
     /// <exception cref="VolumeException">A volume never set up could not be ("unmounted volumes=[v]: …").</exception>
-    public Task SetUpAsync(V1Pod pod, CancellationToken cancellationToken) =>
-        api is null ? Task.CompletedTask : api.SetUpAsync(pod, cancellationToken);
+    public async Task SetUpAsync(V1Pod pod, CancellationToken cancellationToken)
+    {
+        if (EmptyDirs?.SetUp(pod) is { Count: > 0 } failed)
+        {
+            var messages = failed.Select(f => $"MountVolume.SetUp failed for volume \"{f.Volume}\" : {f.Error}").ToList();
+            foreach (var message in messages)
+            {
+                Events?.Record(pod, "Warning", "FailedMount", message);
+            }
+
+            throw new VolumeException($"unmounted volumes=[{string.Join(' ', failed.Select(f => f.Volume))}]: {string.Join("; ", messages)}");
+        }
+
+        if (api is not null)
+        {
+            await api.SetUpAsync(pod, cancellationToken);
+        }
+    }
 
     public string PodDirectory(string uid) => Path.Combine(podsRoot, uid);
 
@@ -49,7 +72,12 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host, ApiVolumes? api
 
             // The subPath is resolved by the runtime, beneath the volume, when it creates the container: the volume's
             // content is the containers' to write, so resolving (or creating) it here would follow their symlinks.
-            mounts.Add(new VolumeMount(source, m.MountPath, readOnly) { SubPath = subPath, Name = m.Name });
+            mounts.Add(new VolumeMount(source, m.MountPath, readOnly)
+            {
+                SubPath = subPath,
+                Name = m.Name,
+                Propagation = MountPropagations.For(m, container),
+            });
         }
 
         return mounts;
@@ -67,19 +95,66 @@ public sealed class PodVolumes(string podsRoot, IHostFiles host, ApiVolumes? api
         }
 
         api?.TearDown(uid);
+        EmptyDirs?.Forget(uid);
 
         var dir = PodDirectory(uid);
         if (Directory.Exists(dir))
         {
+            // Memory-backed emptyDirs, and anything a container's Bidirectional mount left below the pod: unmounted
+            // first, so the removal never empties another filesystem.
+            if (EmptyDirs is not null)
+            {
+                host.UnmountAllUnder(dir);
+            }
+
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>kubelet's cleanupOrphanedPodDirs: the directories of pods no source wants (left by an agent that
+    /// stopped before removing them) are removed, their mounts first. One that fails is reported and left.</summary>
+    /// <returns>The failures, what and why.</returns>
+    public List<string> RemoveOrphans(IReadOnlySet<string> wantedUids)
+    {
+        var errors = new List<string>();
+        if (!Directory.Exists(podsRoot))
+        {
+            return errors;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(podsRoot))
+        {
+            var uid = Path.GetFileName(dir);
+            if (wantedUids.Contains(uid) || !PodPaths.IsPathComponent(uid) || new FileInfo(dir).LinkTarget is not null)
+            {
+                continue;
+            }
+
+            try
+            {
+                Remove(uid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                errors.Add($"pod directory {dir}: {e.Message}");
+            }
+        }
+
+        return errors;
     }
 
     private string Source(V1Pod pod, V1Volume volume)
     {
         if (volume.EmptyDir is not null)
         {
-            var dir = Path.Combine(PodDirectory(pod.Metadata.Uid), "volumes", "kubernetes.io~empty-dir", volume.Name);
+            if (EmptyDirs is { } emptyDirs)
+            {
+                return emptyDirs.IsSetUp(pod.Metadata.Uid, volume.Name)
+                    ? emptyDirs.DirectoryOf(pod.Metadata.Uid, volume.Name)
+                    : throw new ContainerConfigException($"volume {volume.Name}: not set up yet");
+            }
+
+            var dir = Path.Combine(PodDirectory(pod.Metadata.Uid), "volumes", EmptyDirVolumes.PluginDirectory, volume.Name);
             Directory.CreateDirectory(dir);
             return dir;
         }

@@ -28,7 +28,7 @@ public sealed partial class PodWorkers(
     TimeProvider time,
     ILogger<PodWorkers> logger,
     IPodEventRecorder? events = null,
-    LoopHealth? health = null) : IAsyncDisposable
+    LoopHealth? health = null) : IAsyncDisposable, Eviction.IPodEvictor
 {
     private readonly ConcurrentDictionary<string, Worker> _workers = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -106,6 +106,28 @@ public sealed partial class PodWorkers(
             }
 
             worker.Signal();
+        }
+    }
+
+    /// <summary>
+    /// kubelet's TerminatePodAbnormally for an eviction: the pod's containers are stopped within
+    /// <paramref name="grace"/> and never started again; its status stays phase Failed with the failure's reason and
+    /// message until the pod is removed (its sandbox and volumes stay until then, as kubelet's).
+    /// </summary>
+    /// <returns>False when the pod has no worker, is terminating, or has failed already.</returns>
+    public bool Evict(string uid, PodFailure failure, TimeSpan grace)
+    {
+        lock (_lock)
+        {
+            if (!_workers.TryGetValue(uid, out var worker) || worker.Terminating || worker.Failure is not null)
+            {
+                return false;
+            }
+
+            worker.Failure = failure;
+            worker.FailureGrace = grace;
+            worker.Signal();
+            return true;
         }
     }
 
@@ -191,7 +213,9 @@ public sealed partial class PodWorkers(
         PodSyncResult result;
         try
         {
-            result = PodSyncer.DeadlineLeft(pod, worker.StartTime, time.GetUtcNow().UtcDateTime) <= TimeSpan.Zero
+            result = worker.Failure is { } failure
+                ? await syncer.StopForFailureAsync(pod, failure, worker.FailureGrace, token)
+                : PodSyncer.DeadlineLeft(pod, worker.StartTime, time.GetUtcNow().UtcDateTime) <= TimeSpan.Zero
                 ? await syncer.StopForDeadlineAsync(pod, token)
                 : await syncer.SyncAsync(pod, token);
         }
@@ -300,6 +324,7 @@ public sealed partial class PodWorkers(
                 worker.Terminating = false;
                 worker.Desired = again;
                 worker.StartTime = null;
+                worker.Failure = null;
                 worker.Synced = false;
                 Metrics?.PodRestarted(IsStatic(again));
                 Starts?.Seen(again);
@@ -392,6 +417,11 @@ public sealed partial class PodWorkers(
         public TimeSpan Grace { get; set; }
 
         public DateTime? StartTime { get; set; }
+
+        /// <summary>The pod failed as a whole (evicted): it is only stopped from now on.</summary>
+        public volatile PodFailure? Failure;
+
+        public TimeSpan FailureGrace { get; set; }
 
         public Task Loop { get; set; } = Task.CompletedTask;
 

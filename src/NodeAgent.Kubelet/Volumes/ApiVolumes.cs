@@ -290,9 +290,17 @@ public sealed partial class ApiVolumes(
             LogTmpfsMounted(PodPaths.FullName(pod), volume.Name, dir);
         }
 
-        if (AtomicWriter.Write(dir, payload, volume.Name, host, FsGroup(pod)))
+        var fsGroup = FsGroup(pod);
+        if (AtomicWriter.Write(dir, payload, volume.Name, host, fsGroup))
         {
             LogWritten(PodPaths.FullName(pod), volume.Name, payload.Count);
+        }
+
+        if (fsGroup is { } gid)
+        {
+            // kubelet's SetVolumeOwnership after the writer (no fsGroupChangePolicy for these plugins): the volume's
+            // root and everything in it, read-only bits.
+            host.SetVolumeOwnership(dir, gid, readOnly: true, onRootMismatch: false);
         }
     }
 

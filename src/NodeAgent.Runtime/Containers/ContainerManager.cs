@@ -40,7 +40,9 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
                 }
             });
 
-            // First, before any slow work: a subPath that cannot be prepared is a configuration error.
+            // First, before any slow work: a propagating mount whose source cannot propagate, or a subPath that cannot
+            // be prepared, is a configuration error.
+            MountPropagationCheck.Ensure(config.Mounts);
             var mounts = SubPathMounts.Prepare(dir, config, undo);
 
             var lowers = await snapshotter.EnsureLayersAsync(image, cancellationToken);

@@ -103,6 +103,7 @@ public static class ContainerSpecBuilder
             },
             Namespaces = namespaces,
             Mounts = DefaultMounts(sandbox, config),
+            RootPropagation = MountPropagationCheck.RootPropagation(config.Mounts),
             MaskedPaths = security.Privileged ? [] : [.. MaskedPaths],
             ReadonlyPaths = security.Privileged ? [] : [.. ReadonlyPaths],
             CgroupProcsFiles = [.. input.CgroupProcsFiles],
@@ -142,7 +143,9 @@ public static class ContainerSpecBuilder
                 Destination = m.ContainerPath,
                 Type = "bind",
                 Source = m.HostPath,
-                Options = m.ReadOnly ? ["rbind", "ro"] : ["rbind"],
+                Options = m.ReadOnly
+                    ? ["rbind", "ro", MountPropagationCheck.Option(m.Propagation)]
+                    : ["rbind", MountPropagationCheck.Option(m.Propagation)],
             });
         }
 
