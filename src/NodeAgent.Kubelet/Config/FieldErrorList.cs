@@ -19,7 +19,5 @@ internal sealed class FieldErrorList : List<(string Field, string Reason)>
 
     public void Duplicate(string field, string value) => Add((field, $"Duplicate value: {ValueText.Quote(value)}"));
 
-    public void Forbidden(string field, string detail) => Add((field, $"Forbidden: {detail}"));
-
     public void NotFound(string field, string value) => Add((field, $"Not found: {ValueText.Quote(value)}"));
 }
