@@ -36,7 +36,9 @@ internal static class KubeletFlags
     public static readonly Option<string> SystemReserved = new("--system-reserved") { Description = "Resources reserved for the system's daemons, as --kube-reserved", DefaultValueFactory = _ => "" };
     public static readonly Option<string> EvictionHard = new("--eviction-hard") { Description = "Hard eviction thresholds, as 'memory.available<100Mi,nodefs.available<10%' (kubelet's defaults when not set)", DefaultValueFactory = _ => "" };
 
+    public static readonly Option<bool> SeccompDefault = new("--seccomp-default") { Description = "Run containers that set no seccompProfile with the runtime's default profile (RuntimeDefault) instead of Unconfined", DefaultValueFactory = _ => Defaults.SeccompDefault };
+
     public static readonly Option<string> SyncFrequency = new("--sync-frequency") { Description = "How often configMap, secret, projected and downwardAPI volumes are written again from the API server", DefaultValueFactory = _ => "1m" };
 
-    public static IEnumerable<Option> All => [.. KubeletApiFlags.All, SyncFrequency, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
+    public static IEnumerable<Option> All => [.. KubeletApiFlags.All, SyncFrequency, SeccompDefault, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
 }

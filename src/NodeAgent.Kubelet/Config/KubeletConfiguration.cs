@@ -53,6 +53,9 @@ public sealed class KubeletConfiguration
     /// <summary>Register the Node with the API server (else the Node must exist).</summary>
     public bool RegisterNode { get; set; } = true;
 
+    /// <summary><c>seccompDefault</c>: RuntimeDefault instead of Unconfined for containers that set no seccompProfile.</summary>
+    public bool SeccompDefault { get; set; }
+
     /// <summary>Taints the Node is registered with.</summary>
     public List<V1Taint> RegisterWithTaints { get; set; } = [];
 
@@ -184,6 +187,7 @@ public sealed class KubeletConfiguration
                 case "syncFrequency": c.SyncFrequency = reader.Duration(root, p.Name); break;
                 case "nodeStatusUpdateFrequency": c.NodeStatusUpdateFrequency = reader.Duration(root, p.Name); break;
                 case "registerNode": c.RegisterNode = reader.Bool(root, p.Name); break;
+                case "seccompDefault": c.SeccompDefault = reader.Bool(root, p.Name); break;
                 case "registerWithTaints": c.RegisterWithTaints = reader.Taints(root, p.Name); break;
                 case "kubeAPIQPS": c.KubeApiQps = reader.Int(root, p.Name, 1, 100_000); break;
                 case "kubeAPIBurst": c.KubeApiBurst = reader.Int(root, p.Name, 1, 100_000); break;
