@@ -136,7 +136,7 @@ public sealed class SeccompAgentTests : AgentNodeTest
         var missing = Path.Combine(Node.Rt.Root, "seccomp", "profiles", "missing.json");
         var pod = await agent.WaitPodAsync("missing-node1", p => p.Status.ContainerStatuses?.SingleOrDefault()?.State?.Waiting?.Reason == "CreateContainerError");
         var waiting = pod.Status.ContainerStatuses.Single().State.Waiting;
-        Assert.Matches("^failed to generate container \"[0-9a-f]{32}\" spec: ", waiting.Message);
+        Assert.Matches("^failed to generate container \"[0-9a-f]+\" spec: ", waiting.Message);
         Assert.EndsWith($" spec: failed to generate spec: cannot load seccomp profile \"{missing}\": open {missing}: no such file or directory", waiting.Message);
         Assert.Equal("Pending", pod.Status.Phase);
         var failed = await agent.WaitForEventAsync("missing-node1", "Failed");
