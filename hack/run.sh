@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 
-pkgs=(busybox-static skopeo umoci zlib1g-dev iproute2 iptables)
+pkgs=(busybox-static skopeo umoci zlib1g-dev iproute2 iptables libseccomp2)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 command -v clang >/dev/null || command -v clang-14 >/dev/null || missing+=(clang)

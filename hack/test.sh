@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-need=(busybox-static bsdutils runc skopeo umoci iproute2 iptables zlib1g-dev containernetworking-plugins iperf3 docker-registry apache2-utils attr prometheus)
+need=(busybox-static bsdutils runc skopeo umoci iproute2 iptables zlib1g-dev containernetworking-plugins iperf3 docker-registry apache2-utils attr prometheus libseccomp2)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # Native AOT (the shim and the CLI) links with clang.

@@ -24,6 +24,7 @@ internal static class ExecProcess
             FileDescriptors.SetCloseOnExec(syncFd, true);
             FileDescriptors.SetCloseOnExec(initPidFd, true);
             var spec = Bundle.LoadSpec(bundle);
+            var seccomp = SeccompStage.Load(bundle, spec); // the init's filter, read before joining its mount namespace
             var exec = ReadExecSpec(specFd); // the runtime writes it once it has moved us into the container's cgroups
 
             var lastCap = Capabilities.LastCap();
@@ -38,7 +39,7 @@ internal static class ExecProcess
                 OpenTerminal(exec);
             }
 
-            return ProcessImage.Replace(spec, exec.Args, MergeEnvironment(spec.Process.Env, exec.Env), lastCap, syncFd);
+            return ProcessImage.Replace(spec, exec.Args, MergeEnvironment(spec.Process.Env, exec.Env), lastCap, seccomp, syncFd);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException or JsonException)
         {

@@ -40,4 +40,8 @@ public sealed class ContainerSpec
     public bool ReadonlyRootfs { get; set; }
 
     public LogSpec? Log { get; set; }
+
+    /// <summary>The compiled seccomp filter (<c>struct sock_filter</c>s) in a file of the bundle, installed by the init
+    /// and by every exec just before they exec; null when the container is unconfined.</summary>
+    public string? SeccompFilter { get; set; }
 }

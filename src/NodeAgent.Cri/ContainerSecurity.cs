@@ -24,4 +24,7 @@ public sealed record ContainerSecurity
     public bool NoNewPrivileges { get; init; }
 
     public bool ReadOnlyRootFilesystem { get; init; }
+
+    /// <summary>The CRI's <c>SecurityProfile</c> for seccomp; privileged containers are never filtered.</summary>
+    public SeccompProfile Seccomp { get; init; } = SeccompProfile.Unconfined;
 }

@@ -15,6 +15,7 @@ internal static class ContainerInit
         {
             FileDescriptors.SetCloseOnExec(syncFd, true);
             var spec = Bundle.LoadSpec(bundle);
+            var seccomp = SeccompStage.Load(bundle, spec);
             foreach (var procs in spec.CgroupProcsFiles)
             {
                 ProcessControl.JoinCgroup(procs);
@@ -30,7 +31,7 @@ internal static class ContainerInit
             }
 
             Directory.CreateDirectory(spec.Process.Cwd);
-            return ProcessImage.Replace(spec, spec.Process.Args, spec.Process.Env, lastCap, syncFd);
+            return ProcessImage.Replace(spec, spec.Process.Args, spec.Process.Env, lastCap, seccomp, syncFd);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException)
         {

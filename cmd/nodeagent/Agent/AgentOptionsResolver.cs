@@ -37,6 +37,7 @@ internal static class AgentOptionsResolver
         Bind(KubeletFlags.SyncFrequency, "syncFrequency", (o, v) => o.Kubelet.SyncFrequency = Duration(KubeletFlags.SyncFrequency, v)),
         Bind(KubeletFlags.NodeLabels, null, (o, v) => o.NodeLabels = NodeFlagValues.ParseLabels(v)),
         Bind(KubeletFlags.RegisterNode, "registerNode", (o, v) => o.Kubelet.RegisterNode = v),
+        Bind(KubeletFlags.SeccompDefault, "seccompDefault", (o, v) => o.Kubelet.SeccompDefault = v),
         Bind(KubeletFlags.RegisterWithTaints, "registerWithTaints", (o, v) => o.Kubelet.RegisterWithTaints = NodeFlagValues.ParseTaints(v)),
         Bind(KubeletFlags.NodeStatusUpdateFrequency, "nodeStatusUpdateFrequency", (o, v) => o.Kubelet.NodeStatusUpdateFrequency = Duration(KubeletFlags.NodeStatusUpdateFrequency, v)),
         Bind(KubeletFlags.KubeApiQps, "kubeAPIQPS", (o, v) => o.Kubelet.KubeApiQps = v),

@@ -36,6 +36,8 @@ internal static class KubeletFlags
     public static readonly Option<string> SystemReserved = new("--system-reserved") { Description = "Resources reserved for the system's daemons, as --kube-reserved", DefaultValueFactory = _ => "" };
     public static readonly Option<string> EvictionHard = new("--eviction-hard") { Description = "Hard eviction thresholds, as 'memory.available<100Mi,nodefs.available<10%' (kubelet's defaults when not set)", DefaultValueFactory = _ => "" };
 
+    public static readonly Option<bool> SeccompDefault = new("--seccomp-default") { Description = "Run containers that set no seccompProfile with the runtime's default profile (RuntimeDefault) instead of Unconfined", DefaultValueFactory = _ => Defaults.SeccompDefault };
+
     public static readonly Option<string[]> AllowedUnsafeSysctls = new("--allowed-unsafe-sysctls") { Description = "Comma-separated unsafe sysctls or sysctl patterns (ending in *) pods may set besides the safe ones; each must be namespaced (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*)", AllowMultipleArgumentsPerToken = true };
 
     public static readonly Option<string> SyncFrequency = new("--sync-frequency") { Description = "How often configMap, secret, projected and downwardAPI volumes are written again from the API server", DefaultValueFactory = _ => "1m" };
@@ -44,5 +46,5 @@ internal static class KubeletFlags
     public static readonly Option<string> EvictionMonitoringPeriod = new("--eviction-monitoring-period") { Description = "How often the eviction manager checks local storage against emptyDir sizeLimit and ephemeral-storage limits (kubelet's fixed 10s; not a kubelet flag)", DefaultValueFactory = _ => "10s" };
     public static readonly Option<string> FsStatsPeriod = new("--fs-stats-period") { Description = "How often writable layers, container logs and pod volumes are measured (du) in the background, for stats and evictions (cAdvisor's about 1m; not a kubelet flag)", DefaultValueFactory = _ => "1m" };
 
-    public static IEnumerable<Option> All => [LocalStorageCapacityIsolation, EvictionMonitoringPeriod, FsStatsPeriod, .. KubeletApiFlags.All, SyncFrequency, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, AllowedUnsafeSysctls, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
+    public static IEnumerable<Option> All => [LocalStorageCapacityIsolation, EvictionMonitoringPeriod, FsStatsPeriod, .. KubeletApiFlags.All, SyncFrequency, SeccompDefault, NodeLabels, RegisterNode, RegisterWithTaints, NodeStatusUpdateFrequency, KubeApiQps, KubeApiBurst, KubeReserved, SystemReserved, EvictionHard, AllowedUnsafeSysctls, Config, KubeConfig, PodManifestPath, ManifestUrl, ManifestUrlHeader, HostnameOverride, NodeIp, MaxPods, ReadOnlyPort, Address, FileCheckFrequency, HttpCheckFrequency, LoggingFormat];
 }

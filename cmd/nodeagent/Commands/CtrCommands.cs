@@ -62,12 +62,14 @@ internal static class CtrCommands
         var rm = new Option<bool>("--rm") { Description = "Remove the container when it exits" };
         var detach = new Option<bool>("--detach", "-d") { Description = "Run in the background and print the container ID" };
         var name = new Option<string?>("--name") { Description = "Container name" };
+        var seccomp = new Option<bool>("--seccomp") { Description = "Run under the runtime's default seccomp profile (RuntimeDefault), as containerd's ctr --seccomp" };
         var image = new Argument<string>("IMAGE") { Description = "Image reference" };
         var command = new Argument<string[]>("COMMAND") { Arity = ArgumentArity.ZeroOrMore, Description = "Command and arguments (replace the image CMD)" };
         var cmd = new Command("run", "Create and start a container; attached runs exit with the container's exit code");
         cmd.Options.Add(rm);
         cmd.Options.Add(detach);
         cmd.Options.Add(name);
+        cmd.Options.Add(seccomp);
         cmd.Arguments.Add(image);
         cmd.Arguments.Add(command);
         cmd.SetAction((pr, ct) => CliErrors.RunAsync(async () =>
@@ -107,6 +109,7 @@ internal static class CtrCommands
                     Args = args.Length > 0 ? args : null,
                     LogPath = $"{containerName}/0.log",
                     Labels = labels,
+                    Security = new ContainerSecurity { Seccomp = pr.GetValue(seccomp) ? SeccompProfile.RuntimeDefault : SeccompProfile.Unconfined },
                 }, ct);
                 await runtime.StartContainerAsync(id, ct);
             }

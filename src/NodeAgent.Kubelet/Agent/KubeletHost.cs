@@ -121,6 +121,7 @@ public sealed partial class KubeletHost
             })
         {
             HostIp = () => node.Address,
+            Seccomp = new SeccompProfiles(Path.Combine(options.RootDir, "seccomp"), config.SeccompDefault),
             Volumes = volumes,
             Starts = starts,
             Metrics = metrics?.Pods,

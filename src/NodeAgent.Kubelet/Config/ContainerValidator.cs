@@ -41,6 +41,7 @@ internal static class ContainerValidator
             ValidationRules.UserId(errors, $"{path}.securityContext.runAsUser", sc.RunAsUser);
             ValidationRules.UserId(errors, $"{path}.securityContext.runAsGroup", sc.RunAsGroup);
             ValidateSecurityContext(errors, $"{path}.securityContext", sc, hostUsers);
+            SeccompProfileValidator.Validate(errors, $"{path}.securityContext.seccompProfile", sc.SeccompProfile);
         }
 
         ValidateProbe(errors, $"{path}.livenessProbe", c.LivenessProbe);

@@ -59,6 +59,8 @@ public sealed class KubeletConfiguration
     /// <summary>kubelet's localStorageCapacityIsolation: emptyDir sizeLimit and ephemeral-storage limits enforced by
     /// evicting the pod (the eviction manager).</summary>
     public bool LocalStorageCapacityIsolation { get; set; } = true;
+    /// <summary><c>seccompDefault</c>: RuntimeDefault instead of Unconfined for containers that set no seccompProfile.</summary>
+    public bool SeccompDefault { get; set; }
 
     /// <summary>Taints the Node is registered with.</summary>
     public List<V1Taint> RegisterWithTaints { get; set; } = [];
@@ -193,6 +195,7 @@ public sealed class KubeletConfiguration
                 case "nodeStatusUpdateFrequency": c.NodeStatusUpdateFrequency = reader.Duration(root, p.Name); break;
                 case "registerNode": c.RegisterNode = reader.Bool(root, p.Name); break;
                 case "localStorageCapacityIsolation": c.LocalStorageCapacityIsolation = reader.Bool(root, p.Name); break;
+                case "seccompDefault": c.SeccompDefault = reader.Bool(root, p.Name); break;
                 case "registerWithTaints": c.RegisterWithTaints = reader.Taints(root, p.Name); break;
                 case "kubeAPIQPS": c.KubeApiQps = reader.Int(root, p.Name, 1, 100_000); break;
                 case "kubeAPIBurst": c.KubeApiBurst = reader.Int(root, p.Name, 1, 100_000); break;

@@ -174,6 +174,7 @@ public static class PodValidator
         ValidationRules.UserId(errors, "spec.securityContext.runAsUser", sc.RunAsUser);
         ValidationRules.UserId(errors, "spec.securityContext.runAsGroup", sc.RunAsGroup);
         ValidationRules.UserId(errors, "spec.securityContext.fsGroup", sc.FsGroup);
+        SeccompProfileValidator.Validate(errors, "spec.securityContext.seccompProfile", sc.SeccompProfile);
         var i = 0;
         foreach (var g in sc.SupplementalGroups ?? [])
         {

@@ -48,6 +48,9 @@ public sealed partial class PodSyncer(
     /// <summary>The node's address, for the downward API's status.hostIP.</summary>
     public Func<string?> HostIp { get; set; } = () => null;
 
+    /// <summary>Seccomp profiles by kubelet's rules (<c>--seccomp-default</c>, <c>&lt;root-dir&gt;/seccomp</c>); none: Unconfined.</summary>
+    public SeccompProfiles? Seccomp { get; set; }
+
     // Without an image manager (no registry puller), only images already in the store can run.
     private readonly IImageManager _imageManager = imageManager ?? new ImageManager(images, events, time, canPull: false);
 
@@ -363,7 +366,8 @@ public sealed partial class PodSyncer(
             }
 
             IReadOnlyList<VolumeMount> mounts = [.. Volumes?.MountsFor(pod, container) ?? [], .. TerminationMessages?.MountFor(pod, container, attempt) ?? []];
-            id = await runtime.CreateContainerAsync(sandboxId, ContainerConfigFactory.Create(pod, container, attempt, env, mounts), cancellationToken);
+            var config = ContainerConfigFactory.Create(pod, container, attempt, env, mounts);
+            id = await runtime.CreateContainerAsync(sandboxId, Seccomp?.Apply(pod, container, config) ?? config, cancellationToken);
         }
         catch (ContainerConfigException ex)
         {

@@ -3,6 +3,7 @@ using NodeAgent.Images;
 using NodeAgent.Linux;
 using NodeAgent.Cri;
 using NodeAgent.Runtime.Persistence;
+using NodeAgent.Runtime.Seccomp;
 using NodeAgent.Runtime.Supervision;
 
 namespace NodeAgent.Runtime.Containers;
@@ -16,6 +17,9 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
     // container.json never changes after creation: parse each once. Listing still reads the directory, so containers
     // made by another process on the same root appear, and removed ones disappear.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ContainerRecord> _records = new();
+
+    // Seccomp programs compiled once per profile content and capability set (Localhost profiles under <root>/seccomp).
+    private readonly SeccompFilters _seccomp = new(Path.Combine(options.RootDir, "seccomp"));
 
     public async Task<ContainerRecord> CreateAsync(SandboxRecord sandbox, ContainerConfig config, CancellationToken cancellationToken)
     {
@@ -66,6 +70,7 @@ public sealed class ContainerManager(RuntimePaths paths, RuntimeOptions options,
 
             var spec = ContainerSpecBuilder.Build(new ContainerSpecBuilder.Inputs(
                 id, rootfs, image.Config, config with { Mounts = mounts }, sandbox, procs, logPath, options.ContainerLogMaxSizeBytes, options.ContainerLogMaxFiles));
+            spec.SeccompFilter = _seccomp.Write(id, dir, config.Security, spec.Process.Capabilities);
             Bundle.WriteSpec(dir, spec);
 
             var record = new ContainerRecord

@@ -39,6 +39,7 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { "nodeStatusUpdateFrequency", "nodeStatusUpdateFrequency: 20s", ["--node-status-update-frequency", "4s"], o => $"{o.Kubelet.NodeStatusUpdateFrequency}", "00:00:20", "00:00:04", "00:00:10" },
         { "registerNode", "registerNode: false", ["--register-node", "true"], o => $"{o.Kubelet.RegisterNode}", "False", "True", "True" },
         { "localStorageCapacityIsolation", "localStorageCapacityIsolation: false", ["--local-storage-capacity-isolation", "true"], o => $"{o.Kubelet.LocalStorageCapacityIsolation}", "False", "True", "True" },
+        { "seccompDefault", "seccompDefault: true", ["--seccomp-default", "false"], o => $"{o.Kubelet.SeccompDefault}", "True", "False", "False" },
         { "registerWithTaints", "registerWithTaints: [{key: a, value: b, effect: NoSchedule}]", ["--register-with-taints", "c:NoExecute"], Taints, "a=b:NoSchedule", "c:NoExecute", "" },
         { "kubeAPIQPS", "kubeAPIQPS: 20", ["--kube-api-qps", "30"], o => $"{o.Kubelet.KubeApiQps}", "20", "30", "50" },
         { "kubeAPIBurst", "kubeAPIBurst: 200", ["--kube-api-burst", "300"], o => $"{o.Kubelet.KubeApiBurst}", "200", "300", "100" },
