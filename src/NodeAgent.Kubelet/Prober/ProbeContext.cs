@@ -14,6 +14,15 @@ internal sealed record ProbeContext(
     TimeProvider Time,
     ILogger Logger)
 {
-    /// <summary>Called with every probe answer (for prober_probe_total).</summary>
-    public Action<V1Pod, V1Container, ProbeKind, ProbeResult> Count { get; init; } = (_, _, _, _) => { };
+    /// <summary>Each worker's metric series (prober_probe_total, prober_probe_duration_seconds), made when it starts.</summary>
+    public Func<V1Pod, V1Container, ProbeKind, IProbeSeries> Series { get; init; } = (_, _, _) => NoSeries.Instance;
+
+    private sealed class NoSeries : IProbeSeries
+    {
+        public static readonly NoSeries Instance = new();
+
+        public void Observe(ProbeResult result, TimeSpan elapsed)
+        {
+        }
+    }
 }

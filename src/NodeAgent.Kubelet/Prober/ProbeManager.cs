@@ -24,7 +24,11 @@ public sealed class ProbeManager : IAsyncDisposable
         TimeProvider time, ILogger<ProbeManager> logger, ProbeMetrics? metrics = null)
     {
         _metrics = metrics;
-        _context = new ProbeContext(runner, Results, status, sandbox, events, time, logger) { Count = metrics is null ? (_, _, _, _) => { } : metrics.Count };
+        _context = new ProbeContext(runner, Results, status, sandbox, events, time, logger);
+        if (metrics is not null)
+        {
+            _context = _context with { Series = metrics.For };
+        }
     }
 
     public ProbeResults Results { get; } = new();
@@ -80,7 +84,7 @@ public sealed class ProbeManager : IAsyncDisposable
             return;
         }
         probes.Stop.Cancel();
-        _metrics?.Forget(uid);
+        _metrics?.Forget(probes.Workers[0].Pod);
         foreach (var w in probes.Workers.Where(w => w.ContainerId is not null))
         {
             Results.Remove(w.ContainerId!, w.Kind);

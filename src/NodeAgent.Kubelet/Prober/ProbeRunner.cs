@@ -11,7 +11,8 @@ namespace NodeAgent.Kubelet.Prober;
 /// <summary>
 /// Runs one probe as kubelet's prober does: <c>httpGet</c> (scheme, host, path, port by number or name, headers,
 /// <c>User-Agent: kube-probe/1.32</c>, 2xx/3xx succeed, redirects followed on the same host and a redirect elsewhere a
-/// warning, at most 10 KiB of the body kept), <c>tcpSocket</c> (a connect) and <c>exec</c> (exit code 0), each within
+/// warning, at most 10 KiB of the body kept), <c>tcpSocket</c> (a connect), <c>grpc</c> (the standard health check,
+/// <see cref="GrpcHealthProbe"/>) and <c>exec</c> (exit code 0), each within
 /// <c>timeoutSeconds</c>. Network probes connect from a socket made in the pod's own network namespace
 /// (<see cref="ISandboxSockets"/>), to the probe's host, else the pod's IP, else loopback, so a pod without a
 /// routable address is probed too. Every value of the probe is checked before use; a bad one is a failure that says
@@ -22,6 +23,7 @@ public sealed class ProbeRunner(ISandboxSockets sockets, IContainerExec? exec) :
     public const string UserAgent = "kube-probe/1.32";
     private const int MaxBody = 10 * 1024;
     private const int MaxRedirects = 10;
+    private readonly GrpcHealthProbe _grpc = new(sockets);
 
     public async Task<ProbeOutcome> RunAsync(ProbeTarget target, V1Probe probe, CancellationToken cancellationToken)
     {
@@ -42,9 +44,10 @@ public sealed class ProbeRunner(ISandboxSockets sockets, IContainerExec? exec) :
             {
                 return await TcpAsync(target, tcp, deadline.Token);
             }
-            if (probe.Grpc is not null)
+            if (probe.Grpc is { } grpc)
             {
-                return new(ProbeResult.Unknown, "grpc probes are not supported by this node");
+                // Its own deadline: kubelet tells a connect timeout from an rpc timeout.
+                return await _grpc.RunAsync(target, grpc, timeout, cancellationToken);
             }
             return new(ProbeResult.Unknown, "missing probe handler");
         }

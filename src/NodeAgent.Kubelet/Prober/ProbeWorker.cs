@@ -19,7 +19,10 @@ internal sealed partial class ProbeWorker
     private readonly V1Container _container;
     private readonly V1Probe _probe;
     private readonly ProbeContext _context;
+    private readonly IProbeSeries _series;
     private string? _containerId;
+    private string? _statusContainerId;
+    private ProbeTarget? _target;
     private ProbeResult _last = ProbeResult.Unknown;
     private int _run;
     private bool _onHold;
@@ -31,7 +34,10 @@ internal sealed partial class ProbeWorker
         Kind = kind;
         _probe = probe;
         _context = context;
+        _series = context.Series(pod, container, kind);
     }
+
+    public V1Pod Pod => _pod;
 
     public ProbeKind Kind { get; }
 
@@ -70,42 +76,46 @@ internal sealed partial class ProbeWorker
     /// <summary>One round of kubelet's doProbe.</summary>
     public async Task ProbeOnceAsync(CancellationToken cancellationToken)
     {
+        var start = _context.Time.GetTimestamp();
         var uid = _pod.Metadata.Uid;
         var status = _context.Status(uid);
-        var c = status?.ContainerStatuses?.FirstOrDefault(s => s.Name == _container.Name)
-            ?? status?.InitContainerStatuses?.FirstOrDefault(s => s.Name == _container.Name);
-        if (c?.ContainerID is not { Length: > 0 } id)
+        var c = FindStatus(status?.ContainerStatuses, _container.Name) ?? FindStatus(status?.InitContainerStatuses, _container.Name);
+        if (c?.ContainerID is not { Length: > 0 } statusId)
         {
             return;
         }
-        id = id.StartsWith(PodStatusBuilder.ContainerIdScheme, StringComparison.Ordinal) ? id[PodStatusBuilder.ContainerIdScheme.Length..] : id;
-        if (id != _containerId)
+        if (statusId != _statusContainerId)
         {
+            // A new instance (the only time the id is parsed and the target rebuilt).
+            var id = statusId.StartsWith(PodStatusBuilder.ContainerIdScheme, StringComparison.Ordinal) ? statusId[PodStatusBuilder.ContainerIdScheme.Length..] : statusId;
             if (_containerId is not null)
             {
                 _context.Results.Remove(_containerId, Kind);
             }
+            _statusContainerId = statusId;
             _containerId = id;
+            _target = null;
             _context.Results.Set(uid, id, Kind, Initial(Kind));
             _onHold = false;
             _run = 0;
             _last = ProbeResult.Unknown;
         }
+        var containerId = _containerId!;
         if (_onHold)
         {
             return;
         }
         if (c.State?.Running is not { } running)
         {
-            _context.Results.Set(uid, id, Kind, ProbeResult.Failure);
+            _context.Results.Set(uid, containerId, Kind, ProbeResult.Failure);
             return;
         }
         if (Kind is ProbeKind.Liveness or ProbeKind.Readiness && _container.StartupProbe is not null
-            && _context.Results.Get(id, ProbeKind.Startup) != ProbeResult.Success)
+            && _context.Results.Get(containerId, ProbeKind.Startup) != ProbeResult.Success)
         {
             return;
         }
-        if (Kind == ProbeKind.Startup && _context.Results.Get(id, ProbeKind.Startup) == ProbeResult.Success)
+        if (Kind == ProbeKind.Startup && _context.Results.Get(containerId, ProbeKind.Startup) == ProbeResult.Success)
         {
             return;
         }
@@ -114,15 +124,20 @@ internal sealed partial class ProbeWorker
         {
             return;
         }
-        var sandbox = _context.Sandbox(_pod);
-        if (sandbox is null)
+        // The sandbox is looked up once per container instance (a new sandbox means new containers), and again
+        // when the pod's IP changes.
+        if (_target is null || _target.PodIp != status?.PodIP)
         {
-            return;
+            if (_context.Sandbox(_pod) is not { } sandbox)
+            {
+                return;
+            }
+            _target = new ProbeTarget(_pod, _container, containerId, sandbox, status?.PodIP);
         }
 
-        var outcome = await _context.Runner.RunAsync(new ProbeTarget(_pod, _container, id, sandbox, status?.PodIP), _probe, cancellationToken);
+        var outcome = await _context.Runner.RunAsync(_target, _probe, cancellationToken);
         var result = outcome.Result;
-        _context.Count(_pod, _container, Kind, result);
+        _series.Observe(result, _context.Time.GetElapsedTime(start));
         switch (result)
         {
             case ProbeResult.Unknown:
@@ -150,13 +165,28 @@ internal sealed partial class ProbeWorker
         {
             return;
         }
-        _context.Results.Set(uid, id, Kind, result);
+        _context.Results.Set(uid, containerId, Kind, result);
         if (Kind is ProbeKind.Liveness or ProbeKind.Startup && result == ProbeResult.Failure)
         {
             // The container is restarted; nothing more to probe until a new instance runs.
             _onHold = true;
             _run = 0;
         }
+    }
+
+    private static V1ContainerStatus? FindStatus(IList<V1ContainerStatus>? statuses, string name)
+    {
+        if (statuses is not null)
+        {
+            foreach (var s in statuses)
+            {
+                if (s.Name == name)
+                {
+                    return s;
+                }
+            }
+        }
+        return null;
     }
 
     private void Record(string reason, string message) =>

@@ -69,6 +69,22 @@ public sealed class ProbeAgentTests : AgentNodeTest
     }
 
     [PrivilegedFact]
+    public async Task AGrpcProbeWithoutAServerIsAConnectTimeoutAndKeepsThePodUnready()
+    {
+        var agent = await Node.StartAsync();
+        // kubelet's grpc prober dials with WithBlock until timeoutSeconds: nothing on the port is a connect timeout,
+        // "timeout: failed to connect service \"<podIP>:<port>\" within 1s: context deadline exceeded" (no pod IP
+        // here, so an empty host), and the pod stays unready.
+        Node.Write("grpc.yaml", Pod("grpc", """
+                readinessProbe: {grpc: {port: 9999, service: web}, periodSeconds: 1, timeoutSeconds: 1}
+            """));
+        var unhealthy = await agent.WaitForEventAsync("grpc-node1", "Unhealthy");
+        Assert.EndsWith("Readiness probe failed: timeout: failed to connect service \":9999\" within 1s: context deadline exceeded", unhealthy, StringComparison.Ordinal);
+        var pod = await agent.WaitPodAsync("grpc-node1", p => p.Status.Phase == "Running");
+        Assert.False(pod.Status.ContainerStatuses.Single().Ready);
+    }
+
+    [PrivilegedFact]
     public async Task AFailingStartupProbeRestartsTheContainerAndHoldsBackLiveness()
     {
         var agent = await Node.StartAsync();

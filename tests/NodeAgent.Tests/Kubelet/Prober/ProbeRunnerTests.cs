@@ -24,12 +24,6 @@ public sealed class ProbeRunnerTests : IDisposable
     private readonly List<string> _requests = [];
     private readonly ProbeRunner _runner;
 
-    private sealed class NetnsSockets(string netns) : ISandboxSockets
-    {
-        public Socket CreateSocket(string sandboxId, AddressFamily family, SocketType type, ProtocolType protocol) =>
-            NetworkNamespace.Run(netns, () => new Socket(family, type, protocol));
-    }
-
     public ProbeRunnerTests()
     {
         _netns = _dir.Combine("pod.netns");
