@@ -37,6 +37,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     internal static partial nint Syscall4(nint number, nint a1, nint a2, nint a3, nint a4);
 
+    [LibraryImport(Lib, EntryPoint = "splice", SetLastError = true)]
+    internal static partial nint Splice(int fdIn, long* offIn, int fdOut, long* offOut, nuint len, uint flags);
+
     [LibraryImport(Lib, EntryPoint = "execve", SetLastError = true)]
     internal static partial int Execve(byte* path, byte** argv, byte** envp);
 

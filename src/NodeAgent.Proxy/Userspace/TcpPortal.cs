@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using NodeAgent.Linux;
 
 namespace NodeAgent.Proxy.Userspace;
 
@@ -8,20 +9,24 @@ namespace NodeAgent.Proxy.Userspace;
 /// A TCP service port in userspace mode: a listener on a kernel-chosen port; each accepted connection goes to the
 /// balancer's next endpoint, and when the connect fails (refused, unreachable, or slower than its timeout) to the
 /// next one, up to one attempt per <see cref="UserspaceSettings.ConnectTimeouts"/> entry, as kube-proxy's
-/// userspace proxier. A connection no endpoint takes is reset.
+/// userspace proxier. A connection no endpoint takes is reset. The bytes go both ways through the kernel
+/// (<see cref="SplicePump"/>: splice through a pipe per direction, no copy through user space).
 /// </summary>
 internal sealed partial class TcpPortal : Portal
 {
-    private TcpPortal(ServicePortName name, Socket listener, NodeSockets sockets, UserspaceSettings settings, ILogger logger)
+    private readonly SplicePump _pump;
+
+    private TcpPortal(ServicePortName name, Socket listener, NodeSockets sockets, SplicePump pump, UserspaceSettings settings, ILogger logger)
         : base(name, listener, sockets, settings, logger)
     {
+        _pump = pump;
     }
 
     public override L4Protocol Protocol => L4Protocol.Tcp;
 
     /// <summary>Binds and listens; throws <see cref="SocketException"/> when the node refuses.</summary>
-    public static TcpPortal Open(ServicePortName name, NodeSockets sockets, UserspaceSettings settings, ILogger logger) =>
-        Open(sockets.Tcp(), settings, listener => new TcpPortal(name, listener, sockets, settings, logger));
+    public static TcpPortal Open(ServicePortName name, NodeSockets sockets, SplicePump pump, UserspaceSettings settings, ILogger logger) =>
+        Open(sockets.Tcp(), settings, listener => new TcpPortal(name, listener, sockets, pump, settings, logger));
 
     protected override async Task ServeAsync()
     {
@@ -60,9 +65,10 @@ internal sealed partial class TcpPortal : Portal
                     client.LingerState = new LingerOption(true, 0);
                     return;
                 }
-                await SocketPump.BridgeAsync(client, backend, Stop.Token);
+                // Ended (both ways, or by an error on one side): both sockets are closed here.
+                await _pump.BridgeAsync(client.SafeHandle, backend.SafeHandle, Stop.Token);
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or LinuxException)
             {
                 // The client went away or the portal closed: nothing to forward any more.
             }

@@ -18,6 +18,8 @@ public sealed partial class UserspaceProxier(Linux.Iptables iptables, UserspaceS
 {
     private readonly NodeSockets _sockets = new(settings.NodeNetns);
     private readonly Dictionary<ServicePortName, Portal> _portals = [];
+    // One splice loop forwards every TCP connection of every portal.
+    private readonly Lazy<Linux.SplicePump> _pump = new(() => new Linux.SplicePump());
 
     /// <summary>The text of the last restore (for tests).</summary>
     public string? LastRestore { get; private set; }
@@ -73,7 +75,7 @@ public sealed partial class UserspaceProxier(Linux.Iptables iptables, UserspaceS
         try
         {
             portal = svc.Protocol == L4Protocol.Tcp
-                ? TcpPortal.Open(name, _sockets, settings, logger)
+                ? TcpPortal.Open(name, _sockets, _pump.Value, settings, logger)
                 : UdpPortal.Open(name, _sockets, settings, logger);
         }
         catch (SocketException ex)
@@ -93,6 +95,10 @@ public sealed partial class UserspaceProxier(Linux.Iptables iptables, UserspaceS
             await portal.DisposeAsync();
         }
         _portals.Clear();
+        if (_pump.IsValueCreated)
+        {
+            _pump.Value.Dispose();
+        }
     }
 
     private static partial class Log
