@@ -23,21 +23,20 @@ public sealed class SplicePump : IDisposable
     private const uint SpliceMove = 1, SpliceNonblock = 2;
     private const int FSetPipeSize = 1031, FGetPipeSize = 1032;
 
-    private readonly int _epoll;
-    private readonly int _wake;
     private readonly ConcurrentDictionary<long, Bridge> _bridges = new();
     private readonly ConcurrentQueue<long> _cancelled = new();
-    private readonly Thread _thread;
+    private readonly EpollThread _loop;
     private long _next;
-    private volatile bool _disposed;
 
     public SplicePump()
     {
-        _epoll = LinuxException.ThrowIfError(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
-        _wake = LinuxException.ThrowIfError(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), "eventfd");
-        Watch(_wake, 0, LibC.EPOLLIN);
-        _thread = new Thread(Loop, 256 * 1024) { IsBackground = true, Name = "nodeagent-splice" };
-        _thread.Start();
+        _loop = new EpollThread("nodeagent-splice", 256 * 1024, id => Pump((long)id), () =>
+        {
+            while (_cancelled.TryDequeue(out var gone))
+            {
+                Complete(gone, false);
+            }
+        });
     }
 
     /// <summary>
@@ -47,7 +46,7 @@ public sealed class SplicePump : IDisposable
     /// </summary>
     public Task<bool> BridgeAsync(SafeHandle a, SafeHandle b, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_loop.Disposed, this);
         var id = Interlocked.Increment(ref _next);
         var bridge = new Bridge(a, b);
         try
@@ -64,8 +63,8 @@ public sealed class SplicePump : IDisposable
         {
             // Edge-triggered: an event comes when something changed; each pump goes until the kernel says EAGAIN.
             var events = LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET;
-            Watch(bridge.A.Socket, id, events);
-            Watch(bridge.B.Socket, id, events);
+            _loop.Add(bridge.A.Socket, (ulong)id, events);
+            _loop.Add(bridge.B.Socket, (ulong)id, events);
         }
         catch
         {
@@ -83,22 +82,13 @@ public sealed class SplicePump : IDisposable
         return bridge.Completion.Task;
     }
 
-    private unsafe void Watch(int fd, long id, int events)
-    {
-        var ev = new epoll_event { events = events };
-        ev.data.u64 = (ulong)id;
-        LinuxException.ThrowIfError(LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_ADD, fd, &ev), "epoll_ctl add",
-            fd.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    private unsafe void Cancel(long id)
+    private void Cancel(long id)
     {
         _cancelled.Enqueue(id);
-        ulong one = 1;
-        LibC.write(_wake, &one, 8);
+        _loop.Wake();
     }
 
-    private unsafe void Complete(long id, bool ok)
+    private void Complete(long id, bool ok)
     {
         if (!_bridges.TryRemove(id, out var bridge))
         {
@@ -106,72 +96,42 @@ public sealed class SplicePump : IDisposable
         }
         lock (bridge)
         {
-            LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_DEL, bridge.A.Socket, null);
-            LibC.epoll_ctl(_epoll, LibC.EPOLL_CTL_DEL, bridge.B.Socket, null);
+            _loop.Remove(bridge.A.Socket);
+            _loop.Remove(bridge.B.Socket);
             bridge.Close();
         }
         bridge.Completion.TrySetResult(ok);
     }
 
-    private unsafe void Loop()
+    /// <summary>On the loop thread: an event on one of a bridge's sockets; moves what can be moved.</summary>
+    private void Pump(long id)
     {
-        const int max = 64;
-        var events = stackalloc epoll_event[max];
-        while (!_disposed)
-        {
-            var n = LibC.epoll_wait(_epoll, events, max, -1);
-            if (n < 0)
-            {
-                if (Marshal.GetLastPInvokeError() == ErrnoNames.EINTR)
-                {
-                    continue;
-                }
-                break;
-            }
-            for (var i = 0; i < n; i++)
-            {
-                var id = (long)events[i].data.u64;
-                if (id == 0)
-                {
-                    ulong count;
-                    LibC.read(_wake, &count, 8);
-                    while (_cancelled.TryDequeue(out var gone))
-                    {
-                        Complete(gone, false);
-                    }
-                }
-                else if (_bridges.TryGetValue(id, out var bridge))
-                {
-                    Progress state;
-                    lock (bridge)
-                    {
-                        state = bridge.Closed ? Progress.Open : bridge.Pump();
-                    }
-                    if (state != Progress.Open)
-                    {
-                        Complete(id, state == Progress.Done);
-                    }
-                }
-            }
-        }
-    }
-
-    public unsafe void Dispose()
-    {
-        if (_disposed)
+        if (!_bridges.TryGetValue(id, out var bridge))
         {
             return;
         }
-        _disposed = true;
-        ulong one = 1;
-        LibC.write(_wake, &one, 8);
-        _thread.Join();
+        Progress state;
+        lock (bridge)
+        {
+            state = bridge.Closed ? Progress.Open : bridge.Pump();
+        }
+        if (state != Progress.Open)
+        {
+            Complete(id, state == Progress.Done);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_loop.Disposed)
+        {
+            return;
+        }
+        _loop.Dispose();
         foreach (var id in _bridges.Keys)
         {
             Complete(id, false);
         }
-        LibC.close(_wake);
-        LibC.close(_epoll);
     }
 
     private enum Progress

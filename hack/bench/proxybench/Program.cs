@@ -10,7 +10,7 @@ using NodeAgent.Proxy.Iptables;
 using NodeAgent.Proxy.Userspace;
 
 // The service proxy benchmarks' tool; every verb works in the caller's network namespace (the scripts nsenter it).
-//   proxybench sync [--sizes 1000,5000,10000] [--endpoints 10] [--repeat 3] [--backend auto|nft|legacy]
+//   proxybench sync [--sizes 1000,5000,10000] [--endpoints 10] [--repeat 3] [--changes 10] [--backend auto|nft|legacy]
 //       Full sync time of the iptables proxier for each size (services fed through the real change trackers), the
 //       same rule text through a plain iptables-restore of the same backend, and at the largest size the sync of
 //       one changed service. The backend: the one given, else detected as the proxy detects it.
@@ -74,7 +74,8 @@ static async Task<int> SyncBenchAsync(Dictionary<string, List<string>> arg)
             ratio = Median(full) / Median(raw);
             var one = new List<double>();
             var oneRaw = new List<double>();
-            for (var r = 0; r < Math.Max(repeat, 5) * 2; r++)
+            var changes = int.Parse(One(arg, "--changes", "10"), CultureInfo.InvariantCulture);
+            for (var r = 0; r < changes; r++)
             {
                 feed.Change(size / 2, r);
                 one.Add(await TimeAsync(() => proxier.SyncAsync(feed.Next(), false, CancellationToken.None)));
