@@ -47,7 +47,7 @@ public sealed class ExitWatcherTests
             var waiting = watcher.WaitAsync(pidFd);
             watcher.Dispose();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
-            Assert.Throws<ObjectDisposedException>(() => watcher.WaitAsync(pidFd));
+            Assert.Throws<ObjectDisposedException>(() => { _ = watcher.WaitAsync(pidFd); });
         }
         finally
         {
