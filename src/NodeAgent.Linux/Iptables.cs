@@ -7,16 +7,29 @@ namespace NodeAgent.Linux;
 /// The iptables runner the network module and the service proxy share: <c>iptables-save</c> and one atomic
 /// <c>iptables-restore --noflush</c> per call, in the node's namespace (<see cref="NodeCommand"/>). A refused restore
 /// throws <see cref="IptablesRestoreException"/> naming the line iptables-restore reported, so callers can log the
-/// offending rule; the kernel then still holds the previous rules (a restore is all or nothing).
+/// offending rule; the kernel then still holds the previous rules (a restore is all or nothing). Every command runs
+/// with one <see cref="IptablesBackend"/> (<c>iptables-nft*</c> or <c>iptables-legacy*</c>), the one the node uses
+/// (<see cref="IptablesBackendDetector"/>): rules written with the other would sit in tables the node does not read.
 /// </summary>
-public sealed partial class Iptables(NodeCommand node)
+public sealed partial class Iptables(NodeCommand node, IptablesBackend? backend)
 {
+    /// <summary>With the system's <c>iptables</c> commands (whichever backend the alternatives point them to).</summary>
+    public Iptables(NodeCommand node)
+        : this(node, null)
+    {
+    }
+
     public NodeCommand Node { get; } = node;
+
+    /// <summary>The backend every command uses; null: the system's default commands.</summary>
+    public IptablesBackend? Backend { get; } = backend;
+
+    private string Command(string tool) => Backend is { } b ? IptablesBackendDetector.Command(b, tool) : tool;
 
     /// <summary>The whole ruleset (or one table) as iptables-save prints it.</summary>
     public async Task<string> SaveAsync(string? table, CancellationToken cancellationToken)
     {
-        var result = await Node.RunAsync("iptables-save", table is null ? [] : ["-t", table], null, null, cancellationToken);
+        var result = await Node.RunAsync(Command("iptables-save"), table is null ? [] : ["-t", table], null, null, cancellationToken);
         if (result.ExitCode != 0)
         {
             throw new IOException($"iptables-save{(table is null ? "" : " -t " + table)} failed (exit {result.ExitCode}): {result.Stderr.Trim()}");
@@ -29,7 +42,7 @@ public sealed partial class Iptables(NodeCommand node)
     /// format, after a <c>-P</c> or <c>-N</c> line); only that chain is read.</summary>
     public async Task<string> ListChainAsync(string table, string chain, CancellationToken cancellationToken)
     {
-        var result = await Node.RunAsync("iptables", ["-w", "5", "-t", table, "-S", chain], null, null, cancellationToken);
+        var result = await Node.RunAsync(Command("iptables"), ["-w", "5", "-t", table, "-S", chain], null, null, cancellationToken);
         if (result.ExitCode != 0)
         {
             throw new IOException($"iptables -t {table} -S {chain} failed (exit {result.ExitCode}): {result.Stderr.Trim()}");
@@ -42,7 +55,7 @@ public sealed partial class Iptables(NodeCommand node)
     /// their rules; a chain declared with <c>:NAME - [0:0]</c> is flushed), waiting up to 5 s for the xtables lock.</summary>
     public async Task RestoreAsync(string rules, CancellationToken cancellationToken)
     {
-        var result = await Node.RunAsync("iptables-restore", ["--noflush", "-w", "5"], rules, null, cancellationToken);
+        var result = await Node.RunAsync(Command("iptables-restore"), ["--noflush", "-w", "5"], rules, null, cancellationToken);
         if (result.ExitCode != 0)
         {
             throw IptablesRestoreException.From(result.ExitCode, result.Stderr, rules);

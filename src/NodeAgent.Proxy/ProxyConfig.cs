@@ -13,6 +13,10 @@ public sealed record ProxyConfig
     /// <summary><c>iptables</c> (the default; kube-proxy's empty mode means it too) or <c>userspace</c>.</summary>
     public string Mode { get; init; } = "iptables";
 
+    /// <summary><c>--iptables-backend</c> (NodeAgent's; kube-proxy's images decide it in their iptables-wrapper):
+    /// <c>nft</c> or <c>legacy</c>; null (<c>auto</c>, the default): detected at start as the wrapper does.</summary>
+    public Linux.IptablesBackend? IptablesBackend { get; init; }
+
     public (IPAddress Network, int Prefix)? ClusterCidr { get; init; }
 
     /// <summary>CIDRs whose node addresses answer NodePorts; empty: every local address.</summary>

@@ -36,6 +36,7 @@ public static class ProxyConfigResolver
                 "config" or "cleanup" => config,
                 "kubeconfig" => config with { Kubeconfig = value },
                 "proxy-mode" => config with { Mode = Mode(value, where) },
+                "iptables-backend" => config with { IptablesBackend = Backend(value, where) },
                 "cluster-cidr" => config with { ClusterCidr = value.Length == 0 ? null : Cidr(value, where) },
                 "nodeport-addresses" => config with { NodePortAddresses = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Cidr(v, where)).ToList() },
                 "masquerade-all" => config with { MasqueradeAll = Bool(value, where) },
@@ -145,6 +146,18 @@ public static class ProxyConfigResolver
         "userspace" => "userspace",
         _ => throw new FormatException($"{where}: proxy mode \"{value}\" is not supported (iptables, userspace)"),
     };
+
+    private static Linux.IptablesBackend? Backend(string value, string where)
+    {
+        try
+        {
+            return Linux.IptablesBackendDetector.Parse(value);
+        }
+        catch (FormatException ex)
+        {
+            throw new FormatException($"{where}: {ex.Message}");
+        }
+    }
 
     private static (IPAddress, int) Cidr(string value, string where) => ServiceParser.ParseCidr(value, where);
 

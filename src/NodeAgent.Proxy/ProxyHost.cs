@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using NodeAgent.Kube.Api;
 using NodeAgent.Kube.Config;
 using NodeAgent.Kube.Events;
@@ -44,7 +45,7 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
 
         var health = new ProxyHealth(2 * config.SyncPeriod);
         var metrics = new ProxyMetrics(Metrics.NewCustomRegistry());
-        var iptables = new Linux.Iptables(new NodeCommand(NodeNetns));
+        var iptables = await IptablesAsync(NodeNetns, config.IptablesBackend, logger, stop);
         await using var userspace = config.Mode == "userspace"
             ? new UserspaceProxier(iptables, new UserspaceSettings
             {
@@ -122,14 +123,33 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
         var service = await new ResourceClient<V1Service, V1ServiceList>(api, KubeResources.Services).GetAsync(parts[0], parts[1], cancellationToken);
         var slices = await new ResourceClient<V1EndpointSlice, V1EndpointSliceList>(api, KubeResources.EndpointSlices)
             .ListAsync(parts[0], new ListOptions { LabelSelector = $"{EndpointSliceParser.ServiceNameLabel}={parts[1]}" }, cancellationToken);
-        var save = await new Linux.Iptables(new NodeCommand(NodeNetns)).SaveAsync(null, cancellationToken);
+        var iptables = await IptablesAsync(NodeNetns, config.IptablesBackend, NullLogger.Instance, cancellationToken);
+        var save = await iptables.SaveAsync(null, cancellationToken);
         var nodeName = (config.HostnameOverride ?? Dns.GetHostName()).Trim().ToLowerInvariant();
         return ServiceExplainer.Explain(service, slices.Items, save, nodeName);
     }
 
-    /// <summary><c>--cleanup</c>: removes the proxy's iptables chains and jumps; true when there was something.</summary>
-    public static async Task<bool> CleanupAsync(string? nodeNetns, CancellationToken cancellationToken) =>
-        await IptablesCleanup.CleanupAsync(new Linux.Iptables(new NodeCommand(nodeNetns)), cancellationToken) is not null;
+    /// <summary><c>--cleanup</c>: removes the proxy's iptables chains and jumps (in the backend given, else the one
+    /// detected); true when there was something.</summary>
+    public static async Task<bool> CleanupAsync(string? nodeNetns, IptablesBackend? backend, CancellationToken cancellationToken) =>
+        await IptablesCleanup.CleanupAsync(await IptablesAsync(nodeNetns, backend, NullLogger.Instance, cancellationToken), cancellationToken) is not null;
+
+    /// <summary>
+    /// The iptables runner for the node: the backend of <c>--iptables-backend</c>, or the one the node's rules are in
+    /// (<see cref="IptablesBackendDetector"/>, the rule of kube-proxy's iptables-wrapper), logged with why.
+    /// </summary>
+    public static async Task<Linux.Iptables> IptablesAsync(string? nodeNetns, IptablesBackend? backend, ILogger logger, CancellationToken cancellationToken)
+    {
+        var node = new NodeCommand(nodeNetns);
+        if (backend is { } given)
+        {
+            Log.Backend(logger, given.ToString().ToLowerInvariant(), "--iptables-backend");
+            return new Linux.Iptables(node, given);
+        }
+        var (detected, reason) = await IptablesBackendDetector.DetectAsync(node, cancellationToken);
+        Log.Backend(logger, detected.ToString().ToLowerInvariant(), reason);
+        return new Linux.Iptables(node, detected);
+    }
 
     /// <summary>
     /// The node's own address for the userspace mode's host portals: the source address the kernel picks toward a
@@ -182,5 +202,8 @@ public sealed partial class ProxyHost(ProxyConfig config, ILoggerFactory loggers
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "Starting the service proxy for node {Node} in {Mode} mode")]
         public static partial void Starting(ILogger logger, string node, string mode);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Using the {Backend} iptables backend ({Reason})")]
+        public static partial void Backend(ILogger logger, string backend, string reason);
     }
 }

@@ -18,6 +18,7 @@ internal static class ProxyCommand
         ("kubeconfig", "Path to a kubeconfig file with the proxy's credentials (in-cluster configuration without it)"),
         ("config", "Path to a KubeProxyConfiguration file (kubeproxy.config.k8s.io/v1alpha1)"),
         ("proxy-mode", "Which proxy mode to use: iptables (default) or userspace"),
+        ("iptables-backend", "Which iptables to program: nft, legacy, or auto (default: the one the node's rules are in, as kube-proxy's iptables-wrapper decides)"),
         ("cluster-cidr", "The pods' CIDR: traffic to cluster IPs from outside it is masqueraded"),
         ("nodeport-addresses", "Comma-separated CIDRs of the node addresses NodePorts answer on (default: all)"),
         ("iptables-min-sync-period", "The minimum time between two syncs of the rules, e.g. 1s (default 1s)"),
@@ -56,7 +57,7 @@ internal static class ProxyCommand
         {
             if (pr.GetValue(cleanup))
             {
-                var removed = await ProxyHost.CleanupAsync(null, ct);
+                var removed = await ProxyHost.CleanupAsync(null, ProxyConfigResolver.Resolve(Given(pr, values, masqueradeAll), []).IptablesBackend, ct);
                 Console.WriteLine(removed ? "removed the proxy's iptables rules and chains" : "no proxy iptables rules to remove");
                 return 0;
             }

@@ -10,9 +10,10 @@ using NodeAgent.Proxy.Iptables;
 using NodeAgent.Proxy.Userspace;
 
 // The service proxy benchmarks' tool; every verb works in the caller's network namespace (the scripts nsenter it).
-//   proxybench sync [--sizes 1000,5000,10000] [--endpoints 10] [--repeat 3]
+//   proxybench sync [--sizes 1000,5000,10000] [--endpoints 10] [--repeat 3] [--changes 10] [--backend auto|nft|legacy]
 //       Full sync time of the iptables proxier for each size (services fed through the real change trackers), the
-//       same rule text through a plain iptables-restore, and at the largest size the sync of one changed service.
+//       same rule text through a plain iptables-restore of the same backend, and at the largest size the sync of
+//       one changed service. The backend: the one given, else detected as the proxy detects it.
 //   proxybench program --mode iptables|userspace --service CLUSTERIP:PORT=ENDPOINTIP:PORT... [--host-address IP]
 //       Programs the services (TCP, one endpoint each), prints "ready", serves until stdin closes, then cleans up.
 //   proxybench hello --listen IP:PORT       answers every connection with one byte, then closes it.
@@ -40,7 +41,9 @@ static async Task<int> SyncBenchAsync(Dictionary<string, List<string>> arg)
     var sizes = One(arg, "--sizes", "1000,5000,10000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
     var perService = int.Parse(One(arg, "--endpoints", "10"), CultureInfo.InvariantCulture);
     var repeat = int.Parse(One(arg, "--repeat", "3"), CultureInfo.InvariantCulture);
-    var iptables = new Iptables(new NodeCommand(null));
+    var iptables = await ProxyHost.IptablesAsync(null, IptablesBackendDetector.Parse(One(arg, "--backend", "auto")), NullLogger.Instance, CancellationToken.None);
+    var restore = IptablesBackendDetector.Command(iptables.Backend!.Value, "iptables-restore");
+    Console.WriteLine($"iptables backend: {iptables.Backend.Value.ToString().ToLowerInvariant()} (NodeAgent and the plain restore both run {restore})");
     var largest = sizes.Max();
     double ratio = double.NaN;
     foreach (var size in sizes)
@@ -60,7 +63,7 @@ static async Task<int> SyncBenchAsync(Dictionary<string, List<string>> arg)
         {
             full.Add(await TimeAsync(() => proxier.SyncAsync(feed.Next(), true, CancellationToken.None)));
             var same = proxier.LastRestore!;
-            raw.Add(await TimeAsync(() => RawRestoreAsync(same)));
+            raw.Add(await TimeAsync(() => RawRestoreAsync(restore, same)));
         }
         var text = proxier.LastRestore!;
         var rules = text.Split('\n').Count(l => l.StartsWith("-A ", StringComparison.Ordinal));
@@ -71,13 +74,14 @@ static async Task<int> SyncBenchAsync(Dictionary<string, List<string>> arg)
             ratio = Median(full) / Median(raw);
             var one = new List<double>();
             var oneRaw = new List<double>();
-            for (var r = 0; r < Math.Max(repeat, 5) * 2; r++)
+            var changes = int.Parse(One(arg, "--changes", "10"), CultureInfo.InvariantCulture);
+            for (var r = 0; r < changes; r++)
             {
                 feed.Change(size / 2, r);
                 one.Add(await TimeAsync(() => proxier.SyncAsync(feed.Next(), false, CancellationToken.None)));
                 // The same partial text again through a plain iptables-restore: the floor of any one-change sync.
                 var partial = proxier.LastRestore!;
-                oneRaw.Add(await TimeAsync(() => RawRestoreAsync(partial)));
+                oneRaw.Add(await TimeAsync(() => RawRestoreAsync(restore, partial)));
             }
             Console.WriteLine(FormattableString.Invariant(
                 $"one changed service at {size}: p50_ms={Median(one):F1} max_ms={one.Max():F1} ({string.Join(", ", one.Select(f => f.ToString("F1", CultureInfo.InvariantCulture)))}); raw restore of the same text p50_ms={Median(oneRaw):F1}"));
@@ -88,9 +92,9 @@ static async Task<int> SyncBenchAsync(Dictionary<string, List<string>> arg)
     return 0;
 }
 
-static async Task RawRestoreAsync(string text)
+static async Task RawRestoreAsync(string program, string text)
 {
-    var psi = new ProcessStartInfo("iptables-restore") { RedirectStandardInput = true, RedirectStandardError = true };
+    var psi = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardError = true };
     psi.ArgumentList.Add("--noflush");
     psi.ArgumentList.Add("-w");
     psi.ArgumentList.Add("5");
@@ -115,7 +119,7 @@ static async Task<int> ProgramAsync(Dictionary<string, List<string>> arg)
         var (front, back) = (services[i].Split('=')[0], services[i].Split('=')[1]);
         feed.AddOne(i, IPEndPoint.Parse(front), IPEndPoint.Parse(back));
     }
-    var iptables = new Iptables(new NodeCommand(null));
+    var iptables = await ProxyHost.IptablesAsync(null, IptablesBackendDetector.Parse(One(arg, "--backend", "auto")), NullLogger.Instance, CancellationToken.None);
     await using var userspace = mode == "userspace"
         ? new UserspaceProxier(iptables, new UserspaceSettings
         {

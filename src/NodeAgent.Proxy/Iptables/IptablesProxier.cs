@@ -14,7 +14,8 @@ namespace NodeAgent.Proxy.Iptables;
 /// rules. Chains no longer used are flushed and deleted in the same restore. The first full sync, and the first
 /// after any failure, reads iptables-save, to add missing jumps from the built-in chains and to find stale chains of
 /// ours left by an earlier run; later full syncs know their chains and read only the built-in chains' rules
-/// (<c>iptables -S CHAIN</c>) to restore missing jumps; a partial sync reads nothing. A refused restore leaves the
+/// (<c>iptables -S CHAIN</c>) to restore missing jumps, and with the legacy backend not even that while the tables'
+/// entry counts and sizes are as our last restore left them; a partial sync reads nothing. A refused restore leaves the
 /// previous rules and throws, naming the offending line.
 /// </summary>
 public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSettings settings, ILogger logger) : IProxyBackend
@@ -26,6 +27,8 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
     private bool _knowsNode;
     // The fixed part of each table as the node has it, and as the last Build made it.
     private string? _lastFilter, _lastNatFixed, _builtFilter, _builtNatFixed;
+    // Legacy backend: the tables' entry counts and sizes after our last restore (null: not known or nf_tables).
+    private string? _stamp;
 
     /// <summary>Where the rule counts of each restore go (<c>kubeproxy_sync_proxy_rules_iptables_total</c>).</summary>
     public ProxyMetrics? Metrics { get; init; }
@@ -38,16 +41,21 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
         var started = Stopwatch.GetTimestamp();
         try
         {
-            string? save = !full ? null : _knowsNode ? await BuiltinChainsAsync(cancellationToken) : await iptables.SaveAsync(null, cancellationToken);
+            string? save = !full ? null
+                : !_knowsNode ? await iptables.SaveAsync(null, cancellationToken)
+                : _stamp is not null && _stamp == Stamp() ? null
+                : await BuiltinChainsAsync(cancellationToken);
             var (text, active) = Build(state, full, save);
             await iptables.RestoreAsync(text, cancellationToken);
             Committed(text, active, full);
             _knowsNode |= full;
+            _stamp = Stamp();
         }
         catch
         {
             // The node's rules are not known any more: the next full sync reads all of them.
             _knowsNode = false;
+            _stamp = null;
             throw;
         }
         if (state.RemovedEndpoints.Count > 0)
@@ -57,6 +65,15 @@ public sealed partial class IptablesProxier(Linux.Iptables iptables, IptablesSet
         Log.Synced(logger, full ? "full" : "partial", state.Services.Count, full ? state.Services.Count : state.Changed.Count,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
+
+    /// <summary>
+    /// With the legacy backend, every read of a table (even <c>iptables -S CHAIN</c>) parses the whole table, as long
+    /// as the restore itself: the tables' entry counts and sizes (<see cref="IptablesStamp"/>) tell a steady full
+    /// sync whether anyone changed them since our last restore; unchanged, our jumps are where we put them and
+    /// nothing is read. nf_tables reads one chain cheaply: no stamp (null).
+    /// </summary>
+    private string? Stamp() =>
+        iptables.Backend == IptablesBackend.Legacy ? IptablesStamp.Read(iptables.Node.NodeNetns, ["filter", "nat"]) : null;
 
     /// <summary>
     /// The rules of the built-in chains our jumps live in, as an iptables-save text (<c>iptables -S CHAIN</c> reads

@@ -16,7 +16,7 @@ public class IptablesRuleTextTests
     private readonly ListLogger<IptablesRuleTextTests> _log = new();
 
     private IptablesProxier Proxier(IptablesSettings? settings = null) =>
-        new(new NodeAgent.Linux.Iptables(new NodeCommand(null)), settings ?? new IptablesSettings(), _log);
+        new(new NodeAgent.Linux.Iptables(new NodeCommand(null), IptablesBackend.Nft), settings ?? new IptablesSettings(), _log);
 
     private static string Sep(string ep, string svc = "ns1/svc1:p80", L4Protocol p = L4Protocol.Tcp) => ChainNames.Endpoint(svc, p, ep);
 

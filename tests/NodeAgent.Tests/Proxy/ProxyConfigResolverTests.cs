@@ -104,10 +104,20 @@ public class ProxyConfigResolverTests
     [InlineData("healthz-bind-address", "0.0.0.0:99999", "--healthz-bind-address")]
     [InlineData("metrics-bind-address", "localhost:10249", "--metrics-bind-address")]
     [InlineData("masquerade-all", "yes", "--masquerade-all")]
+    [InlineData("iptables-backend", "nftables", "--iptables-backend")]
     public void ABadValueIsRefusedNamingTheFlag(string flag, string value, string named)
     {
         var ex = Assert.Throws<FormatException>(() => Resolve(new() { [flag] = value }));
         Assert.StartsWith(named, ex.Message);
+    }
+
+    [Fact]
+    public void TheIptablesBackendIsDetectedUnlessGiven()
+    {
+        Assert.Null(Resolve([]).IptablesBackend);
+        Assert.Null(Resolve(new() { ["iptables-backend"] = "auto" }).IptablesBackend);
+        Assert.Equal(NodeAgent.Linux.IptablesBackend.Legacy, Resolve(new() { ["iptables-backend"] = "legacy" }).IptablesBackend);
+        Assert.Equal(NodeAgent.Linux.IptablesBackend.Nft, Resolve(new() { ["iptables-backend"] = "nft" }).IptablesBackend);
     }
 
     [Fact]

@@ -9,11 +9,11 @@ public sealed class ProxyNetns : IDisposable
 {
     private readonly TempDir _dir = new("nodeagent-proxy-netns");
 
-    public ProxyNetns()
+    public ProxyNetns(IptablesBackend backend = IptablesBackend.Nft)
     {
         Path = _dir.Combine("node.netns");
         NetworkNamespace.CreatePinned(Path);
-        Iptables = new NodeAgent.Linux.Iptables(new NodeCommand(Path));
+        Iptables = new NodeAgent.Linux.Iptables(new NodeCommand(Path), backend);
     }
 
     public string Path { get; }

@@ -21,7 +21,7 @@ public sealed class ProxyTrafficTests : ServiceTrafficScenarios
 
     public ProxyTrafficTests()
     {
-        _proxier = new IptablesProxier(new NodeAgent.Linux.Iptables(new NodeCommand(Net.NodePath)), new IptablesSettings(), _log);
+        _proxier = new IptablesProxier(new NodeAgent.Linux.Iptables(new NodeCommand(Net.NodePath), IptablesBackend.Nft), new IptablesSettings(), _log);
     }
 
     protected override async Task SyncAsync(bool full = true) => await _proxier.SyncAsync(States.Next(), full, CancellationToken.None);

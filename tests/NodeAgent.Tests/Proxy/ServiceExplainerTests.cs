@@ -16,7 +16,7 @@ public class ServiceExplainerTests
         web.Spec.SessionAffinity = "ClientIP";
         var slice = Slice("ns1", "web", "web-a", [SlicePort("http", 8080)], Ep("10.180.0.1", node: "node-a"), Ep("10.180.0.2", ready: false, serving: true, terminating: true, node: "node-b"), Ep("10.180.0.3", node: "node-b"));
         var other = Service("ns1", "other", "172.30.0.42", Port("http", 80));
-        var proxier = new IptablesProxier(new NodeAgent.Linux.Iptables(new NodeCommand(null)), new IptablesSettings(), new ListLogger<ServiceExplainerTests>());
+        var proxier = new IptablesProxier(new NodeAgent.Linux.Iptables(new NodeCommand(null), IptablesBackend.Nft), new IptablesSettings(), new ListLogger<ServiceExplainerTests>());
         var rules = proxier.Build(new ProxyStates().Add(web).Add(slice).Add(other).Next(), full: true, save: null).Text;
 
         var text = ServiceExplainer.Explain(web, [slice], rules, "node-a");

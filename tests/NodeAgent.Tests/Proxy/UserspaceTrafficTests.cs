@@ -27,7 +27,7 @@ public sealed class UserspaceTrafficTests : ServiceTrafficScenarios
         _proxier = Proxier(IPAddress.Any);
     }
 
-    private UserspaceProxier Proxier(IPAddress listen) => new(new NodeAgent.Linux.Iptables(new NodeCommand(Net.NodePath)), new UserspaceSettings
+    private UserspaceProxier Proxier(IPAddress listen) => new(new NodeAgent.Linux.Iptables(new NodeCommand(Net.NodePath), IptablesBackend.Nft), new UserspaceSettings
     {
         NodeNetns = Net.NodePath,
         ListenAddress = listen,
