@@ -200,6 +200,11 @@ public sealed partial class PodSyncer(
     /// </summary>
     private async Task StopInOrderAsync(V1Pod pod, IReadOnlyList<ContainerStatus> running, TimeSpan grace, CancellationToken cancellationToken)
     {
+        if (running.Count == 0)
+        {
+            return;
+        }
+
         var ordering = new TerminationOrdering(pod, running.Select(c => c.Name));
         await Task.WhenAll(running.Select(async c =>
         {

@@ -22,8 +22,9 @@ public sealed class TerminationOrdering
             _stopped[name] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
-        var regular = pod.Spec.Containers.Select(c => c.Name).Where(_stopped.ContainsKey).ToList();
-        var sidecars = (pod.Spec.InitContainers ?? []).Where(InitContainerPlan.IsSidecar).Select(c => c.Name).ToList();
+        // A pod that failed validation may reach a kill with no spec at all: nothing to order then.
+        var regular = (pod.Spec?.Containers ?? []).Select(c => c.Name).Where(_stopped.ContainsKey).ToList();
+        var sidecars = (pod.Spec?.InitContainers ?? []).Where(InitContainerPlan.IsSidecar).Select(c => c.Name).ToList();
         for (var i = 0; i < sidecars.Count; i++)
         {
             _waitsFor[sidecars[i]] = [.. regular, .. sidecars.Skip(i + 1).Where(_stopped.ContainsKey)];

@@ -99,7 +99,11 @@ public sealed class ManifestFuzzTests
                 }
 
                 // The canary changes last: the snapshot that carries its new version read every file of the batch.
-                await File.WriteAllTextAsync(canary, Canary(b));
+                // It is replaced by a rename, as manifests should be: a pass that read it half-written would drop it,
+                // as kubelet's file source drops a file it cannot parse.
+                var next = dir.Combine(".canary.tmp");
+                await File.WriteAllTextAsync(next, Canary(b));
+                File.Move(next, canary, overwrite: true);
                 PodSourceUpdate snapshot;
                 do
                 {
