@@ -90,7 +90,7 @@ public sealed class PidFd : SafeHandleZeroOrMinusOneIsInvalid
 
                 if (n < 0)
                 {
-                    var errno = Marshal.GetLastPInvokeError();
+                    var errno = Marshal.GetLastSystemError(); // Tmds' poll is declared without SetLastError
                     if (errno == ErrnoNames.EINTR)
                     {
                         continue;

@@ -33,6 +33,7 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
     private readonly ChangeCounter _changes;
     private readonly ExitWatcher _execExits = new();
     private readonly ExecLauncher _execs;
+    private readonly ExecServers? _execServers;
 
     // Guards the view, the known change count and the reconcile task; held for in-memory work and reloads only.
     private readonly object _gate = new();
@@ -46,13 +47,14 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
         _paths = new RuntimePaths(options.RootDir);
         Directory.CreateDirectory(_paths.Containers);
         Directory.CreateDirectory(_paths.Sandboxes);
-        _sandboxes = new SandboxManager(_paths, cgroups, options.ShimPath);
+        _sandboxes = new SandboxManager(_paths, cgroups, options.ShimPath, _execExits);
         _containers = new ContainerManager(_paths, options, images, snapshotter, cgroups);
         _statusReader = new ContainerStatusReader(_paths, _containers);
         _launcher = new ShimLauncher(options.ShimPath);
         _exits = new ExitTracker(_paths, OnExited);
         _changes = ChangeCounter.Open(_paths.Changes);
         _execs = new ExecLauncher(options.ShimPath, _execExits);
+        _execServers = options.ResidentExecServers ? new ExecServers(_execs) : null;
         lock (_gate)
         {
             Reload();
@@ -302,6 +304,11 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
             return;
         }
 
+        if (_execServers is not null)
+        {
+            await _execServers.ForgetAsync(containerId);
+        }
+
         using var held = await FileLock.TryAcquireAsync(_paths.ContainerLock(containerId), create: false, cancellationToken);
         var record = held is null ? null : _containers.Get(containerId);
         if (record is null)
@@ -347,6 +354,13 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
     {
         var record = Query(view => view.Container(request.ContainerId))?.Record ?? throw NotFound("container", request.ContainerId);
         var name = $"{record.Config.Name} ({Short(record.Id)})";
+        ExecLauncher.CheckCommand(name, request);
+        if (_execServers is not null && !request.Tty && record.Config.Security.Seccomp.Type != SeccompProfileType.Localhost
+            && await _execServers.TryStartAsync(record.Id, _paths.Container(record.Id), name, request, cancellationToken) is { } served)
+        {
+            return served;
+        }
+
         return await _execs.StartAsync(_paths.Container(record.Id), name, request, cancellationToken);
     }
 
@@ -479,8 +493,12 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
 
     private static string Short(string id) => id.Length > 12 ? id[..12] : id;
 
+    /// <summary>The PID of the container's resident exec server, when one runs (tests and diagnostics).</summary>
+    public int? ExecServerPid(string containerId) => _execServers?.ServerPid(containerId);
+
     public void Dispose()
     {
+        _execServers?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         _exits.Dispose();
         _execExits.Dispose();
         _events.Dispose();

@@ -13,6 +13,12 @@ public sealed record RuntimeOptions
 
     public int ContainerLogMaxFiles { get; init; } = 5;
 
+    /// <summary>
+    /// Keep one exec server per container that is exec'd into (the agent: probes exec every period), instead of a
+    /// one-shot helper per exec (the CLI, which execs once and exits).
+    /// </summary>
+    public bool ResidentExecServers { get; init; }
+
     public static string DefaultShimPath()
     {
         var fromEnv = Environment.GetEnvironmentVariable("NODEAGENT_SHIM");

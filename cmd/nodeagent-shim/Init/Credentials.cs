@@ -8,10 +8,7 @@ internal static class Credentials
     public static void Apply(ContainerSpec.ContainerSpec spec, int lastCap)
     {
         var process = spec.Process;
-        var all = lastCap >= 63 ? ulong.MaxValue : (1UL << (lastCap + 1)) - 1;
-        // The runtime lists every capability, privileged containers too (those the agent holds: asking for more
-        // fails capset with EPERM).
-        var caps = Capabilities.ToMask(process.Capabilities, out _) & all;
+        var caps = Mask(spec, lastCap);
 
         Capabilities.DropBounding(caps, lastCap);
         ProcessControl.SetKeepCapabilities(true);
@@ -24,5 +21,27 @@ internal static class Credentials
         {
             ProcessControl.SetNoNewPrivileges();
         }
+    }
+
+    /// <summary>
+    /// For a process that applied the credentials and stays (the exec server): the sets a command has after its
+    /// execve. A user other than root keeps no permitted or effective capability (the inheritable set stays, for
+    /// file capabilities), as the container's init after its exec; root keeps them. What its own children get at
+    /// execve does not depend on these two sets.
+    /// </summary>
+    public static void AsAfterExec(ContainerSpec.ContainerSpec spec, int lastCap)
+    {
+        if (spec.Process.Uid != 0)
+        {
+            Capabilities.Set(0, 0, Mask(spec, lastCap));
+        }
+    }
+
+    // The runtime lists every capability, privileged containers too (those the agent holds: asking for more fails
+    // capset with EPERM).
+    private static ulong Mask(ContainerSpec.ContainerSpec spec, int lastCap)
+    {
+        var all = lastCap >= 63 ? ulong.MaxValue : (1UL << (lastCap + 1)) - 1;
+        return Capabilities.ToMask(spec.Process.Capabilities, out _) & all;
     }
 }

@@ -51,7 +51,8 @@ public sealed partial class EvictionManager(
     /// <summary>One round: the pods evicted now.</summary>
     public async Task<IReadOnlyList<V1Pod>> SynchronizeAsync(CancellationToken cancellationToken)
     {
-        var pods = activePods().Where(p => p.Status?.Phase is not ("Failed" or "Succeeded") && p.Metadata?.Uid is not null).ToList();
+        // Only pods with a limit to enforce: on a node where none sets one, a round reads no stats at all.
+        var pods = activePods().Where(p => p.Status?.Phase is not ("Failed" or "Succeeded") && p.Metadata?.Uid is not null && LocalStorageEviction.HasLimits(p)).ToList();
         if (pods.Count == 0)
         {
             return [];

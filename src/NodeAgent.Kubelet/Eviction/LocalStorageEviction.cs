@@ -17,6 +17,15 @@ public static class LocalStorageEviction
     public const string PodSignal = "ephemeralpodfs.limit";
     public const string ContainerSignal = "ephemeralcontainerfs.limit";
 
+    /// <summary>
+    /// Whether the pod sets anything this eviction enforces (an emptyDir sizeLimit, an ephemeral-storage limit):
+    /// without one no usage can evict it, and its usage need not be read.
+    /// </summary>
+    public static bool HasLimits(V1Pod pod) =>
+        (pod.Spec?.Volumes ?? []).Any(v => v?.EmptyDir?.SizeLimit is { } limit && Value(limit) is > 0)
+        || PodLimits.Of(pod, "ephemeral-storage") is not null
+        || (pod.Spec?.Containers ?? []).Any(c => c?.Resources?.Limits?.TryGetValue("ephemeral-storage", out var q) == true && q is not null && Value(q) is not (null or 0));
+
     /// <summary>The eviction the usage calls for, or null.</summary>
     public static EvictionDecision? Decide(V1Pod pod, PodStorageUsage usage) =>
         EmptyDir(pod, usage) ?? Pod(pod, usage) ?? Container(pod, usage);

@@ -24,43 +24,14 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
     /// <param name="name">The container as errors name it.</param>
     public async Task<ExecSession> StartAsync(string bundle, string name, ExecRequest request, CancellationToken cancellationToken)
     {
-        if (request.Command.Count == 0 || string.IsNullOrEmpty(request.Command[0]))
-        {
-            throw new RuntimeException(RuntimeErrorKind.InvalidArgument, $"exec in container {name}: no command given");
-        }
-
-        if (!File.Exists(shimPath))
-        {
-            throw new FileNotFoundException($"container shim not found at {shimPath} (publish it with hack/publish-shim.sh or set NODEAGENT_SHIM)");
-        }
-
+        CheckCommand(name, request);
         using var init = OpenInit(bundle, name);
         var cgroups = Bundle.ReadSpec(bundle)?.CgroupProcsFiles ?? throw NotRunning(name);
-        var spec = JsonSerializer.SerializeToUtf8Bytes(
-            new ExecSpec
-            {
-                Args = [.. request.Command],
-                Env = ExtraEnvironment(request),
-                Tty = request.Tty,
-                Columns = request.InitialSize?.Width ?? 0,
-                Rows = request.InitialSize?.Height ?? 0,
-            }, SpecJsonContext.Default.ExecSpec);
+        var spec = JsonSerializer.SerializeToUtf8Bytes(ExecServerConnection.SpecOf(request), SpecJsonContext.Default.ExecSpec);
         var stdio = ExecStdio.Create(request);
         try
         {
-            var (specRead, specWrite) = FileDescriptors.CreatePipe();
-            var (syncRead, syncWrite) = FileDescriptors.CreatePipe();
-            int pid;
-            string error;
-            using (specRead)
-            using (specWrite)
-            using (syncRead)
-            using (syncWrite)
-            {
-                var pipes = new StartPipes(specRead, specWrite, syncRead, syncWrite);
-                (pid, error) = await Namespaces.RunOnDedicatedThreadAsync(() => Start(bundle, init, stdio, cgroups, spec, pipes));
-            }
-
+            var (pid, error) = await SpawnHelperAsync(bundle, init, HelperMode.Exec, stdio, cgroups, spec, socket: null);
             var childFd = PidFd.TryOpen(pid) ?? throw new InvalidOperationException($"exec helper {pid} vanished before it could be watched");
             var session = new ExecSession(pid, childFd, exits, stdio, request.Tty);
             if (error.Length > 0)
@@ -85,6 +56,75 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
         }
     }
 
+    /// <summary>
+    /// Starts the container's resident exec server (<c>nodeagent-shim exec-server</c>), entered exactly as a
+    /// one-shot helper is; null (with the reason) when it could not start, and the caller uses one-shot helpers.
+    /// </summary>
+    public async Task<(ExecServerConnection? Server, string Error)> StartServerAsync(string bundle, string name)
+    {
+        using var init = OpenInit(bundle, name);
+        var cgroups = Bundle.ReadSpec(bundle)?.CgroupProcsFiles ?? throw NotRunning(name);
+        var spec = JsonSerializer.SerializeToUtf8Bytes(new ExecSpec { Args = ["exec-server"] }, SpecJsonContext.Default.ExecSpec);
+        var (ours, theirs) = PacketSockets.CreatePair();
+        using var nullDevice = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.ReadWrite);
+        var fd = (int)nullDevice.DangerousGetHandle();
+        using var stdio = ExecStdio.ForHelper(new SpawnStdio(-1, fd, fd), theirs);
+        int pid;
+        string error;
+        try
+        {
+            (pid, error) = await SpawnHelperAsync(bundle, init, HelperMode.Server, stdio, cgroups, spec, theirs);
+        }
+        catch
+        {
+            ours.Dispose();
+            throw;
+        }
+
+        var pidFd = PidFd.TryOpen(pid) ?? throw new InvalidOperationException($"exec server {pid} vanished before it could be watched");
+        var server = new ExecServerConnection(name, pid, pidFd, ours, exits);
+        if (error.Length > 0)
+        {
+            await server.DisposeAsync();
+            return (null, error.Trim());
+        }
+
+        return (server, "");
+    }
+
+    public static void CheckCommand(string name, ExecRequest request)
+    {
+        if (request.Command.Count == 0 || string.IsNullOrEmpty(request.Command[0]))
+        {
+            throw new RuntimeException(RuntimeErrorKind.InvalidArgument, $"exec in container {name}: no command given");
+        }
+    }
+
+    private enum HelperMode
+    {
+        Exec,
+        Server,
+    }
+
+    private async Task<(int Pid, string Error)> SpawnHelperAsync(string bundle, PidFd init, HelperMode mode, ExecStdio stdio, IReadOnlyList<string> cgroups, byte[] spec, SafeFileHandle? socket)
+    {
+        if (!File.Exists(shimPath))
+        {
+            throw new FileNotFoundException($"container shim not found at {shimPath} (publish it with hack/publish-shim.sh or set NODEAGENT_SHIM)");
+        }
+
+        var (specRead, specWrite) = FileDescriptors.CreatePipe();
+        var (syncRead, syncWrite) = FileDescriptors.CreatePipe();
+        using (specRead)
+        using (specWrite)
+        using (syncRead)
+        using (syncWrite)
+        {
+            var pipes = new StartPipes(specRead, specWrite, syncRead, syncWrite);
+            return await Namespaces.RunOnDedicatedThreadAsync(() => Start(bundle, init, mode, stdio, cgroups, spec, pipes, socket));
+        }
+    }
+
     private sealed record StartPipes(SafeFileHandle SpecRead, SafeFileHandle SpecWrite, SafeFileHandle SyncRead, SafeFileHandle SyncWrite);
 
     /// <summary>
@@ -93,19 +133,23 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
     /// start-up runs meanwhile, blocked on the spec pipe until it is in), hands it the spec and reads the sync pipe
     /// to its end. Returns the PID and the helper's error text (empty: the command runs).
     /// </summary>
-    private (int Pid, string Error) Start(string bundle, PidFd init, ExecStdio stdio, IReadOnlyList<string> cgroups, byte[] spec, StartPipes pipes)
+    private (int Pid, string Error) Start(string bundle, PidFd init, HelperMode mode, ExecStdio stdio, IReadOnlyList<string> cgroups, byte[] spec, StartPipes pipes, SafeFileHandle? socket)
     {
         var initFd = (int)init.DangerousGetHandle();
         var specFd = (int)pipes.SpecRead.DangerousGetHandle();
         var syncFd = (int)pipes.SyncWrite.DangerousGetHandle();
-        string[] args = [shimPath, "exec", bundle, Text(initFd), Text(specFd), Text(syncFd)];
+        var socketFd = socket is null ? -1 : (int)socket.DangerousGetHandle();
+        string[] args = mode == HelperMode.Exec
+            ? [shimPath, "exec", bundle, Text(initFd), Text(specFd), Text(syncFd)]
+            : [shimPath, "exec-server", bundle, Text(initFd), Text(specFd), Text(syncFd), Text(socketFd)];
+        int[] inherited = mode == HelperMode.Exec ? [initFd, specFd, syncFd] : [initFd, specFd, syncFd, socketFd];
 
         // The spawn gets a thread of its own: one that joined a PID namespace cannot create threads, and this one
         // completes a task (which may start a thread-pool thread) when it is done.
         var pid = Namespaces.RunOnDedicatedThread(() =>
         {
             Namespaces.Join(init, SpawnNamespaces);
-            return ProcessSpawner.Spawn(shimPath, args, [], stdio.ChildStdio, [initFd, specFd, syncFd], newSession: true);
+            return ProcessSpawner.Spawn(shimPath, args, [], stdio.ChildStdio, inherited, newSession: true);
         });
         pipes.SpecRead.Dispose();
         pipes.SyncWrite.Dispose();
@@ -180,18 +224,6 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
 
     private static RuntimeException NotRunning(string name) =>
         new(RuntimeErrorKind.FailedPrecondition, $"exec in container {name}: container is not running");
-
-    /// <summary>The exec's extra variables; with a tty, <c>TERM=xterm</c> unless the request names a TERM (as containerd's exec does).</summary>
-    private static List<string> ExtraEnvironment(ExecRequest request)
-    {
-        var env = new List<string>(request.Env);
-        if (request.Tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal)))
-        {
-            env.Add("TERM=xterm");
-        }
-
-        return env;
-    }
 
     private static string Text(int fd) => fd.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

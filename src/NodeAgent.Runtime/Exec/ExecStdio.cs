@@ -58,6 +58,21 @@ internal sealed class ExecStdio : IDisposable
         return stdio;
     }
 
+    /// <summary>
+    /// A helper's own descriptors (an exec server's: /dev/null) and a descriptor it inherits under its own number,
+    /// closed here, with the other child ends, once the helper has it.
+    /// </summary>
+    public static ExecStdio ForHelper(SpawnStdio stdio, SafeFileHandle inherited)
+    {
+        var helper = new ExecStdio { ChildStdio = stdio };
+        helper._childEnds.Add(inherited);
+        return helper;
+    }
+
+    /// <summary>The child's ends as they go to an exec server: stdout, stderr, then stdin when there is one.</summary>
+    public int[] ChildEndsForServer() =>
+        ChildStdio.Stdin < 0 ? [ChildStdio.Stdout, ChildStdio.Stderr] : [ChildStdio.Stdout, ChildStdio.Stderr, ChildStdio.Stdin];
+
     /// <summary>The helper gets one end of a socket pair as fds 0-2 and sends the pty's master on it (<see cref="AttachTerminal"/>).</summary>
     private static ExecStdio WithTerminal(bool stdin)
     {

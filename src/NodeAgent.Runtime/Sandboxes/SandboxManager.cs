@@ -11,7 +11,7 @@ namespace NodeAgent.Runtime.Sandboxes;
 /// and kept alive by bind-mounting their nsfs files; the pod-shared /dev/shm is a tmpfs; hostname and hosts files
 /// are written for the containers to bind.
 /// </summary>
-public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, string shimPath)
+public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, string shimPath, ExitWatcher exits)
 {
     private static readonly (string Name, NamespaceKind Kind)[] PodNamespaces =
         [("net", NamespaceKind.Network), ("ipc", NamespaceKind.Ipc), ("uts", NamespaceKind.Uts)];
@@ -264,10 +264,32 @@ public sealed class SandboxManager(RuntimePaths paths, ICgroupManager? cgroups, 
             throw new FileNotFoundException($"container shim not found at {shimPath} (needed for shareProcessNamespace)");
         }
 
-        var psi = new System.Diagnostics.ProcessStartInfo(shimPath) { UseShellExecute = false, RedirectStandardInput = true };
-        psi.ArgumentList.Add("pause");
-        using var process = System.Diagnostics.Process.Start(psi) ?? throw new IOException("could not start the pause process");
-        return process.Id;
+        // posix_spawn, not System.Diagnostics.Process: this thread has unshared its PID namespace, where no thread
+        // can be created (clone fails with EINVAL), and Process starts its SIGCHLD thread at its first use.
+        using var devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.ReadWrite);
+        var fd = (int)devNull.DangerousGetHandle();
+        var pid = ProcessSpawner.Spawn(shimPath, [shimPath, "pause"], [], new SpawnStdio(-1, fd, fd), [], newSession: true);
+        var pidFd = PidFd.TryOpen(pid) ?? throw new IOException($"the pause process {pid} ended at once");
+        _ = ReapAsync(pid, pidFd);
+        return pid;
+    }
+
+    /// <summary>The pause process is this process's child until an agent restart: reap it when it ends.</summary>
+    private async Task ReapAsync(int pid, PidFd pidFd)
+    {
+        using (pidFd)
+        {
+            try
+            {
+                await exits.WaitAsync(pidFd);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return; // the runtime is shutting down; the pause outlives it, as pods do
+            }
+        }
+
+        ProcessSpawner.WaitForExit(pid);
     }
 
     private static void KillPause(int pid)

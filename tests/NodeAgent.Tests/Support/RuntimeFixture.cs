@@ -16,11 +16,14 @@ public sealed class RuntimeFixture : IDisposable
     private readonly TempDir _dir = new("nodeagent-runtime");
 
     private readonly Func<IPodNetwork>? _network;
+    private readonly bool _residentExecServers;
 
     /// <param name="network">Makes the pod network for each runtime instance (none: sandboxes get no network).</param>
-    public RuntimeFixture(Func<IPodNetwork>? network = null)
+    /// <param name="residentExecServers">Execs through one resident exec server per container, as the agent runs them (else one-shot helpers, as the CLI).</param>
+    public RuntimeFixture(Func<IPodNetwork>? network = null, bool residentExecServers = false)
     {
         _network = network;
+        _residentExecServers = residentExecServers;
         Root = _dir.Combine("root");
         Logs = _dir.Combine("logs");
         CgroupPrefix = "nodeagent-test-" + Guid.NewGuid().ToString("N")[..8];
@@ -50,7 +53,7 @@ public sealed class RuntimeFixture : IDisposable
 
     /// <summary>A second runtime instance on the same root, as after an agent restart.</summary>
     public LinuxRuntimeService Open() =>
-        new(new RuntimeOptions { RootDir = Root, ShimPath = RepoPaths.ShimPath }, Images, Snapshotter, Cgroups, _network?.Invoke());
+        new(new RuntimeOptions { RootDir = Root, ShimPath = RepoPaths.ShimPath, ResidentExecServers = _residentExecServers }, Images, Snapshotter, Cgroups, _network?.Invoke());
 
     public void Restart()
     {

@@ -38,6 +38,16 @@ public sealed class LocalStorageEvictionTests
     }
 
     [Fact]
+    public void OnlyAPodWithASizeLimitOrAnEphemeralStorageLimitNeedsItsUsageRead()
+    {
+        // The eviction manager reads no stats in a round where no active pod has one of these.
+        Assert.False(LocalStorageEviction.HasLimits(Pod([new V1Volume { Name = "a", EmptyDir = new V1EmptyDirVolumeSource() }], ("main", null))));
+        Assert.False(LocalStorageEviction.HasLimits(Pod([new V1Volume { Name = "z", EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity("0") } }], ("main", null))));
+        Assert.True(LocalStorageEviction.HasLimits(Pod([new V1Volume { Name = "s", EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity("1Mi") } }], ("main", null))));
+        Assert.True(LocalStorageEviction.HasLimits(Pod(null, ("main", null), ("side", "10Mi"))));
+    }
+
+    [Fact]
     public void AnEmptyDirWithoutSizeLimitOrWithZeroNeverEvicts()
     {
         var pod = Pod([

@@ -4,10 +4,10 @@ using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Runtime.Exec;
 
-/// <summary>Streaming exec (what <c>kubectl exec -i</c> and <c>-it</c> reach through the kubelet API): stdin, a terminal, resize.</summary>
-public sealed class ExecSessionTests : IDisposable
+/// <summary>Streaming exec (what <c>kubectl exec -i</c> and <c>-it</c> reach through the kubelet API): stdin, a terminal, resize; through one-shot helpers and through resident exec servers (with a tty, both use a one-shot helper).</summary>
+public abstract class ExecSessionTests(bool residentExecServers) : IDisposable
 {
-    private readonly RuntimeFixture _rt = new();
+    private readonly RuntimeFixture _rt = new(residentExecServers: residentExecServers);
 
     [PrivilegedFact]
     public async Task StdinReachesTheCommandAndItsEndOfFileEndsIt()
@@ -70,5 +70,13 @@ public sealed class ExecSessionTests : IDisposable
         return text.ToString();
     }
 
-    public void Dispose() => _rt.Dispose();
+    public void Dispose()
+    {
+        _rt.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }
+
+public sealed class ExecSessionOneShotTests() : ExecSessionTests(residentExecServers: false);
+
+public sealed class ExecSessionServedTests() : ExecSessionTests(residentExecServers: true);

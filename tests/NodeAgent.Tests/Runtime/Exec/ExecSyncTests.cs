@@ -6,12 +6,13 @@ namespace NodeAgent.Tests.Runtime.Exec;
 
 /// <summary>
 /// ExecSync into real containers, as kubelet's exec probes and <c>kubectl exec</c> rely on it (containerd's
-/// ExecSync behaviour: the command's exit code, its captured output capped per stream, a timeout that kills it).
+/// ExecSync behaviour: the command's exit code, its captured output capped per stream, a timeout that kills it),
+/// once through one-shot helpers (the CLI's way) and once through resident exec servers (the agent's way).
 /// </summary>
-public sealed class ExecSyncTests : IDisposable
+public abstract class ExecSyncTests(bool residentExecServers) : IDisposable
 {
     private static readonly TimeSpan NoTimeout = TimeSpan.Zero;
-    private readonly RuntimeFixture _rt = new();
+    private readonly RuntimeFixture _rt = new(residentExecServers: residentExecServers);
 
     private async Task<string> RunningAsync(string pod, ContainerConfig? config = null)
     {
@@ -190,5 +191,13 @@ public sealed class ExecSyncTests : IDisposable
         }
     }
 
-    public void Dispose() => _rt.Dispose();
+    public void Dispose()
+    {
+        _rt.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }
+
+public sealed class ExecSyncOneShotTests() : ExecSyncTests(residentExecServers: false);
+
+public sealed class ExecSyncServedTests() : ExecSyncTests(residentExecServers: true);
