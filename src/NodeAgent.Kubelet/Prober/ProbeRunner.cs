@@ -23,7 +23,46 @@ public sealed class ProbeRunner(ISandboxSockets sockets, IContainerExec? exec) :
     public const string UserAgent = "kube-probe/1.32";
     private const int MaxBody = 10 * 1024;
     private const int MaxRedirects = 10;
+    private static readonly HttpRequestOptionsKey<HttpTarget> TargetKey = new("nodeagent.probe-target");
     private readonly GrpcHealthProbe _grpc = new(sockets);
+
+    /// <summary>
+    /// One handler for every httpGet probe and hook (a handler and client per probe cost more CPU than the probe):
+    /// each request carries its pod's sandbox, the connect callback makes the socket in that pod's network namespace,
+    /// and <c>Connection: close</c> (kubelet disables keep-alive for probes) means no connection is ever reused, so
+    /// two pods whose probes name the same address (loopback) never share one.
+    /// </summary>
+    private readonly HttpMessageInvoker _http = new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        UseCookies = false,
+        ConnectCallback = async (context, token) =>
+        {
+            if (context.InitialRequestMessage.Options.TryGetValue(TargetKey, out var target) is false)
+            {
+                throw new InvalidOperationException("a probe request without its pod");
+            }
+
+            // Redirects on the same host only reach here (the pod's namespace); other hosts end the probe.
+            var ip = IPAddress.TryParse(context.DnsEndPoint.Host.Trim('[', ']'), out var literal) ? literal : target.Address;
+            var socket = sockets.CreateSocket(target.SandboxId, ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(ip, context.DnsEndPoint.Port), token);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+        // kubelet probes HTTPS without verifying the certificate.
+        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+    });
+
+    private sealed record HttpTarget(string SandboxId, IPAddress Address);
 
     public async Task<ProbeOutcome> RunAsync(ProbeTarget target, V1Probe probe, CancellationToken cancellationToken)
     {
@@ -135,34 +174,10 @@ public sealed class ProbeRunner(ISandboxSockets sockets, IContainerExec? exec) :
             return new(ProbeResult.Failure, $"invalid path {Quote(path)}");
         }
 
-        using var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            ConnectCallback = async (context, token) =>
-            {
-                // Redirects on the same host only reach here (the pod's namespace); other hosts end the probe.
-                var ip = IPAddress.TryParse(context.DnsEndPoint.Host.Trim('[', ']'), out var literal) ? literal : address;
-                var socket = sockets.CreateSocket(target.SandboxId, ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    await socket.ConnectAsync(new IPEndPoint(ip, context.DnsEndPoint.Port), token);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-            // kubelet probes HTTPS without verifying the certificate.
-            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true },
-        };
-        using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         for (var redirects = 0; ; redirects++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Options.Set(TargetKey, new HttpTarget(target.SandboxId, address));
             if (AddHeaders(request, http.HttpHeaders) is { } bad)
             {
                 return new(ProbeResult.Failure, bad);
@@ -170,7 +185,7 @@ public sealed class ProbeRunner(ISandboxSockets sockets, IContainerExec? exec) :
             HttpResponseMessage response;
             try
             {
-                response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                response = await _http.SendAsync(request, ct);
             }
             catch (HttpRequestException e)
             {

@@ -1,3 +1,4 @@
+using System.IO.Pipes;
 using Microsoft.Win32.SafeHandles;
 using NodeAgent.Cri;
 using NodeAgent.Linux;
@@ -41,21 +42,33 @@ internal sealed class ExecStdio : IDisposable
         var (errRead, errWrite) = FileDescriptors.CreatePipe();
         var stdio = new ExecStdio
         {
-            Stdout = new FileStream(outRead, FileAccess.Read, 1),
-            Stderr = new FileStream(errRead, FileAccess.Read, 1),
+            Stdout = PipeOf(outRead, PipeDirection.In),
+            Stderr = PipeOf(errRead, PipeDirection.In),
         };
         stdio._childEnds.AddRange([outWrite, errWrite]);
         var childIn = -1;
         if (stdin)
         {
             var (inRead, inWrite) = FileDescriptors.CreatePipe();
-            stdio.Stdin = new FileStream(inWrite, FileAccess.Write, 1);
+            stdio.Stdin = PipeOf(inWrite, PipeDirection.Out);
             stdio._childEnds.Add(inRead);
             childIn = (int)inRead.DangerousGetHandle();
         }
 
         stdio.ChildStdio = new SpawnStdio(childIn, (int)outWrite.DangerousGetHandle(), (int)errWrite.DangerousGetHandle());
         return stdio;
+    }
+
+    /// <summary>
+    /// The runtime's end of a pipe as a <see cref="PipeStream"/>, whose asynchronous reads and writes wait in .NET's
+    /// epoll loop. (A <see cref="FileStream"/> over a pipe reads by blocking a thread-pool thread until the command
+    /// writes or exits: with tens of exec probes a second, that starved the pool and delayed every probe.)
+    /// </summary>
+    private static PipeStream PipeOf(SafeFileHandle end, PipeDirection direction)
+    {
+        var raw = end.DangerousGetHandle();
+        end.SetHandleAsInvalid();
+        return new AnonymousPipeClientStream(direction, new SafePipeHandle(raw, ownsHandle: true));
     }
 
     /// <summary>
