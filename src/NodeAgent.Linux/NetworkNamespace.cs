@@ -14,12 +14,12 @@ public static class NetworkNamespace
         });
 
     /// <summary>
-    /// A socket of the network namespace at <paramref name="netnsPath"/>, made by one long-lived thread that switches
-    /// namespace per request (<see cref="NamespaceSocketWorker"/>): for sockets made often (probes), where a thread per
+    /// A socket of the network namespace at <paramref name="netnsPath"/>, made on the calling thread, which joins the
+    /// namespace and returns (<see cref="NamespaceSockets"/>): for sockets made often (probes), where a thread per
     /// socket would cost more than the connection.
     /// </summary>
     public static System.Net.Sockets.Socket CreateSocket(string netnsPath, System.Net.Sockets.AddressFamily family, System.Net.Sockets.SocketType type, System.Net.Sockets.ProtocolType protocol) =>
-        NamespaceSocketWorker.Shared.Create(netnsPath, family, type, protocol);
+        NamespaceSockets.Create(netnsPath, family, type, protocol);
 
     /// <summary>Creates a new network namespace with loopback up and pins it at <paramref name="target"/>.</summary>
     public static void CreatePinned(string target) =>

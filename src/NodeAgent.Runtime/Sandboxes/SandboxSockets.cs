@@ -5,8 +5,8 @@ using NodeAgent.Linux;
 namespace NodeAgent.Runtime.Sandboxes;
 
 /// <summary>
-/// <see cref="ISandboxSockets"/> over the runtime's own sandbox records: the socket is made by the long-lived thread
-/// that joins the sandbox's pinned network namespace for it (<see cref="NetworkNamespace.CreateSocket"/>) (the path is the runtime's, never a pod's), so it belongs to
+/// <see cref="ISandboxSockets"/> over the runtime's own sandbox records: the socket is made by the calling thread,
+/// which joins the sandbox's pinned network namespace for the call and returns (<see cref="NetworkNamespace.CreateSocket"/>) (the path is the runtime's, never a pod's), so it belongs to
 /// that namespace; a hostNetwork sandbox gets an ordinary socket.
 /// </summary>
 public sealed class SandboxSockets(IRuntimeService runtime) : ISandboxSockets

@@ -6,9 +6,9 @@ using NodeAgent.Tests.Support;
 namespace NodeAgent.Tests.Linux;
 
 /// <summary>
-/// Sockets made in other network namespaces by the one long-lived worker thread (what every httpGet, tcpSocket and
-/// grpc probe uses): each belongs to the namespace it was asked for, whatever the namespace of the request before
-/// it, and a namespace that is gone is an error for that request only.
+/// Sockets made in other network namespaces on the calling thread, which joins the namespace and returns (what every
+/// httpGet, tcpSocket and grpc probe uses): each belongs to the namespace it was asked for, the thread is back in
+/// the process's own namespace afterwards, and a namespace that is gone is an error for that request only.
 /// </summary>
 public sealed class NamespaceSocketTests : IDisposable
 {
@@ -64,7 +64,8 @@ public sealed class NamespaceSocketTests : IDisposable
             Assert.True(fromA.Connected);
         }
 
-        // The host's own namespace never sees A's listener either: the worker's moves touch no other thread.
+        // This thread is back home: a socket it makes now is the host's, which never sees A's listener.
+        Assert.Equal(new FileInfo("/proc/self/ns/net").LinkTarget, new FileInfo("/proc/thread-self/ns/net").LinkTarget);
         using var host = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await Assert.ThrowsAsync<SocketException>(() => host.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)));
     }
@@ -73,6 +74,7 @@ public sealed class NamespaceSocketTests : IDisposable
     public void AMissingNamespaceFailsThatRequestOnly()
     {
         Assert.ThrowsAny<Exception>(() => NetworkNamespace.CreateSocket(_dir.Combine("gone.netns"), AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        Assert.Equal(new FileInfo("/proc/self/ns/net").LinkTarget, new FileInfo("/proc/thread-self/ns/net").LinkTarget);
         using var next = NetworkNamespace.CreateSocket(_a, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         Assert.NotNull(next);
     }
