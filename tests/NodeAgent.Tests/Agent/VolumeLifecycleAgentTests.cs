@@ -155,13 +155,8 @@ public sealed class VolumeLifecycleAgentTests : ApiAgentTest
               volumes:
               - {name: scratch, emptyDir: {sizeLimit: 1Mi}}
             """);
-        const string message = "Usage of EmptyDir volume \"scratch\" exceeds the limit \"1Mi\". ";
-        var pod = await Cluster.WaitPodAsync("filler", p => p.Status?.Phase == "Failed", "Failed (evicted)");
-        Assert.Equal(("Failed", "Evicted", message), (pod.Status.Phase, pod.Status.Reason, pod.Status.Message));
-        pod = await Cluster.WaitPodAsync("filler", p => p.Status?.ContainerStatuses?.SingleOrDefault()?.State?.Terminated is not null, "container stopped");
+        var pod = await AssertEvictedAsync("filler", "emptydirfs.limit", "Usage of EmptyDir volume \"scratch\" exceeds the limit \"1Mi\". ");
         Assert.Equal(0, pod.Status.ContainerStatuses.Single().RestartCount);
-        await AssertEvictedEventAsync("filler", message);
-        await AssertEvictionCountedAsync("emptydirfs.limit");
     }
 
     [PrivilegedFact]
@@ -189,12 +184,7 @@ public sealed class VolumeLifecycleAgentTests : ApiAgentTest
                 resources: {limits: {ephemeral-storage: 20Mi}}
                 command: ["sh", "-c", "{{{Forever}}}"]
             """);
-        const string message = "Container main exceeded its local ephemeral storage limit \"2Mi\". ";
-        var pod = await Cluster.WaitPodAsync("hog", p => p.Status?.Phase == "Failed", "Failed (evicted)");
-        Assert.Equal(("Failed", "Evicted", message), (pod.Status.Phase, pod.Status.Reason, pod.Status.Message));
-        await Cluster.WaitPodAsync("hog", p => p.Status?.ContainerStatuses?.All(c => c.State?.Terminated is not null) == true, "containers stopped");
-        await AssertEvictedEventAsync("hog", message);
-        await AssertEvictionCountedAsync("ephemeralcontainerfs.limit");
+        await AssertEvictedAsync("hog", "ephemeralcontainerfs.limit", "Container main exceeded its local ephemeral storage limit \"2Mi\". ");
     }
 
     [PrivilegedFact]
@@ -249,6 +239,20 @@ public sealed class VolumeLifecycleAgentTests : ApiAgentTest
         {
             Mounts.UnmountAllUnder(shared.Path);
         }
+    }
+
+    /// <summary>
+    /// kubelet's eviction, seen as a user sees it: phase Failed, reason Evicted and the message; every container
+    /// stopped; a Warning Evicted event with the message; kubelet_evictions counted for the signal.
+    /// </summary>
+    private async Task<V1Pod> AssertEvictedAsync(string name, string signal, string message)
+    {
+        var pod = await Cluster.WaitPodAsync(name, p => p.Status?.Phase == "Failed", "Failed (evicted)");
+        Assert.Equal(("Failed", "Evicted", message), (pod.Status.Phase, pod.Status.Reason, pod.Status.Message));
+        pod = await Cluster.WaitPodAsync(name, p => p.Status?.ContainerStatuses?.All(c => c.State?.Terminated is not null) == true, "containers stopped");
+        await AssertEvictedEventAsync(name, message);
+        await AssertEvictionCountedAsync(signal);
+        return pod;
     }
 
     private async Task AssertEvictedEventAsync(string pod, string message)
