@@ -36,8 +36,6 @@ internal static class CtrExecCommands
     {
         // Our stdio as plain descriptors, not .NET's console streams: the console layer keeps its own idea of the
         // terminal's settings and may put them back, which would undo raw mode.
-        var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
-        var stderr = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(2, ownsHandle: false), FileAccess.Write, 1);
         var stdinSource = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, 1);
         IExecSession? session = null;
         using var winch = request.Tty ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, c =>
@@ -55,8 +53,8 @@ internal static class CtrExecCommands
             await using var started = session = await runtime.ExecAsync(request, ct);
             using var kill = ct.Register(session.Kill);
             var output = Task.WhenAll(
-                CopyAsync(session.Stdout, stdout),
-                session.Stderr is null ? Task.CompletedTask : CopyAsync(session.Stderr, stderr));
+                CopyAsync(session.Stdout, 1),
+                session.Stderr is null ? Task.CompletedTask : CopyAsync(session.Stderr, 2));
             if (session.Stdin is { } stdin)
             {
                 _ = ForwardStdinAsync(stdinSource, stdin, request.Tty);
@@ -98,7 +96,12 @@ internal static class CtrExecCommands
         }
     }
 
-    private static async Task CopyAsync(Stream source, Stream target)
+    /// <summary>
+    /// Copies the command's output to our descriptor <paramref name="fd"/> with write(2), which advances the offset
+    /// the descriptor shares with the shell: a FileStream over a regular file writes at a position of its own
+    /// (pwrite), so after <c>nodeagent ctr exec … &gt;&gt; file</c> the shell's next write overwrote the output.
+    /// </summary>
+    private static async Task CopyAsync(Stream source, int fd)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -106,8 +109,7 @@ internal static class CtrExecCommands
             int n;
             while ((n = await source.ReadAsync(buffer)) > 0)
             {
-                await target.WriteAsync(buffer.AsMemory(0, n));
-                await target.FlushAsync();
+                FileDescriptors.WriteAll(fd, buffer.AsSpan(0, n));
             }
         }
         catch (IOException)

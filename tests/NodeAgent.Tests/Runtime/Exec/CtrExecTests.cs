@@ -30,6 +30,25 @@ public sealed class CtrExecTests : IDisposable
     }
 
     [PrivilegedFact]
+    public async Task OutputIntoAFileTheShellKeepsWritingToIsKept()
+    {
+        // `{ nodeagent ctr exec …; echo …; } > file`: the CLI and the shell share one file offset, so the CLI must
+        // advance it (write(2)); output written at a position of its own was overwritten by the shell's next line.
+        await RunDetachedAsync("files", "sleep", "300");
+        var cli = Path.Combine(AppContext.BaseDirectory, "nodeagent");
+        var file = Path.Combine(_rt.Root, "exec-output.txt");
+        var line = $"{{ echo before; {cli} --root-dir {_rt.Root} --pod-log-dir {_rt.Logs} --cgroup-root {_rt.CgroupPrefix} " +
+            $"ctr exec files sh -c 'echo out; echo err >&2'; echo after; }} > {file} 2>&1";
+        using var sh = Process.Start(new ProcessStartInfo("sh", ["-c", line]) { RedirectStandardInput = true })!;
+        sh.StandardInput.Close();
+        await sh.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(0, sh.ExitCode);
+        Assert.Equal(["after", "before", "err", "out"], (await File.ReadAllLinesAsync(file)).Order(StringComparer.Ordinal));
+        Assert.Equal("before", (await File.ReadAllLinesAsync(file))[0]);
+        Assert.Equal("after", (await File.ReadAllLinesAsync(file))[^1]);
+    }
+
+    [PrivilegedFact]
     public async Task InteractiveExecForwardsStdinUntilEndOfFile()
     {
         await RunDetachedAsync("cat", "sleep", "300");
