@@ -30,6 +30,14 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     private ResourceClient<V1ConfigMap, V1ConfigMapList> ConfigMaps(KubeApiConnection? c = null) => new(c ?? _admin, KubeResources.ConfigMaps);
+
+    /// <summary>
+    /// The test's own writes right after a server restart: a connection of their own. On the shared one, a POST may
+    /// go out on a pooled connection the old server closed and fail with "the response ended prematurely"
+    /// (SocketsHttpHandler replays only requests whose body it has not sent), which is the test's doing, not the
+    /// informer's; the informer keeps the shared connection, whose survival is what these tests check.
+    /// </summary>
+    private KubeApiConnection FreshWriter() => new(KubeConfigLoader.LoadFile(_server.AdminKubeconfig) with { Qps = 0 });
     private ResourceClient<V1Pod, V1PodList> Pods => new(_admin, KubeResources.Pods);
 
     private static V1ConfigMap Cm(string ns, string name, string value) =>
@@ -100,7 +108,10 @@ public sealed class InformerTests : IAsyncLifetime
         _server.Store.Write("configmaps", "default", "doomed", (_, _) => new NodeAgent.TestApiServer.Storage.StoreChange.Remove());
         _server.Store.Compact();
         _server = await TestApiServerHost.StartAsync(_server.Options with { Port = port }, _server.Pki, _server.Store, _server.AdminToken);
-        await ConfigMaps().CreateAsync(Cm("default", "born", "0"));
+        using (var writer = FreshWriter())
+        {
+            await ConfigMaps(writer).CreateAsync(Cm("default", "born", "0"));
+        }
 
         await Converge(informer, await FreshList());
         Assert.True(informer.ListCount >= 2, "no relist after 410");
@@ -128,7 +139,10 @@ public sealed class InformerTests : IAsyncLifetime
         _server.Store.Write("configmaps", "default", "offline", (_, _) => new NodeAgent.TestApiServer.Storage.StoreChange.Put(
             System.Text.Json.Nodes.JsonNode.Parse("""{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"offline","namespace":"default","uid":"u1","creationTimestamp":"2026-01-01T00:00:00Z"}}""")!.AsObject()));
         _server = await TestApiServerHost.StartAsync(_server.Options with { Port = port }, _server.Pki, _server.Store, _server.AdminToken);
-        await ConfigMaps().CreateAsync(Cm("default", "c", "0"));
+        using (var writer = FreshWriter())
+        {
+            await ConfigMaps(writer).CreateAsync(Cm("default", "c", "0"));
+        }
         await Converge(informer, await FreshList());
         Assert.NotNull(informer.Cache.Get("default", "offline"));
         Assert.Equal(1, informer.ListCount);
