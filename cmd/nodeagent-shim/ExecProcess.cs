@@ -19,19 +19,13 @@ internal static class ExecProcess
     {
         try
         {
-            // Already inside the container's PID namespace, as host root: keep its processes out of /proc/<us> (exe, fd).
-            ProcessControl.SetDumpable(false);
-            FileDescriptors.SetCloseOnExec(syncFd, true);
-            FileDescriptors.SetCloseOnExec(initPidFd, true);
-            var spec = Bundle.LoadSpec(bundle);
-            var seccomp = SeccompStage.Load(bundle, spec); // the init's filter, read before joining its mount namespace
-            var exec = ReadExecSpec(specFd); // the runtime writes it once it has moved us into the container's cgroups
-
-            var lastCap = Capabilities.LastCap();
+            ContainerSpec.ContainerSpec spec;
+            SeccompStage seccomp;
+            ExecSpec exec;
+            int lastCap;
             using (var init = PidFd.Adopt(initPidFd))
             {
-                Namespaces.UnshareFilesystemAttributes();
-                Namespaces.Join(init, NamespaceKind.Mount | NamespaceKind.Cgroup);
+                (spec, seccomp, exec, lastCap) = Enter(bundle, init, specFd, syncFd);
             }
 
             if (exec.Tty)
@@ -51,6 +45,27 @@ internal static class ExecProcess
             SyncPipe.Report(syncFd, "exec failed: " + ex);
             return 127;
         }
+    }
+
+    /// <summary>
+    /// What every exec helper (one-shot or resident) does first, already inside the container's net, ipc, uts and
+    /// pid namespaces: non-dumpable, its own descriptors close-on-exec, the container's spec and seccomp filter read
+    /// while the bundle is reachable, the exec spec read (the runtime writes it once it has moved us into the
+    /// container's cgroups), then the init's mount and cgroup namespaces joined.
+    /// </summary>
+    public static (ContainerSpec.ContainerSpec Spec, SeccompStage Seccomp, ExecSpec Exec, int LastCap) Enter(string bundle, PidFd init, int specFd, int syncFd)
+    {
+        // Already inside the container's PID namespace, as host root: keep its processes out of /proc/<us> (exe, fd).
+        ProcessControl.SetDumpable(false);
+        FileDescriptors.SetCloseOnExec(syncFd, true);
+        FileDescriptors.SetCloseOnExec((int)init.DangerousGetHandle(), true);
+        var spec = Bundle.LoadSpec(bundle);
+        var seccomp = SeccompStage.Load(bundle, spec);
+        var exec = ReadExecSpec(specFd);
+        var lastCap = Capabilities.LastCap();
+        Namespaces.UnshareFilesystemAttributes();
+        Namespaces.Join(init, NamespaceKind.Mount | NamespaceKind.Cgroup);
+        return (spec, seccomp, exec, lastCap);
     }
 
     /// <summary>

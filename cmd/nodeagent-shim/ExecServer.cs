@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using NodeAgent.ContainerSpec;
 using NodeAgent.Linux;
@@ -32,32 +31,12 @@ internal static class ExecServer
         ContainerSpec.ContainerSpec spec;
         try
         {
-            ProcessControl.SetDumpable(false);
-            FileDescriptors.SetCloseOnExec(syncFd, true);
-            FileDescriptors.SetCloseOnExec(initPidFd, true);
             FileDescriptors.SetCloseOnExec(socketFd, true);
             socket = new SafeFileHandle(socketFd, ownsHandle: true);
             init = PidFd.Adopt(initPidFd);
-            spec = Bundle.LoadSpec(bundle);
-            var seccomp = SeccompStage.Load(bundle, spec);
-            using (var stream = new FileStream(new SafeFileHandle(specFd, ownsHandle: true), FileAccess.Read, 1))
-            {
-                stream.CopyTo(Stream.Null); // written once the runtime has moved us into the container's cgroups
-            }
-
-            var lastCap = Capabilities.LastCap();
-            Namespaces.UnshareFilesystemAttributes();
-            Namespaces.Join(init, NamespaceKind.Mount | NamespaceKind.Cgroup);
-            if (spec.Process.OomScoreAdj is { } adj)
-            {
-                File.WriteAllText("/proc/self/oom_score_adj", adj.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            ProcessControl.ChangeDirectory(spec.Process.Cwd);
-            seccomp.BeforeCredentials();
-            Credentials.Apply(spec, lastCap);
-            Credentials.AsAfterExec(spec, lastCap);
-            seccomp.BeforeExec();
+            (spec, var seccomp, _, var lastCap) = ExecProcess.Enter(bundle, init, specFd, syncFd);
+            ProcessImage.SetUp(spec);
+            ProcessImage.TakeCredentials(spec, lastCap, seccomp, stays: true);
             ProcessControl.SetDumpable(false); // a change of credentials may have reset it
         }
         catch (Exception ex)
