@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NodeAgent.ContainerSpec;
 
 namespace NodeAgent.Shim;
@@ -9,14 +8,12 @@ internal static class Bundle
     public static ContainerSpec.ContainerSpec LoadSpec(string dir)
     {
         var path = Path.Combine(dir, BundleFiles.Config);
-        using var stream = File.OpenRead(path);
-        return JsonSerializer.Deserialize(stream, SpecJsonContext.Default.ContainerSpec)
-            ?? throw new InvalidDataException($"{path}: empty container spec");
+        return BundleJson.ReadContainerSpec(File.ReadAllBytes(path), path);
     }
 
     public static void WriteState(string dir, ShimState state) =>
-        NodeAgent.Linux.AtomicFile.Write(Path.Combine(dir, BundleFiles.State), JsonSerializer.SerializeToUtf8Bytes(state, SpecJsonContext.Default.ShimState));
+        NodeAgent.Linux.AtomicFile.Write(Path.Combine(dir, BundleFiles.State), BundleJson.Write(state));
 
     public static void WriteExit(string dir, ExitStatus status) =>
-        NodeAgent.Linux.AtomicFile.Write(Path.Combine(dir, BundleFiles.Exit), JsonSerializer.SerializeToUtf8Bytes(status, SpecJsonContext.Default.ExitStatus));
+        NodeAgent.Linux.AtomicFile.Write(Path.Combine(dir, BundleFiles.Exit), BundleJson.Write(status));
 }

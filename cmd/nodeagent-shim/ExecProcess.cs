@@ -97,8 +97,9 @@ internal static class ExecProcess
     private static ExecSpec ReadExecSpec(int fd)
     {
         using var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1);
-        return JsonSerializer.Deserialize(stream, SpecJsonContext.Default.ExecSpec)
-            ?? throw new InvalidDataException("exec: empty exec spec");
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        return BundleJson.ReadExecSpec(bytes.GetBuffer().AsSpan(0, (int)bytes.Length), "exec spec");
     }
 
     /// <summary>The container's environment with the exec's variables overriding those of the same name.</summary>

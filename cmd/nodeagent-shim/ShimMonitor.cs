@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using NodeAgent.ContainerSpec;
 using NodeAgent.Linux;
@@ -44,7 +43,7 @@ internal static class ShimMonitor
                 return 1;
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or JsonException or System.ComponentModel.Win32Exception)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.ComponentModel.Win32Exception)
         {
             var message = $"container {Path.GetFileName(bundle)}: {ex.Message}";
             Bundle.WriteExit(bundle, new ExitStatus { ExitCode = 128, ExitedAt = DateTimeOffset.UtcNow, StartError = message });
@@ -175,9 +174,8 @@ internal static class ShimMonitor
 
     private static void Reply(ShimReply reply)
     {
-        var line = JsonSerializer.Serialize(reply, SpecJsonContext.Default.ShimReply).ReplaceLineEndings(" ");
         var stdout = Console.OpenStandardOutput();
-        stdout.Write(System.Text.Encoding.UTF8.GetBytes(line + "\n"));
+        stdout.Write([.. BundleJson.Write(reply), (byte)'\n']);
         stdout.Flush();
     }
 

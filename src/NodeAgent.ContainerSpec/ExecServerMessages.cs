@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using System.Text.Json;
 
 namespace NodeAgent.ContainerSpec;
 
@@ -49,7 +48,7 @@ public static class ExecServerMessages
 
     public static byte[] Start(int id, ExecSpec spec, bool hasStdin)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(spec, SpecJsonContext.Default.ExecSpec);
+        var json = BundleJson.Write(spec);
         var message = new byte[RequestHeader + json.Length];
         message[0] = (byte)ExecServerRequestKind.Start;
         BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(1), id);
@@ -85,9 +84,9 @@ public static class ExecServerMessages
         {
             try
             {
-                spec = JsonSerializer.Deserialize(message[RequestHeader..], SpecJsonContext.Default.ExecSpec);
+                spec = BundleJson.ReadExecSpec(message[RequestHeader..], "exec request");
             }
-            catch (JsonException)
+            catch (InvalidDataException)
             {
                 return false;
             }

@@ -51,7 +51,7 @@ try
     var nsenter = "/usr/bin/nsenter";
     string[] nsenterArgs = [nsenter, "-t", pid.ToString(CultureInfo.InvariantCulture), "-a", "true"];
     var config = Path.Combine(work, "root", "containers", id, NodeAgent.ContainerSpec.BundleFiles.Config);
-    var spec = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(config), NodeAgent.ContainerSpec.SpecJsonContext.Default.ContainerSpec)!;
+    var spec = NodeAgent.ContainerSpec.BundleJson.ReadContainerSpec(File.ReadAllBytes(config), config);
     string[] joinArgs = ["/bin/sh", "/bin/sh", "-c", "for f in \"$@\"; do echo $$ > \"$f\"; done; exec " + string.Join(' ', nsenterArgs), "sh", .. spec.CgroupProcsFiles];
 
     // Warm-up: one of each (first-call costs of this process: JIT, the exit watcher's thread; the exec server's start).

@@ -27,7 +27,7 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
         CheckCommand(name, request);
         using var init = OpenInit(bundle, name);
         var cgroups = Bundle.ReadSpec(bundle)?.CgroupProcsFiles ?? throw NotRunning(name);
-        var spec = JsonSerializer.SerializeToUtf8Bytes(ExecServerConnection.SpecOf(request), SpecJsonContext.Default.ExecSpec);
+        var spec = BundleJson.Write(ExecServerConnection.SpecOf(request));
         var stdio = ExecStdio.Create(request);
         try
         {
@@ -64,7 +64,7 @@ internal sealed class ExecLauncher(string shimPath, ExitWatcher exits)
     {
         using var init = OpenInit(bundle, name);
         var cgroups = Bundle.ReadSpec(bundle)?.CgroupProcsFiles ?? throw NotRunning(name);
-        var spec = JsonSerializer.SerializeToUtf8Bytes(new ExecSpec { Args = ["exec-server"] }, SpecJsonContext.Default.ExecSpec);
+        var spec = BundleJson.Write(new ExecSpec { Args = ["exec-server"] });
         var (ours, theirs) = PacketSockets.CreatePair();
         using var nullDevice = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.ReadWrite);
         var fd = (int)nullDevice.DangerousGetHandle();

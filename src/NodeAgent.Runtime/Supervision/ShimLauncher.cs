@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NodeAgent.ContainerSpec;
 using NodeAgent.Linux;
 
@@ -41,8 +40,7 @@ public sealed class ShimLauncher(string shimPath)
             return new ShimReply { Error = $"shim exited with code {code} without reporting: {detail}" };
         }
 
-        var reply = JsonSerializer.Deserialize(line, SpecJsonContext.Default.ShimReply)
-            ?? new ShimReply { Error = "shim sent an empty reply" };
+        var reply = BundleJson.ReadShimReply(System.Text.Encoding.UTF8.GetBytes(line), $"the reply of the shim of {bundle}");
         if (reply.Error is not null)
         {
             // The shim ends right after reporting a failed start: reap it.

@@ -42,21 +42,21 @@ public sealed class ShimRunner : IDisposable
     public async Task<(ShimReply Reply, ExitStatus Exit)> RunAsync(ContainerSpec.ContainerSpec spec, Action<int>? onStarted = null)
     {
         spec.Log = new LogSpec { Path = LogPath };
-        File.WriteAllBytes(Path.Combine(Bundle, BundleFiles.Config), JsonSerializer.SerializeToUtf8Bytes(spec, SpecJsonContext.Default.ContainerSpec));
+        File.WriteAllBytes(Path.Combine(Bundle, BundleFiles.Config), BundleJson.Write(spec));
         var psi = new ProcessStartInfo(RepoPaths.ShimPath) { RedirectStandardOutput = true, RedirectStandardInput = true };
         psi.ArgumentList.Add("run");
         psi.ArgumentList.Add(Bundle);
         using var shim = Process.Start(psi)!;
         shim.StandardInput.Close();
         var line = await shim.StandardOutput.ReadLineAsync();
-        var reply = JsonSerializer.Deserialize(line ?? "{}", SpecJsonContext.Default.ShimReply)!;
+        var reply = BundleJson.ReadShimReply(System.Text.Encoding.UTF8.GetBytes(line ?? "{}"), "shim reply");
         if (reply.Error is null)
         {
             onStarted?.Invoke(reply.Pid);
         }
 
         await shim.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        var exit = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(Bundle, BundleFiles.Exit)), SpecJsonContext.Default.ExitStatus)!;
+        var exit = BundleJson.ReadExitStatus(File.ReadAllBytes(Path.Combine(Bundle, BundleFiles.Exit)), "exit.json");
         return (reply, exit);
     }
 
