@@ -1,4 +1,15 @@
+using Microsoft.Win32.SafeHandles;
+using NodeAgent.Linux;
+
 namespace NodeAgent.Shim;
 
-/// <summary>The container's first process as the shim holds it: its PID, its output pipes, and its exit code to come.</summary>
-internal sealed record InitProcess(int Pid, Stream Stdout, Stream Stderr, Task<int> Exit);
+/// <summary>The container's first process as the shim holds it: its PID and pidfd, and the read ends of its stdout and stderr.</summary>
+internal sealed record InitProcess(int Pid, PidFd PidFd, SafeFileHandle Stdout, SafeFileHandle Stderr) : IDisposable
+{
+    public void Dispose()
+    {
+        PidFd.Dispose();
+        Stdout.Dispose();
+        Stderr.Dispose();
+    }
+}

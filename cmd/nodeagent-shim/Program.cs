@@ -7,7 +7,7 @@ using NodeAgent.Shim;
 // nodeagent-shim pause                        PID 1 of a pod's shared PID namespace
 if (args.Length >= 2 && args[0] == "run")
 {
-    return await ShimMonitor.RunAsync(args[1]);
+    return ShimMonitor.Run(args[1]);
 }
 
 if (args.Length >= 1 && args[0] == "pause")

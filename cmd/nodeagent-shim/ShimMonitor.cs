@@ -13,12 +13,19 @@ namespace NodeAgent.Shim;
 /// </summary>
 internal static class ShimMonitor
 {
-    public static async Task<int> RunAsync(string bundle)
+    private const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGTERM = 15;
+
+    /// <summary>How long output still arriving after the init's exit (from processes it left behind) is copied.</summary>
+    private static readonly TimeSpan Drain = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// One thread after the start (plus the runtime's finalizer): no thread pool, no async, no signal thread. One
+    /// runs per container, so its start-up is on every container's start path and its memory is paid per container.
+    /// </summary>
+    public static int Run(string bundle)
     {
-        using var ignoreTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = true);
-        using var ignoreInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
-        using var ignoreHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => c.Cancel = true);
-        using var ignoreQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true);
+        // Ignored, not handled: a handler needs .NET's signal thread. posix_spawn resets them to the default for the init.
+        ProcessControl.IgnoreSignals(SIGTERM, SIGINT, SIGHUP, SIGQUIT);
         FileDescriptors.RedirectToFile(2, Path.Combine(bundle, BundleFiles.ShimLog));
         try
         {
@@ -37,7 +44,11 @@ internal static class ShimMonitor
             process = StartInit(bundle, spec, out var startError);
             if (startError is not null)
             {
-                await process.Exit;
+                using (process)
+                {
+                    ProcessSpawner.WaitForExit(process.Pid);
+                }
+
                 Bundle.WriteExit(bundle, new ExitStatus { ExitCode = 128, ExitedAt = DateTimeOffset.UtcNow, StartError = startError });
                 Reply(new ShimReply { Error = startError });
                 return 1;
@@ -51,27 +62,112 @@ internal static class ShimMonitor
             return 1;
         }
 
-        Bundle.WriteState(bundle, new ShimState { ShimPid = Environment.ProcessId, Pid = process.Pid, StartedAt = DateTimeOffset.UtcNow });
-        Reply(new ShimReply { Pid = process.Pid });
-        DetachStdio();
-
-        var log = spec.Log is null ? null : new CriLogWriter(spec.Log.Path, spec.Log.MaxSizeBytes, spec.Log.MaxFiles);
-        var gate = new object();
-        var pumps = Task.WhenAll(
-            PumpAsync(process.Stdout, CriStream.Stdout, log, gate),
-            PumpAsync(process.Stderr, CriStream.Stderr, log, gate));
-        var exitCode = await process.Exit;
-        var exitedAt = DateTimeOffset.UtcNow;
-
-        // Processes that escaped into the background may hold the pipes open; do not wait for them forever.
-        await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromSeconds(2)));
-        lock (gate)
+        using (process)
         {
-            log?.Dispose();
+            Bundle.WriteState(bundle, new ShimState { ShimPid = Environment.ProcessId, Pid = process.Pid, StartedAt = DateTimeOffset.UtcNow });
+            Reply(new ShimReply { Pid = process.Pid });
+            DetachStdio();
+
+            using var log = spec.Log is null ? null : new CriLogWriter(spec.Log.Path, spec.Log.MaxSizeBytes, spec.Log.MaxFiles);
+            var (exitCode, exitedAt) = Supervise(process, log);
+            Bundle.WriteExit(bundle, new ExitStatus { ExitCode = exitCode, ExitedAt = exitedAt });
         }
 
-        Bundle.WriteExit(bundle, new ExitStatus { ExitCode = exitCode, ExitedAt = exitedAt });
         return 0;
+    }
+
+    /// <summary>
+    /// Copies the init's stdout and stderr into the log until it exits, one poll loop over the two pipes and its
+    /// pidfd; then reaps it and copies what is still coming for up to <see cref="Drain"/> (processes that escaped
+    /// into the background may hold the pipes open forever).
+    /// </summary>
+    private static (int ExitCode, DateTimeOffset ExitedAt) Supervise(InitProcess process, CriLogWriter? log)
+    {
+        var buffer = new byte[16 * 1024];
+        var open = new List<(SafeHandle Handle, CriStream Stream)> { (process.Stdout, CriStream.Stdout), (process.Stderr, CriStream.Stderr) };
+        var handles = new List<SafeHandle>(3);
+        Span<bool> ready = stackalloc bool[3];
+        int? exitCode = null;
+        var exitedAt = default(DateTimeOffset);
+        long drainUntil = 0;
+        while (exitCode is null || open.Count > 0)
+        {
+            var timeout = -1;
+            if (exitCode is not null)
+            {
+                timeout = (int)Math.Max(0, (drainUntil - Environment.TickCount64));
+                if (timeout == 0)
+                {
+                    break;
+                }
+            }
+
+            handles.Clear();
+            handles.AddRange(open.Select(o => o.Handle));
+            if (exitCode is null)
+            {
+                handles.Add(process.PidFd);
+            }
+
+            if (Readiness.WaitReadable(handles, ready, timeout) == 0)
+            {
+                continue;
+            }
+
+            if (exitCode is null && ready[handles.Count - 1])
+            {
+                exitCode = ProcessSpawner.WaitForExit(process.Pid);
+                exitedAt = DateTimeOffset.UtcNow;
+                drainUntil = Environment.TickCount64 + (long)Drain.TotalMilliseconds;
+            }
+
+            for (var i = open.Count - 1; i >= 0; i--)
+            {
+                if (!ready[i])
+                {
+                    continue;
+                }
+
+                var n = ReadPipe(open[i].Handle, buffer);
+                if (n <= 0)
+                {
+                    open.RemoveAt(i);
+                }
+                else if (log is not null && !TryLog(log, open[i].Stream, buffer.AsSpan(0, n)))
+                {
+                    log = null; // the container keeps running and its exit is still recorded
+                }
+            }
+        }
+
+        return (exitCode.Value, exitedAt);
+    }
+
+    private static bool TryLog(CriLogWriter log, CriStream stream, ReadOnlySpan<byte> chunk)
+    {
+        try
+        {
+            log.Write(stream, chunk);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"shim: writing the container log {log.Path} failed, its output is dropped from now on: {ex.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>One read of a pipe poll found readable; 0 at end of file, -1 when it broke.</summary>
+    private static int ReadPipe(SafeHandle pipe, byte[] buffer)
+    {
+        try
+        {
+            return FileDescriptors.Read(pipe, buffer);
+        }
+        catch (LinuxException)
+        {
+            return -1;
+        }
     }
 
     /// <summary>
@@ -86,7 +182,6 @@ internal static class ShimMonitor
             return SpawnInit(bundle, out _);
         });
         startError = error;
-        process.Exit.Start(TaskScheduler.Default);
         return process;
     }
 
@@ -108,15 +203,15 @@ internal static class ShimMonitor
                 env, (int)outWrite.DangerousGetHandle(), (int)errWrite.DangerousGetHandle());
         }
 
-        // No thread may be started here: this thread has unshared its PID namespace. The waiter starts later.
-        var exit = new Task<int>(() => ProcessSpawner.WaitForExit(pid), TaskCreationOptions.LongRunning);
+        // Opened before anything can reap it, so the pidfd is the init's. No thread may be started here: this
+        // thread has unshared its PID namespace.
+        var pidFd = PidFd.TryOpen(pid) ?? throw new IOException($"container init {pid} vanished before the shim could watch it");
         using (syncRead)
         {
             startError = SyncPipe.ReadAll(syncRead);
         }
 
-        var process = new InitProcess(pid, new FileStream(outRead, FileAccess.Read, 1), new FileStream(errRead, FileAccess.Read, 1), exit);
-        return (process, startError);
+        return (new InitProcess(pid, pidFd, outRead, errRead), startError);
     }
 
     /// <summary>Joins or creates the container's namespaces on this thread; the init inherits them.</summary>
@@ -147,36 +242,9 @@ internal static class ShimMonitor
         }
     }
 
-    private static async Task PumpAsync(Stream source, CriStream stream, CriLogWriter? log, object gate)
-    {
-        var buffer = new byte[16 * 1024];
-        try
-        {
-            int n;
-            while ((n = await source.ReadAsync(buffer)) > 0)
-            {
-                if (log is null)
-                {
-                    continue;
-                }
-
-                lock (gate)
-                {
-                    log.Write(stream, buffer.AsSpan(0, n));
-                }
-            }
-        }
-        catch (IOException)
-        {
-            // The pipe broke: the container is gone.
-        }
-    }
-
     private static void Reply(ShimReply reply)
     {
-        var stdout = Console.OpenStandardOutput();
-        stdout.Write([.. BundleJson.Write(reply), (byte)'\n']);
-        stdout.Flush();
+        FileDescriptors.WriteAll(1, [.. BundleJson.Write(reply), (byte)'\n']);
     }
 
     /// <summary>Points stdin and stdout at /dev/null so the launcher's pipe closes and it may exit.</summary>

@@ -102,7 +102,7 @@ public static class FileDescriptors
                 var n = (long)LibC.write(fd, p + done, data.Length - done);
                 if (n < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == ErrnoNames.EINTR)
+                    if (Marshal.GetLastSystemError() == ErrnoNames.EINTR) // Tmds' write is declared without SetLastError
                     {
                         continue;
                     }
@@ -111,6 +111,40 @@ public static class FileDescriptors
                 }
 
                 done += (int)n;
+            }
+        }
+    }
+
+    /// <summary>One read(2) (of a pipe poll found readable, say); the count, 0 at end of file.</summary>
+    public static unsafe int Read(SafeHandle handle, Span<byte> buffer)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            fixed (byte* p = buffer)
+            {
+                while (true)
+                {
+                    var n = (long)LibC.read((int)handle.DangerousGetHandle(), p, buffer.Length);
+                    if (n >= 0)
+                    {
+                        return (int)n;
+                    }
+
+                    var errno = Marshal.GetLastSystemError(); // Tmds' read is declared without SetLastError
+                    if (errno != ErrnoNames.EINTR)
+                    {
+                        throw new LinuxException("read", null, errno);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
             }
         }
     }

@@ -75,12 +75,36 @@ public static class ProcessControl
         return Kill(-processGroup, signal);
     }
 
-    /// <summary>Replaces the process image. Returns only on failure, with the errno.</summary>
+    /// <summary>
+    /// Replaces the process image. Returns only on failure, with the errno. Every signal this process ignores is
+    /// first set back to the default: execve keeps SIG_IGN, and .NET ignores SIGPIPE, which a container's command
+    /// must not inherit (<c>yes | head -1</c> would see EPIPE instead of dying of SIGPIPE).
+    /// </summary>
     public static unsafe int Exec(string path, IReadOnlyList<string> args, IReadOnlyList<string> env)
     {
+        DefaultIgnoredSignals();
         using var strings = new NativeStrings();
         Libc.Execve(strings.Pin(path), strings.Array(args), strings.Array(env));
         return Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>Sets every ignored signal back to SIG_DFL (handlers are left: execve resets those itself).</summary>
+    public static unsafe void DefaultIgnoredSignals()
+    {
+        const int SIGKILL = 9, SIGSTOP = 19, FirstRealtime = 32, LastSignal = 64;
+        var old = stackalloc byte[256]; // struct sigaction is 152 bytes on x86_64
+        for (var signal = 1; signal <= LastSignal; signal++)
+        {
+            if (signal is SIGKILL or SIGSTOP or FirstRealtime or FirstRealtime + 1)
+            {
+                continue; // cannot be changed, or glibc's own (SIGCANCEL, SIGSETXID)
+            }
+
+            if (Libc.Sigaction(signal, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */)
+            {
+                Libc.Signal(signal, 0 /* SIG_DFL */);
+            }
+        }
     }
 
     /// <summary>Sets SIGCHLD to SIG_IGN, so the kernel reaps this process's children (and orphans it inherits) itself.</summary>
@@ -90,6 +114,18 @@ public static class ProcessControl
         if (Libc.Signal(SIGCHLD, 1 /* SIG_IGN */) == -1)
         {
             throw new LinuxException("signal(SIGCHLD, SIG_IGN)", null, Marshal.GetLastPInvokeError());
+        }
+    }
+
+    /// <summary>Sets the signals to SIG_IGN. Ignored signals stay ignored across execve: spawn children with default dispositions.</summary>
+    public static void IgnoreSignals(params int[] signals)
+    {
+        foreach (var signal in signals)
+        {
+            if (Libc.Signal(signal, 1 /* SIG_IGN */) == -1)
+            {
+                throw new LinuxException($"signal({signal}, SIG_IGN)", null, Marshal.GetLastPInvokeError());
+            }
         }
     }
 

@@ -73,6 +73,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "signal", SetLastError = true)]
     internal static partial nint Signal(int signum, nint handler);
 
+    /// <summary>sigaction(2) with glibc's struct sigaction (the handler is its first field on every architecture).</summary>
+    [LibraryImport(Lib, EntryPoint = "sigaction", SetLastError = true)]
+    internal static partial int Sigaction(int signum, void* act, void* oldact);
+
     [LibraryImport(Lib, EntryPoint = "pause")]
     internal static partial int Pause();
 

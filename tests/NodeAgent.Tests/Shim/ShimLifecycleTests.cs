@@ -1,3 +1,5 @@
+using NodeAgent.ContainerSpec;
+using NodeAgent.Linux;
 using NodeAgent.Tests.Support;
 
 namespace NodeAgent.Tests.Shim;
@@ -23,6 +25,29 @@ public sealed class ShimLifecycleTests : IDisposable
         // PID 1 of a namespace ignores signals it has no handler for, except SIGKILL from outside.
         var (_, exit) = await _shim.RunAsync(ShimRunner.Spec(_rootfs.Path, "sleep", "60"), pid => NodeAgent.Linux.ProcessControl.Kill(pid, 9));
         Assert.Equal(137, exit.ExitCode);
+    }
+
+    [PrivilegedFact]
+    public async Task TheMonitorOutlivesTerminationSignalsOnOneThread()
+    {
+        // containerd's shim survives the signals a terminal or an init system sends its former process group; the
+        // container must not inherit the monitor's ignored signals. One thread plus the runtime's finalizer: no
+        // thread pool, no signal thread (one monitor runs per container).
+        var threads = 0;
+        var (_, exit) = await _shim.RunAsync(ShimRunner.Spec(_rootfs.Path, "sleep", "60"), pid =>
+        {
+            var shimPid = BundleJson.ReadShimState(File.ReadAllBytes(Path.Combine(_shim.Bundle, BundleFiles.State)), "state.json").ShimPid;
+            foreach (var signal in new[] { 15, 2, 1, 3 })
+            {
+                Assert.True(ProcessControl.Kill(shimPid, signal));
+            }
+
+            threads = Directory.GetDirectories($"/proc/{shimPid}/task").Length;
+            Assert.Contains("SigIgn:\t0000000000000000", File.ReadAllText($"/proc/{pid}/status"));
+            ProcessControl.Kill(pid, 9);
+        });
+        Assert.Equal(137, exit.ExitCode); // recorded by the monitor, which was still there
+        Assert.InRange(threads, 1, 2);
     }
 
     [PrivilegedFact]

@@ -37,6 +37,18 @@ public abstract class ExecSyncTests(bool residentExecServers) : IDisposable
     }
 
     [PrivilegedFact]
+    public async Task ProcessesStartWithNoSignalIgnoredAndDieOfSigpipe()
+    {
+        // As under runc: the init and every exec start with default dispositions; nothing of the .NET helper's own
+        // (it ignores SIGPIPE) survives its execve. A writer to a closed pipe dies of SIGPIPE (141), not of EPIPE.
+        var id = await RunningAsync("signals");
+        var r = await ExecAsync(id, "sh", "-c", "grep SigIgn /proc/1/status /proc/self/status | sed 's/.*://'");
+        Assert.Equal(["\t0000000000000000", "\t0000000000000000"], Out(r).Split('\n')[..2]);
+        var pipe = await ExecAsync(id, "sh", "-c", "(yes; echo \"yes ended with $?\" >&2) | head -c 1 >/dev/null");
+        Assert.Equal("yes ended with 141\n", Encoding.UTF8.GetString(pipe.Stderr));
+    }
+
+    [PrivilegedFact]
     public async Task StdoutAndStderrAreCapturedApart()
     {
         var id = await RunningAsync("output");
