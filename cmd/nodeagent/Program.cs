@@ -4,6 +4,7 @@ using NodeAgent.Cli.Commands;
 var rootDir = CommonOptions.RootDir;
 var root = new RootCommand("NodeAgent: kubelet, kube-proxy and a container runtime in one program");
 root.Options.Add(rootDir);
+root.Options.Add(CommonOptions.RuntimeStateDir);
 root.Options.Add(CommonOptions.LogRoot);
 root.Options.Add(CommonOptions.CgroupRoot);
 root.Subcommands.Add(CtrCommands.Build());

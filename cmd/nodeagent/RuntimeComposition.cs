@@ -25,7 +25,7 @@ internal sealed class RuntimeComposition : IDisposable
         var images = new ImageStore(root);
         var snapshotter = new OverlaySnapshotter(images);
         var cgroups = CgroupManagerFactory.Create(rootPrefix: pr.GetValue(CommonOptions.CgroupRoot)!);
-        var runtime = new LinuxRuntimeService(new RuntimeOptions { RootDir = root }, images, snapshotter, cgroups);
+        var runtime = new LinuxRuntimeService(new RuntimeOptions { RootDir = root, StateDir = pr.GetValue(CommonOptions.RuntimeStateDir) }, images, snapshotter, cgroups);
         return new RuntimeComposition(images, runtime);
     }
 

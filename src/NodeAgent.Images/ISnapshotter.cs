@@ -18,4 +18,7 @@ public interface ISnapshotter
 
     /// <summary>Deletes the container's writable layer; no-op when absent.</summary>
     void RemoveContainer(string key);
+
+    /// <summary>The keys of every container's writable layer there is.</summary>
+    IReadOnlyList<string> ContainerKeys();
 }

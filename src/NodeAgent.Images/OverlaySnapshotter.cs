@@ -115,6 +115,9 @@ public sealed class OverlaySnapshotter : ISnapshotter
         }
     }
 
+    public IReadOnlyList<string> ContainerKeys() =>
+        Directory.Exists(_containers) ? [.. Directory.EnumerateDirectories(_containers).Select(System.IO.Path.GetFileName).OfType<string>().Where(IsValidKey)] : [];
+
     internal static string LayersDir(string root) => System.IO.Path.Combine(root, "snapshots", "layers");
 
     /// <summary>Deletes a layer snapshot (under its lock) once no image uses it.</summary>
@@ -131,9 +134,12 @@ public sealed class OverlaySnapshotter : ISnapshotter
         }
     }
 
+    private static bool IsValidKey(string key) =>
+        !(key.Length == 0 || key.Length > 255 || key is "." or ".." || key.Contains('/') || key.Contains('\0'));
+
     private static void ValidateKey(string key)
     {
-        if (key.Length == 0 || key.Length > 255 || key is "." or ".." || key.Contains('/') || key.Contains('\0'))
+        if (!IsValidKey(key))
         {
             throw new ImageException(ImageErrorKind.InvalidReference, $"container snapshot key \"{key}\": must be a non-empty name without '/'");
         }

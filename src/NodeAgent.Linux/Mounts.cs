@@ -126,6 +126,31 @@ public static class Mounts
         return result;
     }
 
+    /// <summary>The upper directories of the overlay mounts there are (their <c>upperdir=</c> option in mountinfo).</summary>
+    public static IReadOnlySet<string> OverlayUpperDirs()
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            var separator = line.IndexOf(" - overlay ", StringComparison.Ordinal);
+            if (separator < 0)
+            {
+                continue;
+            }
+
+            var fields = line[(separator + 3)..].Split(' ', 3);
+            foreach (var option in fields.Length == 3 ? fields[2].Split(',') : [])
+            {
+                if (option.StartsWith("upperdir=", StringComparison.Ordinal))
+                {
+                    result.Add(UnescapeMountInfo(option["upperdir=".Length..]));
+                }
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>A mount point as mountinfo escapes it (space, tab, newline, backslash as octal), unescaped.</summary>
     internal static string UnescapeMountInfo(string s) =>
         s.Contains('\\') ? s.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\012", "\n").Replace("\\134", "\\") : s;

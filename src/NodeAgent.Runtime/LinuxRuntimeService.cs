@@ -44,9 +44,22 @@ public sealed class LinuxRuntimeService : IRuntimeService, IDisposable
     public LinuxRuntimeService(RuntimeOptions options, IImageStore images, ISnapshotter snapshotter, ICgroupManager? cgroups, IPodNetwork? network = null)
     {
         _network = network;
-        _paths = new RuntimePaths(options.RootDir);
+        _paths = new RuntimePaths(options.RootDir, options.ResolveStateDir());
+        var freshState = _paths.State != _paths.Root && !Directory.Exists(_paths.Containers);
         Directory.CreateDirectory(_paths.Containers);
         Directory.CreateDirectory(_paths.Sandboxes);
+        if (freshState)
+        {
+            // A state directory apart from the root that does not exist yet: the first start on this root since a
+            // boot. The writable layers containers of an earlier boot left in the root have no container any more;
+            // one an overlay still uses (the state directory was changed under running containers) stays.
+            var inUse = Mounts.OverlayUpperDirs();
+            foreach (var key in snapshotter.ContainerKeys().Where(k => !inUse.Contains(snapshotter.WritableLayerPath(k))))
+            {
+                snapshotter.RemoveContainer(key);
+            }
+        }
+
         _sandboxes = new SandboxManager(_paths, cgroups, options.ShimPath, _execExits);
         _containers = new ContainerManager(_paths, options, images, snapshotter, cgroups);
         _statusReader = new ContainerStatusReader(_paths, _containers);

@@ -1,16 +1,26 @@
 namespace NodeAgent.Runtime;
 
-/// <summary>The runtime's layout under the state directory.</summary>
-public sealed class RuntimePaths(string root)
+/// <summary>
+/// The runtime's layout: containers and sandboxes under the state directory (volatile, tmpfs on a usual host), the
+/// rest under the root (see <see cref="RuntimeOptions.StateDir"/>). Both may be the same directory.
+/// </summary>
+public sealed class RuntimePaths(string root, string state)
 {
-    public string Root { get; } = Path.GetFullPath(root);
+    public RuntimePaths(string root)
+        : this(root, root)
+    {
+    }
 
-    public string Containers => Path.Combine(Root, "containers");
+    public string Root { get; } = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
 
-    public string Sandboxes => Path.Combine(Root, "sandboxes");
+    public string State { get; } = Path.TrimEndingDirectorySeparator(Path.GetFullPath(state));
 
-    /// <summary>The change counter every process on this root bumps after changing state (see <c>ChangeCounter</c>).</summary>
-    public string Changes => Path.Combine(Root, "state.changes");
+    public string Containers => Path.Combine(State, "containers");
+
+    public string Sandboxes => Path.Combine(State, "sandboxes");
+
+    /// <summary>The change counter every process on this state bumps after changing it (see <c>ChangeCounter</c>).</summary>
+    public string Changes => Path.Combine(State, "state.changes");
 
     /// <summary>The flock of one container, inside its directory: it disappears with the container.</summary>
     public string ContainerLock(string id) => Path.Combine(Containers, id, "lock");

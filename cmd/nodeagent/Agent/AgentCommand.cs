@@ -129,7 +129,7 @@ internal static class AgentCommand
         builder.Services.AddSingleton(sp => new OverlaySnapshotter(sp.GetRequiredService<ImageStore>()));
         builder.Services.AddSingleton(_ => CgroupManagerFactory.Create(rootPrefix: options.CgroupRoot));
         builder.Services.AddSingleton(sp => new LinuxRuntimeService(
-            new RuntimeOptions { RootDir = options.RootDir, ResidentExecServers = true },
+            new RuntimeOptions { RootDir = options.RootDir, StateDir = options.RuntimeStateDir, ResidentExecServers = true },
             sp.GetRequiredService<IImageStore>(),
             sp.GetRequiredService<OverlaySnapshotter>(),
             sp.GetRequiredService<ICgroupManager>(),

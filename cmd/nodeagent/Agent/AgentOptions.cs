@@ -23,6 +23,9 @@ public sealed class AgentOptions
 
     public string RootDir { get; set; } = "/var/lib/nodeagent";
 
+    /// <summary><c>--runtime-state-dir</c> (null: <see cref="NodeAgent.Runtime.RuntimeOptions.ResolveStateDir"/>).</summary>
+    public string? RuntimeStateDir { get; set; }
+
     public string CgroupRoot { get; set; } = string.Empty;
 
     /// <summary><c>--kubeconfig</c>: API server mode when set.</summary>

@@ -18,6 +18,7 @@ internal static class AgentOptionsResolver
     public static IReadOnlyList<AgentOptionBinding> Bindings { get; } =
     [
         Bind(CommonOptions.RootDir, null, (o, v) => o.RootDir = v),
+        Bind(CommonOptions.RuntimeStateDir, null, (o, v) => o.RuntimeStateDir = v),
         Bind(CommonOptions.CgroupRoot, null, (o, v) => o.CgroupRoot = v),
         Bind(CommonOptions.LogRoot, "podLogsDir", (o, v) => o.Kubelet.PodLogsDir = v),
         Bind(KubeletFlags.PodManifestPath, "staticPodPath", (o, v) => o.Kubelet.StaticPodPath = v),
@@ -189,6 +190,7 @@ internal static class AgentOptionsResolver
         Check(o.FsStatsPeriod > TimeSpan.Zero, KubeletFlags.FsStatsPeriod, $"{o.FsStatsPeriod}", "must be positive");
         Check(o.LoggingFormat is "text" or "json", KubeletFlags.LoggingFormat, o.LoggingFormat, "unsupported value: supported values: \"json\", \"text\"");
         Check(o.RootDir.Length > 0 && !HasControl(o.RootDir), CommonOptions.RootDir, o.RootDir, "is not a usable path");
+        Check(o.RuntimeStateDir is null || (o.RuntimeStateDir.Length > 0 && !HasControl(o.RuntimeStateDir)), CommonOptions.RuntimeStateDir, o.RuntimeStateDir ?? "", "is not a usable path");
         Check(k.SyncFrequency > TimeSpan.Zero, KubeletFlags.SyncFrequency, $"{k.SyncFrequency}", "must be positive");
         Check(k.NodeStatusUpdateFrequency > TimeSpan.Zero, KubeletFlags.NodeStatusUpdateFrequency, $"{k.NodeStatusUpdateFrequency}", "must be positive");
         Check(k.KubeApiQps >= 1, KubeletFlags.KubeApiQps, $"{k.KubeApiQps}", "must be at least 1");

@@ -12,6 +12,13 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    public static readonly Option<string?> RuntimeStateDir = new("--runtime-state-dir")
+    {
+        Description = "Directory for the runtime's volatile state (containers, sandboxes; tmpfs on a usual host). " +
+            "Default: /run/nodeagent with the default --root-dir, else the --root-dir itself",
+        Recursive = true,
+    };
+
     public static readonly Option<string> LogRoot = new("--pod-log-dir")
     {
         Description = "Directory of container logs (kubelet's /var/log/pods)",

@@ -39,7 +39,7 @@ internal static class CtrCommands
             return args;
         }
 
-        string[] withValue = ["--name", "--root-dir", "--pod-log-dir", "--cgroup-root", "--tail"];
+        string[] withValue = ["--name", "--root-dir", "--runtime-state-dir", "--pod-log-dir", "--cgroup-root", "--tail"];
         for (var i = run + 1; i < args.Length; i++)
         {
             if (withValue.Contains(args[i]))

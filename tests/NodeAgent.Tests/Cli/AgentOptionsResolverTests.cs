@@ -81,6 +81,7 @@ public sealed class AgentOptionsResolverTests : IDisposable
         { ["--registry-config", "/etc/x/registries.yaml"], o => o.RegistryConfig ?? "<none>", "/etc/x/registries.yaml", "<none>" },
         { ["--logging-format", "json"], o => o.LoggingFormat, "json", "text" },
         { ["--root-dir", "/x/state"], o => o.RootDir, "/x/state", "/var/lib/nodeagent" },
+        { ["--runtime-state-dir", "/x/run"], o => o.RuntimeStateDir ?? "<resolved by the runtime>", "/x/run", "<resolved by the runtime>" },
         { ["--cgroup-root", "nodeagent-x"], o => o.CgroupRoot, "nodeagent-x", "" },
         { ["--kubeconfig", "/x/kubelet.kubeconfig"], o => o.KubeConfig ?? "<none>", "/x/kubelet.kubeconfig", "<none>" },
         { ["--node-labels", "b=2,a.example.com/x=1"], o => Map(o.NodeLabels), "a.example.com/x=1,b=2", "" },
@@ -121,7 +122,7 @@ public sealed class AgentOptionsResolverTests : IDisposable
 
         var flags = Fields.Select(row => ((string[])row[2])[0]).Concat(FlagOnly.Select(row => ((string[])row[0])[0])).ToHashSet();
         var agent = Root.Subcommands.Single(c => c.Name == "agent");
-        var agentFlags = agent.Options.Select(o => o.Name).Where(n => n != "--config").Concat(["--root-dir", "--pod-log-dir", "--cgroup-root"]);
+        var agentFlags = agent.Options.Select(o => o.Name).Where(n => n != "--config").Concat(["--root-dir", "--runtime-state-dir", "--pod-log-dir", "--cgroup-root"]);
         Assert.Equal(agentFlags.Order(), flags.Order());
     }
 
@@ -224,7 +225,7 @@ public sealed class AgentOptionsResolverTests : IDisposable
 
     private static RootCommand BuildRoot()
     {
-        var root = new RootCommand { CommonOptions.RootDir, CommonOptions.LogRoot, CommonOptions.CgroupRoot };
+        var root = new RootCommand { CommonOptions.RootDir, CommonOptions.RuntimeStateDir, CommonOptions.LogRoot, CommonOptions.CgroupRoot };
         root.Subcommands.Add(AgentCommand.Build());
         return root;
     }

@@ -29,6 +29,8 @@ public static class CliProcess
 
         psi.ArgumentList.Add("--root-dir");
         psi.ArgumentList.Add(rt.Root);
+        psi.ArgumentList.Add("--runtime-state-dir");
+        psi.ArgumentList.Add(rt.State);
         psi.ArgumentList.Add("--pod-log-dir");
         psi.ArgumentList.Add(rt.Logs);
         psi.ArgumentList.Add("--cgroup-root");

@@ -20,11 +20,13 @@ public sealed class RuntimeFixture : IDisposable
 
     /// <param name="network">Makes the pod network for each runtime instance (none: sandboxes get no network).</param>
     /// <param name="residentExecServers">Execs through one resident exec server per container, as the agent runs them (else one-shot helpers, as the CLI).</param>
-    public RuntimeFixture(Func<IPodNetwork>? network = null, bool residentExecServers = false)
+    /// <param name="separateState">Containers and sandboxes in a state directory of their own (as /run/nodeagent), not under the root.</param>
+    public RuntimeFixture(Func<IPodNetwork>? network = null, bool residentExecServers = false, bool separateState = false)
     {
         _network = network;
         _residentExecServers = residentExecServers;
         Root = _dir.Combine("root");
+        State = separateState ? _dir.Combine("state") : Root;
         Logs = _dir.Combine("logs");
         CgroupPrefix = "nodeagent-test-" + Guid.NewGuid().ToString("N")[..8];
         Images = new ImageStore(Root);
@@ -35,6 +37,9 @@ public sealed class RuntimeFixture : IDisposable
     }
 
     public string Root { get; }
+
+    /// <summary>Where containers and sandboxes live: <see cref="Root"/> unless the fixture was made with a separate state.</summary>
+    public string State { get; }
 
     public string Logs { get; }
 
@@ -53,7 +58,7 @@ public sealed class RuntimeFixture : IDisposable
 
     /// <summary>A second runtime instance on the same root, as after an agent restart.</summary>
     public LinuxRuntimeService Open() =>
-        new(new RuntimeOptions { RootDir = Root, ShimPath = RepoPaths.ShimPath, ResidentExecServers = _residentExecServers }, Images, Snapshotter, Cgroups, _network?.Invoke());
+        new(new RuntimeOptions { RootDir = Root, StateDir = State, ShimPath = RepoPaths.ShimPath, ResidentExecServers = _residentExecServers }, Images, Snapshotter, Cgroups, _network?.Invoke());
 
     public void Restart()
     {
