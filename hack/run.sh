@@ -28,7 +28,9 @@ if [ "${1:-}" = --clean ]; then
   "${B[@]}" agent --pod-manifest-path "$empty" --read-only-port 0 > build/agent-clean.log 2>&1 &
   pid=$!
   timeout 60 bash -c "until grep -q 'All pod sources synced' build/agent-clean.log; do sleep 0.2; done"
-  timeout 60 bash -c "until [ -z \"\$(ls '$root/sandboxes' 2>/dev/null)\" ]; do sleep 0.2; done" || true
+  # Sandboxes live in the runtime state directory: /run/nodeagent with the default root (the root itself with
+  # another root, or when it holds sandboxes of an earlier version).
+  timeout 60 bash -c "until [ -z \"\$(find '$root/sandboxes' /run/nodeagent/sandboxes -mindepth 1 -maxdepth 1 2>/dev/null)\" ]; do sleep 0.2; done" || true
   kill -TERM "$pid"; wait "$pid" || true
   "${B[@]}" network cleanup
   rmdir "$empty"
