@@ -6,7 +6,8 @@ namespace NodeAgent.Network.Iptables;
 
 /// <summary>
 /// The agent's iptables rules, in chains of its own: masquerade for pod traffic leaving the pod CIDR, forwarding
-/// to and from pods, and hostPort DNAT with hairpin masquerade the way the CNI portmap plugin does it. Every change
+/// to and from pods, and hostPort DNAT with hairpin masquerade the way the CNI portmap plugin does it; and kubelet's
+/// <see cref="IptablesHint"/> chain. Every change
 /// is one atomic <c>iptables-restore --noflush</c>; the hostPort chain is rewritten whole from the live pods.
 /// </summary>
 public sealed class NatRules(NodeCommand node)
@@ -14,6 +15,12 @@ public sealed class NatRules(NodeCommand node)
     private readonly Linux.Iptables _iptables = new(node);
 
     public const string Postrouting = "NODEAGENT-POSTROUTING", HostPorts = "NODEAGENT-HOSTPORTS", Forward = "NODEAGENT-FORWARD";
+
+    /// <summary>
+    /// kubelet's empty chain in the mangle table of the iptables it uses, by which kube-proxy's iptables-wrapper and
+    /// others tell whether the node uses iptables-nft or iptables-legacy (kubelet's <c>KubeIPTablesHintChain</c>).
+    /// </summary>
+    public const string IptablesHint = "KUBE-IPTABLES-HINT";
     private const string MasqMark = "0x4000/0x4000";
 
     private static readonly (string Table, string Chain, string Rule)[] Jumps =
@@ -32,6 +39,11 @@ public sealed class NatRules(NodeCommand node)
     {
         var existing = await SaveAsync(cancellationToken);
         var sb = new StringBuilder();
+        if (!existing.Contains($":{IptablesHint} ", StringComparison.Ordinal))
+        {
+            sb.Append($"*mangle\n:{IptablesHint} - [0:0]\nCOMMIT\n");
+        }
+
         foreach (var table in new[] { "nat", "filter" })
         {
             sb.Append('*').Append(table).Append('\n');
@@ -114,6 +126,11 @@ public sealed class NatRules(NodeCommand node)
     {
         var existing = await SaveAsync(cancellationToken);
         var sb = new StringBuilder();
+        if (existing.Contains($":{IptablesHint} ", StringComparison.Ordinal))
+        {
+            sb.Append($"*mangle\n-X {IptablesHint}\nCOMMIT\n");
+        }
+
         foreach (var table in new[] { "nat", "filter" })
         {
             var chains = table == "nat" ? new[] { Postrouting, HostPorts } : [Forward];

@@ -90,6 +90,9 @@ public sealed class BridgeNetworkTests : IAsyncLifetime
         Assert.Equal("hello-from-node", await FetchFromPodAsync("b", NodeNetns.NodeAddress, 8081));
         Assert.Equal("hello-from-outside", await FetchFromPodAsync("c", NodeNetns.OutsideAddress, 8082));
         Assert.Contains("-j MASQUERADE", NodeNetns.Exec(_node.NodePath, "iptables-save", "-t", "nat"));
+        // kubelet's hint, by which kube-proxy's iptables-wrapper picks the backend the node uses: in the default
+        // iptables' mangle table, empty.
+        Assert.Contains(":KUBE-IPTABLES-HINT - [0:0]", NodeNetns.Exec(_node.NodePath, "iptables-save", "-t", "mangle"));
     }
 
     [PrivilegedFact]
@@ -195,6 +198,7 @@ public sealed class BridgeNetworkTests : IAsyncLifetime
 
         await NewNetwork().CleanupAsync(CancellationToken.None);
         Assert.DoesNotContain("NODEAGENT", NodeNetns.Exec(_node.NodePath, "iptables-save"));
+        Assert.DoesNotContain("KUBE-IPTABLES-HINT", NodeNetns.Exec(_node.NodePath, "iptables-save"));
         Assert.DoesNotContain("nodeagent0", NodeNetns.Exec(_node.NodePath, "ip", "-o", "link"));
         Assert.False(Directory.Exists(_dir.Combine("network")));
     }
