@@ -6,11 +6,6 @@ namespace NodeAgent.Runtime;
 /// </summary>
 public sealed class RuntimePaths(string root, string state)
 {
-    public RuntimePaths(string root)
-        : this(root, root)
-    {
-    }
-
     public string Root { get; } = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
 
     public string State { get; } = Path.TrimEndingDirectorySeparator(Path.GetFullPath(state));
